@@ -1,0 +1,80 @@
+# vsmmu — see README. `make demo` and `make check` install what they need.
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+HOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
+BINDIR = $(PREFIX)/bin
+LIBEXECDIR = $(PREFIX)/libexec/vsmmu
+MANDIR = $(PREFIX)/share/man
+VERSION = 0.1.0
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+# Recursive (=) so pkg-config runs only when a compile needs it, after `deps`.
+PKG_CFLAGS = $(shell pkg-config --cflags libxml-2.0 jansson)
+XML_LIBS = $(shell pkg-config --libs libxml-2.0)
+JSON_LIBS = $(shell pkg-config --libs jansson)
+VIRT_CFLAGS = $(shell pkg-config --cflags libvirt)
+VIRT_LIBS = $(shell pkg-config --libs libvirt)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVSMMU_VERSION='"$(VERSION)"' \
+	-DVSMMU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVSMMU_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-Ilib $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+
+B = build
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+LIBA = $(B)/libvsmmu.a
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+PROGS = $(B)/vsmmuctl $(if $(wildcard hooks/*.c),$(B)/vsmmu-hook) \
+	$(if $(wildcard wrapper/*.c),$(B)/vsmmu-qemu)
+
+all: $(PROGS) $(UNIT_BIN)
+
+$(B)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/cli/%.o: cli/%.c $(wildcard lib/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(VIRT_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/vsmmuctl: $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c)) $(LIBA)
+	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS) $(VIRT_LIBS)
+
+$(B)/vsmmu-hook: $(patsubst %.c,$(B)/%.o,$(wildcard hooks/*.c)) $(LIBA)
+	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS)
+
+# The wrapper runs on every QEMU start and probe: it links no libxml2 or libvirt.
+$(B)/vsmmu-qemu: $(patsubst %.c,$(B)/%.o,$(wildcard wrapper/*.c)) $(LIBA)
+	$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS)
+
+deps-build:
+	@sh tools/deps.sh build
+
+deps-test:
+	@sh tools/deps.sh test
+
+demo: deps-build
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh
+
+check: deps-test
+	@$(MAKE) --no-print-directory all
+	@sh tests/run-tests
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps-build deps-test demo check clean
+.DELETE_ON_ERROR:

@@ -1,0 +1,243 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void vsmmu_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static void oom(void)
+{
+	fputs("vsmmu: out of memory\n", stderr);
+	abort();
+}
+
+void *vsmmu_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *vsmmu_xrealloc(void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (size && n > SIZE_MAX / size)
+		oom();
+	q = realloc(p, n * size ? n * size : 1);
+	if (!q)
+		oom();
+	return q;
+}
+
+char *vsmmu_xstrdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		oom();
+	return d;
+}
+
+char *vsmmu_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		oom();
+	return s;
+}
+
+void vsmmu_grow(void *array_ptr, size_t *cap, size_t n, size_t size)
+{
+	void **array = array_ptr;
+	size_t new_cap;
+
+	if (n < *cap)
+		return;
+	new_cap = *cap ? *cap * 2 : 8;
+	while (new_cap <= n)
+		new_cap *= 2;
+	*array = vsmmu_xrealloc(*array, new_cap, size);
+	memset((char *)*array + *cap * size, 0, (new_cap - *cap) * size);
+	*cap = new_cap;
+}
+
+int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t *len,
+		      vsmmu_err *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t used = 0, cap = 0, got;
+
+	for (;;) {
+		vsmmu_grow(&data, &cap, used + 4096, 1);
+		got = fread(data + used, 1, cap - used - 1, f);
+		used += got;
+		if (used > max)
+			return vsmmu_fail(err, "%s is larger than %zu bytes; refusing to read it",
+					  what, max);
+		if (got == 0)
+			break;
+	}
+	if (ferror(f))
+		return vsmmu_fail_errno(err, errno, "cannot read %s", what);
+	data[used] = '\0';
+	if (len)
+		*len = used;
+	*out = VSMMU_STEAL(data);
+	return 0;
+}
+
+int vsmmu_read_file(const char *path, size_t max, char **out, size_t *len, vsmmu_err *err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+
+	if (!f)
+		return vsmmu_fail_errno(err, errno, "cannot open %s", path);
+	return vsmmu_read_stream(f, path, max, out, len, err);
+}
+
+int vsmmu_read_attr(const char *path, char **out, vsmmu_err *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int saved;
+
+	if (vsmmu_read_file(path, VSMMU_SYSFS_ATTR_MAX, &data, &len, err) < 0) {
+		saved = errno;
+		errno = saved ? saved : EIO;
+		return -1;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
+		data[--len] = '\0';
+	*out = data;
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int vsmmu_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+		       vsmmu_err *err)
+{
+	_cleanup_free_ char *tmp = vsmmu_xasprintf("%s.tmpXXXXXX", path);
+	_cleanup_close_ int fd = mkstemp(tmp);
+	int saved;
+
+	if (fd < 0)
+		return vsmmu_fail_errno(err, errno, "cannot create a temporary file for %s", path);
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	return 0;
+fail:
+	saved = errno ? errno : EIO;
+	unlink(tmp);
+	return vsmmu_fail_errno(err, saved, "cannot write %s", path);
+}
+
+int vsmmu_parse_ulong(const char *s, int base, unsigned long max, unsigned long *out)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno || !end || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int vsmmu_parse_int(const char *s, long min, long max, int *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (!s || !*s || *s == ' ' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || !end || *end || v < min || v > max || v < INT_MIN || v > INT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+bool vsmmu_streq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool vsmmu_has_prefix(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void vsmmu_buf_vprintf(struct vsmmu_buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		oom();
+	vsmmu_grow(&b->data, &b->cap, b->len + (size_t)n + 1, 1);
+	vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void vsmmu_buf_printf(struct vsmmu_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsmmu_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void vsmmu_buf_free(struct vsmmu_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

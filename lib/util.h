@@ -1,0 +1,78 @@
+/* Small helpers shared by every module: cleanup attributes, bounded file
+ * I/O, strict number parsing, a growable string buffer. */
+#ifndef VSMMU_UTIL_H
+#define VSMMU_UTIL_H
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+static inline void vsmmu_freep(void *p) { free(*(void **)p); }
+static inline void vsmmu_fclosep(FILE **f) { if (*f) fclose(*f); }
+static inline void vsmmu_closedirp(DIR **d) { if (*d) closedir(*d); }
+void vsmmu_closep(int *fd);
+
+#define _cleanup_free_ __attribute__((cleanup(vsmmu_freep)))
+#define _cleanup_fclose_ __attribute__((cleanup(vsmmu_fclosep)))
+#define _cleanup_closedir_ __attribute__((cleanup(vsmmu_closedirp)))
+#define _cleanup_close_ __attribute__((cleanup(vsmmu_closep)))
+
+/* Hand a pointer over to the caller so cleanup does not free it. */
+#define VSMMU_STEAL(p) ({ __typeof__(p) _stolen = (p); (p) = NULL; _stolen; })
+
+#define VSMMU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Upper bound for any single sysfs attribute we read. */
+#define VSMMU_SYSFS_ATTR_MAX 4096
+
+void *vsmmu_xcalloc(size_t n, size_t size);
+void *vsmmu_xrealloc(void *p, size_t n, size_t size);
+char *vsmmu_xstrdup(const char *s);
+char *vsmmu_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *array (of *cap elements of size) so that index n fits. */
+void vsmmu_grow(void *array_ptr, size_t *cap, size_t n, size_t size);
+
+/* Read a whole file or stream, failing if it is larger than max bytes.
+ * The result is NUL-terminated; *len (if not NULL) excludes the NUL. */
+int vsmmu_read_file(const char *path, size_t max, char **out, size_t *len, vsmmu_err *err);
+int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t *len,
+		      vsmmu_err *err);
+
+/* Read a one-line sysfs attribute with the trailing newline stripped.
+ * Returns 0, or -1 with errno set (ENOENT when absent) and err filled. */
+int vsmmu_read_attr(const char *path, char **out, vsmmu_err *err);
+
+/* Write data to path through a temporary file in the same directory,
+ * fsync and rename, so readers see the old or the new file, never a part. */
+int vsmmu_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+		       vsmmu_err *err);
+
+/* Strict unsigned parsing: the whole string must be a number in base
+ * (0 accepts 0x prefixes) and no greater than max. Returns 0 or -1. */
+int vsmmu_parse_ulong(const char *s, int base, unsigned long max, unsigned long *out);
+/* Same for a signed int in [min, max]. */
+int vsmmu_parse_int(const char *s, long min, long max, int *out);
+
+bool vsmmu_streq(const char *a, const char *b);  /* NULL-safe */
+bool vsmmu_has_prefix(const char *s, const char *prefix);
+
+/* Growable NUL-terminated string. */
+struct vsmmu_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+void vsmmu_buf_printf(struct vsmmu_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vsmmu_buf_vprintf(struct vsmmu_buf *b, const char *fmt, va_list ap);
+void vsmmu_buf_free(struct vsmmu_buf *b);
+#define _cleanup_buf_ __attribute__((cleanup(vsmmu_buf_free)))
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian 12 packages vsmmu needs that are missing.
+#   deps.sh build   what building needs
+#   deps.sh test    what `make check` needs on top
+set -eu
+build="gcc make pkg-config libxml2-dev libjansson-dev libvirt-dev"
+test="bats bats-assert bats-support libxml2-utils libvirt-clients
+      libvirt-daemon-system qemu-system-arm qemu-efi-aarch64 diffutils"
+case "${1:-build}" in
+build) want=$build ;;
+test) want="$build $test" ;;
+*) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "vsmmu: missing Debian packages:$missing; run 'make ${1:-build}' as root or install them with apt-get" >&2
+	exit 1
+fi
+echo "vsmmu: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null
