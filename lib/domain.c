@@ -1,0 +1,445 @@
+#include "domain.h"
+
+#include <string.h>
+
+#include "util.h"
+#include "xmlutil.h"
+
+static const char *const smmu_props[VSMMU_N_SMMU_PROPS] = { VSMMU_SMMU_PROPS };
+
+const char *vsmmu_smmu_prop_name(size_t i)
+{
+	return i < VSMMU_N_SMMU_PROPS ? smmu_props[i] : NULL;
+}
+
+const char *vsmmu_mode_name(enum vsmmu_mode mode)
+{
+	return mode == VSMMU_MODE_ACCEL ? "accel" : "emulated";
+}
+
+static int parse_guest_addr(xmlNodePtr owner, const char *elem, struct vsmmu_guest_addr *out,
+			    vsmmu_err *err)
+{
+	xmlNodePtr a = vsmmu_xml_child(owner, "address");
+	_cleanup_free_ char *type = a ? vsmmu_xml_attr(a, "type") : NULL;
+	long d, b, s, f;
+
+	memset(out, 0, sizeof(*out));
+	if (!a || !vsmmu_streq(type, "pci"))
+		return 0;
+	if (vsmmu_xml_attr_uint(a, "domain", 0xffff, 0, &d, elem, err) < 0 ||
+	    vsmmu_xml_attr_uint(a, "bus", 0xff, 0, &b, elem, err) < 0 ||
+	    vsmmu_xml_attr_uint(a, "slot", 0x1f, 0, &s, elem, err) < 0 ||
+	    vsmmu_xml_attr_uint(a, "function", 7, 0, &f, elem, err) < 0)
+		return -1;
+	*out = (struct vsmmu_guest_addr){ true, (unsigned)d, (unsigned)b, (unsigned)s, (unsigned)f };
+	return 0;
+}
+
+static int parse_controller(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *err)
+{
+	struct vsmmu_dom_ctrl c = { .node = node, .bus_nr = -1, .numa_node = -1 };
+	xmlNodePtr target = vsmmu_xml_child(node, "target");
+	xmlNodePtr numa = vsmmu_xml_child(target, "node");
+	long v;
+	int n;
+
+	if (vsmmu_xml_attr_uint(node, "index", 255, -1, &v, "<controller type='pci'>", err) < 0)
+		return -1;
+	if (v < 0)
+		return vsmmu_fail(err, "<controller type='pci'> without an index: give it "
+				  "index='N' (libvirt's dumpxml always has one)");
+	c.index = (int)v;
+	if (vsmmu_xml_attr_uint(target, "busNr", 255, -1, &v, "pci controller <target>", err) < 0)
+		return -1;
+	c.bus_nr = (int)v;
+	if (numa) {
+		_cleanup_xmlstr_ xmlChar *txt = xmlNodeGetContent(numa);
+
+		if (vsmmu_parse_int((const char *)txt, 0, 4095, &n) < 0)
+			return vsmmu_fail(err, "pci controller index %d: <node>%s</node> is not a "
+					  "NUMA cell number", c.index, (const char *)txt);
+		c.numa_node = n;
+	}
+	if (parse_guest_addr(node, "<controller type='pci'>", &c.addr, err) < 0)
+		return -1;
+	c.model = vsmmu_xml_attr(node, "model");
+	if (!c.model)
+		c.model = vsmmu_xstrdup(c.index == 0 ? "pcie-root" : "unknown");
+	for (size_t i = 0; i < dom->n_ctrls; i++)
+		if (dom->ctrls[i].index == c.index) {
+			free(c.model);
+			return vsmmu_fail(err, "two PCI controllers have index %d; give each a "
+					  "unique index", c.index);
+		}
+	dom->ctrls = vsmmu_xrealloc(dom->ctrls, dom->n_ctrls + 1, sizeof(c));
+	dom->ctrls[dom->n_ctrls++] = c;
+	return 0;
+}
+
+static int parse_hostdev_source(xmlNodePtr node, struct vsmmu_pci_addr *out, vsmmu_err *err)
+{
+	xmlNodePtr a = vsmmu_xml_child(vsmmu_xml_child(node, "source"), "address");
+	const char *what = "<hostdev type='pci'> <source><address>";
+	long d, b, s, f;
+
+	if (!a)
+		return vsmmu_fail(err, "<hostdev mode='subsystem' type='pci'> has no <source>"
+				  "<address .../>: name the host PCI device");
+	if (vsmmu_xml_attr_uint(a, "domain", 0xffff, 0, &d, what, err) < 0 ||
+	    vsmmu_xml_attr_uint(a, "bus", 0xff, -1, &b, what, err) < 0 ||
+	    vsmmu_xml_attr_uint(a, "slot", 0x1f, -1, &s, what, err) < 0 ||
+	    vsmmu_xml_attr_uint(a, "function", 7, 0, &f, what, err) < 0)
+		return -1;
+	if (b < 0 || s < 0)
+		return vsmmu_fail(err, "%s needs bus= and slot=", what);
+	*out = (struct vsmmu_pci_addr){ (unsigned)d, (unsigned)b, (unsigned)s, (unsigned)f };
+	return 0;
+}
+
+static int parse_hostdev(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *err)
+{
+	struct vsmmu_dom_hostdev h = { .node = node };
+	char bdf[VSMMU_BDF_LEN];
+
+	if (parse_hostdev_source(node, &h.source, err) < 0 ||
+	    parse_guest_addr(node, "<hostdev>", &h.addr, err) < 0)
+		return -1;
+	for (size_t i = 0; i < dom->n_hostdevs; i++)
+		if (vsmmu_pci_addr_eq(&dom->hostdevs[i].source, &h.source)) {
+			vsmmu_pci_addr_format(&h.source, bdf);
+			return vsmmu_fail(err, "hostdev %s appears twice in the domain; remove one",
+					  bdf);
+		}
+	dom->hostdevs = vsmmu_xrealloc(dom->hostdevs, dom->n_hostdevs + 1, sizeof(h));
+	dom->hostdevs[dom->n_hostdevs++] = h;
+	return 0;
+}
+
+static enum vsmmu_iommu_form iommu_form(const char *model, xmlNodePtr node)
+{
+	xmlNodePtr drv = vsmmu_xml_child(node, "driver");
+	_cleanup_free_ char *pci_bus = drv ? vsmmu_xml_attr(drv, "pciBus") : NULL;
+
+	if (vsmmu_streq(model, "smmuv3"))
+		return pci_bus ? VSMMU_IOMMU_PER_BUS : VSMMU_IOMMU_MACHINE;
+	if (vsmmu_streq(model, "nestedSmmuv3"))
+		return VSMMU_IOMMU_NESTED;
+	if (vsmmu_streq(model, "smmuv3Dev"))
+		return VSMMU_IOMMU_SMMUV3DEV;
+	return VSMMU_IOMMU_OTHER_MODEL;
+}
+
+static void parse_iommu(struct vsmmu_domain *dom, xmlNodePtr node)
+{
+	struct vsmmu_dom_iommu m = { .node = node };
+	_cleanup_free_ char *accel = vsmmu_xml_attr(node, "accel");
+
+	m.model = vsmmu_xml_attr(node, "model");
+	m.form = iommu_form(m.model, node);
+	m.accel = vsmmu_streq(accel, "on") || vsmmu_streq(accel, "yes");
+	dom->iommus = vsmmu_xrealloc(dom->iommus, dom->n_iommus + 1, sizeof(m));
+	dom->iommus[dom->n_iommus++] = m;
+}
+
+/* Devices without an address that libvirt will place on a PCI bus at define
+ * time, each possibly on a new root port of pcie.0: the planner keeps room. */
+static bool gets_pci_address(xmlNodePtr node)
+{
+	static const char *const always[] = { "interface", "rng", "filesystem", "vsock",
+					      "watchdog", "sound", "shmem", "memballoon" };
+	_cleanup_free_ char *model = vsmmu_xml_attr(node, "model");
+	_cleanup_free_ char *type = vsmmu_xml_attr(node, "type");
+	_cleanup_free_ char *bus = NULL;
+
+	if (vsmmu_streq(model, "none"))
+		return false;
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(always); i++)
+		if (vsmmu_xml_is(node, always[i]))
+			return true;
+	if (vsmmu_xml_is(node, "disk") || vsmmu_xml_is(node, "input")) {
+		bus = vsmmu_xml_attr(vsmmu_xml_is(node, "disk") ? vsmmu_xml_child(node, "target")
+								: node, "bus");
+		return vsmmu_streq(bus, "virtio");
+	}
+	if (vsmmu_xml_is(node, "controller"))
+		return vsmmu_streq(type, "scsi") || vsmmu_streq(type, "virtio-serial") ||
+		       vsmmu_streq(type, "usb");
+	if (vsmmu_xml_is(node, "video"))
+		return true;
+	return false;
+}
+
+static int parse_other_device(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *err)
+{
+	struct vsmmu_dom_dev d = { .node = node };
+
+	if (parse_guest_addr(node, (const char *)node->name, &d.addr, err) < 0)
+		return -1;
+	if (!d.addr.set) {
+		if (gets_pci_address(node))
+			dom->n_addressless++;
+		return 0;
+	}
+	dom->devs = vsmmu_xrealloc(dom->devs, dom->n_devs + 1, sizeof(d));
+	dom->devs[dom->n_devs++] = d;
+	return 0;
+}
+
+static bool is_pci_hostdev(xmlNodePtr node)
+{
+	_cleanup_free_ char *mode = vsmmu_xml_attr(node, "mode");
+	_cleanup_free_ char *type = vsmmu_xml_attr(node, "type");
+
+	return vsmmu_xml_is(node, "hostdev") && vsmmu_streq(type, "pci") &&
+	       (!mode || vsmmu_streq(mode, "subsystem"));
+}
+
+static bool is_pci_controller(xmlNodePtr node)
+{
+	_cleanup_free_ char *type = vsmmu_xml_attr(node, "type");
+
+	return vsmmu_xml_is(node, "controller") && vsmmu_streq(type, "pci");
+}
+
+static int parse_devices(struct vsmmu_domain *dom, xmlNodePtr devices, vsmmu_err *err)
+{
+	for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+		int r = 0;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_pci_controller(n))
+			r = parse_controller(dom, n, err);
+		else if (is_pci_hostdev(n))
+			r = parse_hostdev(dom, n, err);
+		else if (vsmmu_xml_is(n, "iommu"))
+			parse_iommu(dom, n);
+		else
+			r = parse_other_device(dom, n, err);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_numa(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *err)
+{
+	xmlNodePtr numa = vsmmu_xml_child(vsmmu_xml_child(root, "cpu"), "numa");
+	xmlNodePtr tune = vsmmu_xml_child(root, "numatune");
+	long id;
+
+	for (xmlNodePtr c = numa ? numa->children : NULL; c; c = c->next)
+		if (vsmmu_xml_is(c, "cell"))
+			dom->n_cells++;
+	for (xmlNodePtr m = tune ? tune->children : NULL; m; m = m->next) {
+		struct vsmmu_dom_memnode mn;
+
+		if (!vsmmu_xml_is(m, "memnode"))
+			continue;
+		if (vsmmu_xml_attr_uint(m, "cellid", 4095, -1, &id, "<numatune><memnode>", err) < 0)
+			return -1;
+		mn.cellid = (int)id;
+		mn.nodeset = vsmmu_xml_attr(m, "nodeset");
+		dom->memnodes = vsmmu_xrealloc(dom->memnodes, dom->n_memnodes + 1, sizeof(mn));
+		dom->memnodes[dom->n_memnodes++] = mn;
+	}
+	return 0;
+}
+
+static int parse_mode(struct vsmmu_dom_config *cfg, vsmmu_err *err)
+{
+	_cleanup_free_ char *mode = vsmmu_xml_attr(cfg->node, "mode");
+	_cleanup_free_ char *topo = vsmmu_xml_attr(cfg->node, "topology");
+
+	if (!mode || vsmmu_streq(mode, "accel"))
+		cfg->mode = VSMMU_MODE_ACCEL;
+	else if (vsmmu_streq(mode, "emulated"))
+		cfg->mode = VSMMU_MODE_EMULATED;
+	else
+		return vsmmu_fail(err, "<vsmmu:config mode='%s'>: mode must be 'accel' or "
+				  "'emulated'", mode);
+	if (!topo || vsmmu_streq(topo, "persistent"))
+		cfg->topology = VSMMU_TOPO_PERSISTENT;
+	else if (vsmmu_streq(topo, "runtime"))
+		cfg->topology = VSMMU_TOPO_RUNTIME;
+	else
+		return vsmmu_fail(err, "<vsmmu:config topology='%s'>: topology must be "
+				  "'persistent' or 'runtime'", topo);
+	return 0;
+}
+
+static int parse_record(struct vsmmu_dom_config *cfg, xmlNodePtr n, vsmmu_err *err)
+{
+	struct vsmmu_dom_record r;
+	long idx;
+
+	if (vsmmu_xml_attr_uint(n, "index", 255, -1, &idx, "<vsmmu:expander>", err) < 0)
+		return -1;
+	r.smmu = vsmmu_xml_attr(n, "smmu");
+	if (idx < 1 || !r.smmu) {
+		free(r.smmu);
+		return vsmmu_fail(err, "<vsmmu:expander> needs index='N' (1-255) and "
+				  "smmu='smmu3.0x...'");
+	}
+	r.index = (int)idx;
+	cfg->records = vsmmu_xrealloc(cfg->records, cfg->n_records + 1, sizeof(r));
+	cfg->records[cfg->n_records++] = r;
+	return 0;
+}
+
+static int parse_config(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *err)
+{
+	struct vsmmu_dom_config *cfg = &dom->config;
+	_cleanup_free_ char *root_iommu = NULL;
+	long spare;
+
+	cfg->node = vsmmu_xml_child_ns(vsmmu_xml_child(root, "metadata"), VSMMU_NS_URI, "config");
+	if (!cfg->node)
+		return 0;
+	if (parse_mode(cfg, err) < 0)
+		return -1;
+	if (vsmmu_xml_attr_uint(cfg->node, "spare-ports", VSMMU_MAX_SPARE_PORTS, 0, &spare,
+				"<vsmmu:config>", err) < 0)
+		return -1;
+	cfg->spare_ports = (unsigned int)spare;
+	root_iommu = vsmmu_xml_attr(cfg->node, "root-iommu");
+	cfg->root_iommu = vsmmu_streq(root_iommu, "smmuv3");
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		cfg->props[i] = vsmmu_xml_attr(cfg->node, smmu_props[i]);
+	for (xmlNodePtr n = cfg->node->children; n; n = n->next)
+		if (vsmmu_xml_is_ns(n, VSMMU_NS_URI, "expander") && parse_record(cfg, n, err) < 0)
+			return -1;
+	return 0;
+}
+
+static char *child_text(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr n = vsmmu_xml_child(parent, name);
+	_cleanup_xmlstr_ xmlChar *txt = n ? xmlNodeGetContent(n) : NULL;
+
+	return txt ? vsmmu_xstrdup((const char *)txt) : NULL;
+}
+
+static void parse_os(struct vsmmu_domain *dom, xmlNodePtr root)
+{
+	xmlNodePtr os = vsmmu_xml_child(root, "os");
+	xmlNodePtr type = vsmmu_xml_child(os, "type");
+	_cleanup_free_ char *firmware = os ? vsmmu_xml_attr(os, "firmware") : NULL;
+
+	dom->arch = type ? vsmmu_xml_attr(type, "arch") : NULL;
+	dom->machine = type ? vsmmu_xml_attr(type, "machine") : NULL;
+	dom->uefi = vsmmu_streq(firmware, "efi") || vsmmu_xml_child(os, "loader") != NULL;
+	dom->acpi = vsmmu_xml_child(vsmmu_xml_child(root, "features"), "acpi") != NULL;
+}
+
+int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, vsmmu_err *err)
+{
+	_cleanup_domain_ struct vsmmu_domain *dom = vsmmu_xcalloc(1, sizeof(*dom));
+	xmlNodePtr root;
+
+	if (vsmmu_xml_parse(xml, len, "domain XML", &dom->doc, err) < 0)
+		return -1;
+	dom->had_decl = len >= 5 && strncmp(xml, "<?xml", 5) == 0;
+	root = xmlDocGetRootElement(dom->doc);
+	if (!vsmmu_xml_is(root, "domain"))
+		return vsmmu_fail(err, "domain XML: the root element is <%s>, not <domain>",
+				  (const char *)root->name);
+	dom->name = child_text(root, "name");
+	parse_os(dom, root);
+	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
+	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0)
+		return -1;
+	*out = VSMMU_STEAL(dom);
+	return 0;
+}
+
+void vsmmu_domain_free(struct vsmmu_domain *dom)
+{
+	if (!dom)
+		return;
+	for (size_t i = 0; i < dom->n_ctrls; i++)
+		free(dom->ctrls[i].model);
+	for (size_t i = 0; i < dom->n_iommus; i++)
+		free(dom->iommus[i].model);
+	for (size_t i = 0; i < dom->n_memnodes; i++)
+		free(dom->memnodes[i].nodeset);
+	for (size_t i = 0; i < dom->config.n_records; i++)
+		free(dom->config.records[i].smmu);
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		free(dom->config.props[i]);
+	free(dom->config.records);
+	free(dom->ctrls);
+	free(dom->hostdevs);
+	free(dom->devs);
+	free(dom->iommus);
+	free(dom->memnodes);
+	free(dom->name);
+	free(dom->arch);
+	free(dom->machine);
+	if (dom->doc)
+		xmlFreeDoc(dom->doc);
+	free(dom);
+}
+
+int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
+			vsmmu_err *err)
+{
+	return vsmmu_xml_format(dom->doc, dom->had_decl, out, len, err);
+}
+
+bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom)
+{
+	if (dom->config.node)
+		return true;
+	for (size_t i = 0; i < dom->n_iommus; i++)
+		if (dom->iommus[i].form == VSMMU_IOMMU_NESTED ||
+		    dom->iommus[i].form == VSMMU_IOMMU_SMMUV3DEV)
+			return true;
+	return false;
+}
+
+const struct vsmmu_dom_ctrl *vsmmu_domain_ctrl(const struct vsmmu_domain *dom, int index)
+{
+	for (size_t i = 0; i < dom->n_ctrls; i++)
+		if (dom->ctrls[i].index == index)
+			return &dom->ctrls[i];
+	return NULL;
+}
+
+static int nodeset_range(const char *tok, int *lo, int *hi)
+{
+	const char *dash = strchr(tok, '-');
+	char first[16];
+
+	if (!dash)
+		return vsmmu_parse_int(tok, 0, 65535, lo) < 0 ? -1 : (*hi = *lo, 0);
+	if ((size_t)(dash - tok) >= sizeof(first))
+		return -1;
+	memcpy(first, tok, (size_t)(dash - tok));
+	first[dash - tok] = '\0';
+	if (vsmmu_parse_int(first, 0, 65535, lo) < 0 || vsmmu_parse_int(dash + 1, 0, 65535, hi) < 0 ||
+	    *hi < *lo)
+		return -1;
+	return 0;
+}
+
+int vsmmu_nodeset_contains(const char *nodeset, int node)
+{
+	_cleanup_free_ char *copy = vsmmu_xstrdup(nodeset);
+	char *save = NULL;
+	bool in = false;
+
+	if (!copy || !*copy)
+		return -1;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool negate = tok[0] == '^';
+		int lo, hi;
+
+		if (nodeset_range(tok + negate, &lo, &hi) < 0)
+			return -1;
+		if (node >= lo && node <= hi)
+			in = !negate;
+	}
+	return in;
+}

@@ -1,0 +1,132 @@
+/* The parts of a libvirt domain definition vsmmu reads and manages. The
+ * model keeps pointers into the libxml2 document so rewrite edits in place. */
+#ifndef VSMMU_DOMAIN_H
+#define VSMMU_DOMAIN_H
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "pciaddr.h"
+
+#define VSMMU_NS_URI "urn:vsmmu:domain:1"
+#define VSMMU_NS_PREFIX "vsmmu"
+#define VSMMU_QEMU_NS_URI "http://libvirt.org/schemas/domain/qemu/1.0"
+#define VSMMU_PLAN_ENV "VSMMU_PLAN"
+#define VSMMU_MAX_SPARE_PORTS 31
+
+enum vsmmu_mode { VSMMU_MODE_ACCEL, VSMMU_MODE_EMULATED };
+enum vsmmu_topology { VSMMU_TOPO_PERSISTENT, VSMMU_TOPO_RUNTIME };
+
+/* A guest <address type='pci'>; set is false when absent or not PCI. */
+struct vsmmu_guest_addr {
+	bool set;
+	unsigned int domain, bus, slot, func;
+};
+
+struct vsmmu_dom_ctrl { /* <controller type='pci'> */
+	xmlNodePtr node;
+	int index;
+	char *model;   /* "pcie-root", "pcie-root-port", "pcie-expander-bus", ... */
+	int bus_nr;    /* <target busNr>, -1 when absent */
+	int numa_node; /* <target><node>, -1 when absent */
+	struct vsmmu_guest_addr addr;
+};
+
+struct vsmmu_dom_hostdev { /* <hostdev mode='subsystem' type='pci'> */
+	xmlNodePtr node;
+	struct vsmmu_pci_addr source;
+	struct vsmmu_guest_addr addr;
+};
+
+struct vsmmu_dom_dev { /* any other device that sits at a guest PCI address */
+	xmlNodePtr node;
+	struct vsmmu_guest_addr addr;
+};
+
+struct vsmmu_dom_memnode {
+	int cellid;
+	char *nodeset;
+};
+
+struct vsmmu_dom_record { /* <vsmmu:expander index= smmu=>: which expander serves which SMMU */
+	int index;
+	char *smmu;
+};
+
+/* Optional arm-smmuv3 feature properties the plan passes to the wrapper. */
+#define VSMMU_SMMU_PROPS "ats", "ril", "ssidsize", "oas", "cmdqv"
+#define VSMMU_N_SMMU_PROPS 5
+
+struct vsmmu_dom_config { /* <vsmmu:config> */
+	xmlNodePtr node;       /* NULL when the domain is not managed */
+	enum vsmmu_mode mode;
+	enum vsmmu_topology topology;
+	unsigned int spare_ports;
+	char *props[VSMMU_N_SMMU_PROPS];
+	bool root_iommu;       /* a machine-wide <iommu model='smmuv3'/> was replaced */
+	struct vsmmu_dom_record *records;
+	size_t n_records;
+};
+
+enum vsmmu_iommu_form {
+	VSMMU_IOMMU_MACHINE,   /* <iommu model='smmuv3'/>: -machine virt,iommu=smmuv3 */
+	VSMMU_IOMMU_PER_BUS,   /* libvirt >= 11.10 <iommu model='smmuv3'><driver pciBus=/> */
+	VSMMU_IOMMU_NESTED,    /* earlier proposal: <iommu model='nestedSmmuv3'/> */
+	VSMMU_IOMMU_SMMUV3DEV, /* earlier proposal: <iommu model='smmuv3Dev' .../> */
+	VSMMU_IOMMU_OTHER_MODEL,
+};
+
+struct vsmmu_dom_iommu {
+	xmlNodePtr node;
+	enum vsmmu_iommu_form form;
+	char *model;
+	bool accel; /* smmuv3Dev accel='on' */
+};
+
+struct vsmmu_domain {
+	xmlDocPtr doc;
+	bool had_decl;
+	char *name;
+	char *arch;
+	char *machine;
+	bool acpi;
+	bool uefi;
+	struct vsmmu_dom_ctrl *ctrls;
+	size_t n_ctrls;
+	struct vsmmu_dom_hostdev *hostdevs;
+	size_t n_hostdevs;
+	struct vsmmu_dom_dev *devs;
+	size_t n_devs;
+	struct vsmmu_dom_iommu *iommus;
+	size_t n_iommus;
+	size_t n_cells;
+	struct vsmmu_dom_memnode *memnodes;
+	size_t n_memnodes;
+	size_t n_addressless; /* devices libvirt will still give a PCI address */
+	struct vsmmu_dom_config config;
+};
+
+int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out,
+		       vsmmu_err *err);
+void vsmmu_domain_free(struct vsmmu_domain *dom);
+static inline void vsmmu_domain_freep(struct vsmmu_domain **d) { vsmmu_domain_free(*d); }
+#define _cleanup_domain_ __attribute__((cleanup(vsmmu_domain_freep)))
+
+int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
+			vsmmu_err *err);
+
+/* Managed: has <vsmmu:config>, or uses an earlier proposal's iommu model. */
+bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom);
+
+const struct vsmmu_dom_ctrl *vsmmu_domain_ctrl(const struct vsmmu_domain *dom, int index);
+
+/* Does the host NUMA node set string ("0-3,^2,8") contain node? -1 on a
+ * malformed set. */
+int vsmmu_nodeset_contains(const char *nodeset, int node);
+
+const char *vsmmu_mode_name(enum vsmmu_mode mode);
+const char *vsmmu_smmu_prop_name(size_t i);
+
+#endif

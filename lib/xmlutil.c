@@ -1,0 +1,221 @@
+#include "xmlutil.h"
+
+#include <libxml/parser.h>
+#include <libxml/xmlsave.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static void silent_error(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+int vsmmu_xml_parse(const char *data, size_t len, const char *what, xmlDocPtr *out,
+		    vsmmu_err *err)
+{
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
+	const xmlError *xe;
+
+	if (len > VSMMU_XML_MAX)
+		return vsmmu_fail(err, "%s: XML is larger than %u bytes; refusing it", what,
+				  VSMMU_XML_MAX);
+	xmlSetGenericErrorFunc(NULL, silent_error);
+	xmlResetLastError();
+	doc = xmlReadMemory(data, (int)len, what, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		xe = xmlGetLastError();
+		return vsmmu_fail(err, "%s: malformed XML at line %d: %s", what, xe ? xe->line : 0,
+				  xe && xe->message ? xe->message : "unknown error\n") ;
+	}
+	if (doc->intSubset || doc->extSubset)
+		return vsmmu_fail(err, "%s: XML with a DOCTYPE is refused (domain XML has none); "
+				  "remove the <!DOCTYPE> declaration", what);
+	if (!xmlDocGetRootElement(doc))
+		return vsmmu_fail(err, "%s: XML has no root element", what);
+	*out = VSMMU_STEAL(doc);
+	return 0;
+}
+
+int vsmmu_xml_format(xmlDocPtr doc, bool with_decl, char **out, size_t *len, vsmmu_err *err)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	xmlSaveCtxtPtr ctxt;
+	int opts = with_decl ? 0 : XML_SAVE_NO_DECL;
+
+	if (!buf)
+		return vsmmu_fail(err, "out of memory formatting XML");
+	ctxt = xmlSaveToBuffer(buf, "UTF-8", opts);
+	if (!ctxt || xmlSaveDoc(ctxt, doc) < 0) {
+		if (ctxt)
+			xmlSaveClose(ctxt);
+		xmlBufferFree(buf);
+		return vsmmu_fail(err, "cannot format XML");
+	}
+	xmlSaveClose(ctxt);
+	*len = (size_t)xmlBufferLength(buf);
+	*out = vsmmu_xstrdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return 0;
+}
+
+bool vsmmu_xml_is(const xmlNode *node, const char *name)
+{
+	return node && node->type == XML_ELEMENT_NODE && !node->ns &&
+	       strcmp((const char *)node->name, name) == 0;
+}
+
+bool vsmmu_xml_is_ns(const xmlNode *node, const char *ns_uri, const char *name)
+{
+	return node && node->type == XML_ELEMENT_NODE && node->ns && node->ns->href &&
+	       strcmp((const char *)node->ns->href, ns_uri) == 0 &&
+	       strcmp((const char *)node->name, name) == 0;
+}
+
+xmlNodePtr vsmmu_xml_child(const xmlNode *parent, const char *name)
+{
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+		if (vsmmu_xml_is(c, name))
+			return c;
+	return NULL;
+}
+
+xmlNodePtr vsmmu_xml_child_ns(const xmlNode *parent, const char *ns_uri, const char *name)
+{
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+		if (vsmmu_xml_is_ns(c, ns_uri, name))
+			return c;
+	return NULL;
+}
+
+char *vsmmu_xml_attr(const xmlNode *node, const char *name)
+{
+	_cleanup_xmlstr_ xmlChar *v = xmlGetNoNsProp(node, (const xmlChar *)name);
+
+	return v ? vsmmu_xstrdup((const char *)v) : NULL;
+}
+
+int vsmmu_xml_attr_uint(const xmlNode *node, const char *name, unsigned long max,
+			long dflt, long *out, const char *elem, vsmmu_err *err)
+{
+	_cleanup_free_ char *v = vsmmu_xml_attr(node, name);
+	unsigned long n;
+
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (vsmmu_parse_ulong(v, 0, max, &n) < 0)
+		return vsmmu_fail(err, "%s: attribute %s='%s' is not a number from 0 to %lu",
+				  elem, name, v, max);
+	*out = (long)n;
+	return 0;
+}
+
+void vsmmu_xml_set_attr(xmlNodePtr node, const char *name, const char *value)
+{
+	_cleanup_free_ char *old = vsmmu_xml_attr(node, name);
+
+	if (!vsmmu_streq(old, value))
+		xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)value);
+}
+
+void vsmmu_xml_set_attr_fmt(xmlNodePtr node, const char *name, const char *fmt, ...)
+{
+	_cleanup_free_ char *value = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&value, fmt, ap) < 0)
+		value = NULL;
+	va_end(ap);
+	if (value)
+		vsmmu_xml_set_attr(node, name, value);
+}
+
+static bool is_blank_text(const xmlNode *n)
+{
+	const xmlChar *p;
+
+	if (!n || n->type != XML_TEXT_NODE)
+		return false;
+	for (p = n->content; p && *p; p++)
+		if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+			return false;
+	return true;
+}
+
+static int depth_of(const xmlNode *node)
+{
+	int d = 0;
+
+	for (const xmlNode *p = node->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent)
+		d++;
+	return d;
+}
+
+static xmlNodePtr indent_text(int depth)
+{
+	char buf[128];
+	int n = depth * 2 < (int)sizeof(buf) - 2 ? depth * 2 : (int)sizeof(buf) - 2;
+
+	buf[0] = '\n';
+	memset(buf + 1, ' ', (size_t)n);
+	buf[n + 1] = '\0';
+	return xmlNewText((const xmlChar *)buf);
+}
+
+xmlNodePtr vsmmu_xml_append(xmlNodePtr parent, xmlNodePtr child)
+{
+	xmlNodePtr last = parent->last;
+	int depth = depth_of(parent) + 1;
+
+	if (is_blank_text(last)) {
+		xmlAddPrevSibling(last, indent_text(depth));
+		xmlAddPrevSibling(last, child);
+	} else {
+		xmlAddChild(parent, indent_text(depth));
+		xmlAddChild(parent, child);
+		xmlAddChild(parent, indent_text(depth - 1));
+	}
+	return child;
+}
+
+xmlNodePtr vsmmu_xml_insert_after(xmlNodePtr sibling, xmlNodePtr node)
+{
+	xmlNodePtr text = indent_text(depth_of(sibling));
+
+	xmlAddNextSibling(sibling, text);
+	xmlAddNextSibling(text, node);
+	return node;
+}
+
+xmlNodePtr vsmmu_xml_insert_before(xmlNodePtr sibling, xmlNodePtr node)
+{
+	xmlAddPrevSibling(sibling, node);
+	xmlAddPrevSibling(sibling, indent_text(depth_of(sibling)));
+	return node;
+}
+
+xmlNodePtr vsmmu_xml_add(xmlNodePtr parent, xmlNsPtr ns, const char *name)
+{
+	xmlNodePtr node = xmlNewNode(ns ? ns : parent->ns, (const xmlChar *)name);
+
+	return vsmmu_xml_append(parent, node);
+}
+
+void vsmmu_xml_remove(xmlNodePtr node)
+{
+	xmlNodePtr prev = node->prev;
+
+	if (is_blank_text(prev)) {
+		xmlUnlinkNode(prev);
+		xmlFreeNode(prev);
+	}
+	xmlUnlinkNode(node);
+	xmlFreeNode(node);
+}
