@@ -1,0 +1,722 @@
+#include "plan.h"
+
+#include <string.h>
+
+#include "util.h"
+
+#define MAX_INDEX 255
+#define MAX_SLOT 31
+
+struct planner {
+	const struct vsmmu_domain *dom;
+	const struct vsmmu_host *host;
+	struct vsmmu_plan *plan;
+	bool used_index[MAX_INDEX + 1];
+	bool removed[MAX_INDEX + 1];
+	size_t cap_exp, cap_port, cap_remove;
+};
+
+static void add_warning(struct vsmmu_plan *plan, const char *msg)
+{
+	plan->warnings = vsmmu_xrealloc(plan->warnings, plan->n_warnings + 1, sizeof(char *));
+	plan->warnings[plan->n_warnings++] = vsmmu_xstrdup(msg);
+}
+
+static bool is_expander_model(const char *model)
+{
+	return vsmmu_streq(model, "pcie-expander-bus") || vsmmu_streq(model, "pci-expander-bus");
+}
+
+/* Controllers that open a bus of their own and so take a bus number. */
+static bool takes_bus_number(const char *model)
+{
+	return !vsmmu_streq(model, "pcie-root") && !vsmmu_streq(model, "pci-root") &&
+	       !is_expander_model(model);
+}
+
+static int check_domain_kind(struct planner *p, vsmmu_err *err)
+{
+	const struct vsmmu_domain *dom = p->dom;
+
+	if (!vsmmu_streq(dom->arch, "aarch64"))
+		return vsmmu_fail(err, "domain '%s' is <type arch='%s'>: vsmmu manages aarch64 "
+				  "domains only", dom->name ? dom->name : "?",
+				  dom->arch ? dom->arch : "(none)");
+	if (dom->machine && !vsmmu_has_prefix(dom->machine, "virt"))
+		return vsmmu_fail(err, "domain uses machine '%s': vsmmu needs the aarch64 'virt' "
+				  "machine", dom->machine);
+	if (!dom->acpi)
+		add_warning(p->plan, "the domain has no <features><acpi/>: guests see nothing "
+			    "behind a pcie-expander-bus under device-tree boot; add <acpi/>");
+	if (!dom->uefi)
+		add_warning(p->plan, "the domain boots without UEFI firmware: expanders need UEFI "
+			    "and ACPI; set <os firmware='efi'> or a <loader>");
+	return 0;
+}
+
+/* Legacy proposal forms and a machine-wide smmuv3 become our own policy. */
+static int apply_iommus(struct planner *p, vsmmu_err *err)
+{
+	struct vsmmu_plan *plan = p->plan;
+	bool any_dev = false, any_accel = false;
+
+	for (size_t i = 0; i < p->dom->n_iommus; i++) {
+		const struct vsmmu_dom_iommu *m = &p->dom->iommus[i];
+
+		switch (m->form) {
+		case VSMMU_IOMMU_MACHINE:
+			plan->root_vsmmu = true;
+			break;
+		case VSMMU_IOMMU_NESTED:
+			any_accel = true;
+			break;
+		case VSMMU_IOMMU_SMMUV3DEV:
+			any_dev = true;
+			any_accel |= m->accel;
+			break;
+		case VSMMU_IOMMU_PER_BUS:
+			return vsmmu_fail(err, "<iommu model='smmuv3'> with <driver pciBus=...> is "
+					  "libvirt's own per-bus vSMMU: remove it, or remove the "
+					  "vsmmu metadata and manage the topology by hand");
+		case VSMMU_IOMMU_OTHER_MODEL:
+			return vsmmu_fail(err, "<iommu model='%s'> cannot be combined with per-SMMU "
+					  "vSMMUs: remove it", m->model ? m->model : "?");
+		}
+	}
+	if (!p->dom->config.node && (any_dev || any_accel))
+		plan->mode = any_accel ? VSMMU_MODE_ACCEL : VSMMU_MODE_EMULATED;
+	return 0;
+}
+
+static void apply_config(struct planner *p, const struct vsmmu_policy *policy)
+{
+	const struct vsmmu_dom_config *cfg = &p->dom->config;
+	struct vsmmu_plan *plan = p->plan;
+
+	plan->mode = cfg->mode;
+	plan->topology = cfg->topology;
+	plan->spare_ports = cfg->spare_ports;
+	plan->root_vsmmu = cfg->root_iommu;
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		plan->props[i] = vsmmu_xstrdup(cfg->props[i]);
+	if (policy && policy->mode >= 0)
+		plan->mode = (enum vsmmu_mode)policy->mode;
+	if (policy && policy->spare_ports >= 0)
+		plan->spare_ports = (unsigned int)policy->spare_ports;
+}
+
+static int resolve_hostdev(struct planner *p, size_t i, vsmmu_err *err)
+{
+	const struct vsmmu_dom_hostdev *h = &p->dom->hostdevs[i];
+	struct vsmmu_plan_hostdev *ph = &p->plan->hostdevs[i];
+	const struct vsmmu_pcidev *dev = vsmmu_host_find_dev(p->host, &h->source);
+
+	ph->host = h->source;
+	vsmmu_pci_addr_format(&h->source, ph->bdf);
+	ph->port = ph->expander = -1;
+	if (!dev)
+		return vsmmu_fail(err, "hostdev %s: no such PCI device under %s/bus/pci/devices; "
+				  "fix the <source> address", ph->bdf, p->host->sysfs_root);
+	if (dev->iommu_kind == VSMMU_IOMMU_NONE)
+		return vsmmu_fail(err, "hostdev %s has no iommu link in sysfs: it bypasses "
+				  "translation and cannot be passed through nested; remove it",
+				  ph->bdf);
+	if (dev->iommu_kind == VSMMU_IOMMU_OTHER)
+		return vsmmu_fail(err, "hostdev %s is behind IOMMU '%s', which is not an SMMUv3; "
+				  "vsmmu cannot route it", ph->bdf,
+				  dev->iommu_name ? dev->iommu_name : "?");
+	ph->smmu = vsmmu_xstrdup(p->host->smmus[dev->smmu].name);
+	return 0;
+}
+
+static int alloc_index(struct planner *p, int above, vsmmu_err *err)
+{
+	for (int i = above + 1; i <= MAX_INDEX; i++)
+		if (i > 0 && !p->used_index[i]) {
+			p->used_index[i] = true;
+			return i;
+		}
+	return vsmmu_fail(err, "no free PCI controller index above %d (libvirt allows up "
+			  "to %d)", above, MAX_INDEX);
+}
+
+static bool slot_taken(const struct planner *p, int bus, unsigned int slot)
+{
+	const struct vsmmu_domain *dom = p->dom;
+
+	for (size_t i = 0; i < dom->n_ctrls; i++) {
+		const struct vsmmu_dom_ctrl *c = &dom->ctrls[i];
+
+		if (!p->removed[c->index] && c->addr.set && c->addr.domain == 0 &&
+		    (int)c->addr.bus == bus && c->addr.slot == slot)
+			return true;
+	}
+	for (size_t i = 0; i < dom->n_devs; i++)
+		if (dom->devs[i].addr.domain == 0 && (int)dom->devs[i].addr.bus == bus &&
+		    dom->devs[i].addr.slot == slot)
+			return true;
+	for (size_t i = 0; i < p->plan->n_expanders; i++)
+		if (bus == 0 && p->plan->expanders[i].slot == slot)
+			return true;
+	for (size_t i = 0; i < p->plan->n_ports; i++)
+		if (p->plan->ports[i].expander == bus && p->plan->ports[i].slot == slot)
+			return true;
+	return false;
+}
+
+static int alloc_slot(const struct planner *p, int bus, unsigned int first, vsmmu_err *err)
+{
+	for (unsigned int s = first; s <= MAX_SLOT; s++)
+		if (!slot_taken(p, bus, s))
+			return (int)s;
+	return bus == 0 ? vsmmu_fail(err, "pcie.0 has no free slot for another "
+				     "pcie-expander-bus; free a slot on bus 0")
+			: vsmmu_fail(err, "expander pci.%d has no free slot for another root "
+				     "port (32 at most); lower spare-ports", bus);
+}
+
+static struct vsmmu_plan_expander *find_expander(struct vsmmu_plan *plan, const char *smmu)
+{
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		if (vsmmu_streq(plan->expanders[i].smmu, smmu))
+			return &plan->expanders[i];
+	return NULL;
+}
+
+static const struct vsmmu_dom_record *find_record(const struct planner *p, const char *smmu)
+{
+	const struct vsmmu_dom_config *cfg = &p->dom->config;
+
+	for (size_t i = 0; i < cfg->n_records; i++) {
+		const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, cfg->records[i].index);
+
+		if (vsmmu_streq(cfg->records[i].smmu, smmu) && c &&
+		    vsmmu_streq(c->model, "pcie-expander-bus"))
+			return &cfg->records[i];
+	}
+	return NULL;
+}
+
+static struct vsmmu_plan_expander *push_expander(struct planner *p)
+{
+	struct vsmmu_plan *plan = p->plan;
+
+	vsmmu_grow(&plan->expanders, &p->cap_exp, plan->n_expanders, sizeof(*plan->expanders));
+	return &plan->expanders[plan->n_expanders++];
+}
+
+static int add_expander_for(struct planner *p, const char *smmu, vsmmu_err *err)
+{
+	const struct vsmmu_dom_record *rec = find_record(p, smmu);
+	struct vsmmu_plan_expander *e;
+	int index, slot;
+
+	if (rec) {
+		const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, rec->index);
+
+		e = push_expander(p);
+		*e = (struct vsmmu_plan_expander){ .index = c->index, .bus_nr = c->bus_nr,
+			.numa_node = c->numa_node, .slot = c->addr.slot, .existing = true,
+			.has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };
+		return 0;
+	}
+	index = alloc_index(p, 0, err);
+	slot = index < 0 ? -1 : alloc_slot(p, 0, 1, err);
+	if (slot < 0)
+		return -1;
+	e = push_expander(p);
+	*e = (struct vsmmu_plan_expander){ .index = index, .bus_nr = -1, .numa_node = -1,
+		.slot = (unsigned int)slot, .has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };
+	return 0;
+}
+
+static int plan_expanders(struct planner *p, vsmmu_err *err)
+{
+	for (size_t i = 0; i < p->plan->n_hostdevs; i++)
+		if (!find_expander(p->plan, p->plan->hostdevs[i].smmu) &&
+		    add_expander_for(p, p->plan->hostdevs[i].smmu, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Anything other than a planned hostdev sitting on bus index `bus`. */
+static bool bus_has_devices(const struct planner *p, int bus)
+{
+	for (size_t i = 0; i < p->dom->n_ctrls; i++) {
+		const struct vsmmu_dom_ctrl *c = &p->dom->ctrls[i];
+
+		if (!p->removed[c->index] && c->addr.set && (int)c->addr.bus == bus)
+			return true;
+	}
+	for (size_t i = 0; i < p->dom->n_devs; i++)
+		if (p->dom->devs[i].addr.set && (int)p->dom->devs[i].addr.bus == bus)
+			return true;
+	return false;
+}
+
+static void mark_removed(struct planner *p, int index)
+{
+	struct vsmmu_plan *plan = p->plan;
+
+	vsmmu_grow(&plan->remove, &p->cap_remove, plan->n_remove, sizeof(int));
+	plan->remove[plan->n_remove++] = index;
+	p->removed[index] = true;
+}
+
+static bool is_root_port_on(const struct vsmmu_dom_ctrl *c, int expander)
+{
+	return vsmmu_streq(c->model, "pcie-root-port") && c->addr.set &&
+	       (int)c->addr.bus == expander;
+}
+
+/* A recorded expander whose SMMU serves no hostdev any more: drop it with
+ * its empty root ports, or keep it untouched if something else is behind it. */
+static void retire_expander(struct planner *p, const struct vsmmu_dom_record *rec)
+{
+	const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, rec->index);
+	struct vsmmu_plan_expander *e;
+	bool busy = false;
+
+	if (!c || !vsmmu_streq(c->model, "pcie-expander-bus"))
+		return;
+	for (size_t i = 0; i < p->dom->n_ctrls; i++) {
+		const struct vsmmu_dom_ctrl *child = &p->dom->ctrls[i];
+
+		if (child->addr.set && (int)child->addr.bus == c->index)
+			busy |= !is_root_port_on(child, c->index) || bus_has_devices(p, child->index);
+	}
+	if (!busy) {
+		for (size_t i = 0; i < p->dom->n_ctrls; i++)
+			if (is_root_port_on(&p->dom->ctrls[i], c->index))
+				mark_removed(p, p->dom->ctrls[i].index);
+		mark_removed(p, c->index);
+		return;
+	}
+	e = push_expander(p);
+	*e = (struct vsmmu_plan_expander){ .index = c->index, .bus_nr = c->bus_nr,
+		.numa_node = c->numa_node, .slot = c->addr.slot, .existing = true,
+		.smmu = vsmmu_xstrdup(rec->smmu) };
+}
+
+static void plan_retired(struct planner *p)
+{
+	const struct vsmmu_dom_config *cfg = &p->dom->config;
+
+	for (size_t i = 0; i < cfg->n_records; i++) {
+		const struct vsmmu_dom_record *rec = &cfg->records[i];
+		struct vsmmu_plan_expander *e = find_expander(p->plan, rec->smmu);
+
+		if (e && e->index == rec->index)
+			continue;
+		if (!vsmmu_plan_expander(p->plan, rec->index))
+			retire_expander(p, rec);
+	}
+}
+
+static struct vsmmu_plan_port *push_port(struct planner *p)
+{
+	struct vsmmu_plan *plan = p->plan;
+
+	vsmmu_grow(&plan->ports, &p->cap_port, plan->n_ports, sizeof(*plan->ports));
+	return &plan->ports[plan->n_ports++];
+}
+
+static void collect_existing_ports(struct planner *p, const struct vsmmu_plan_expander *e)
+{
+	for (size_t i = 0; i < p->dom->n_ctrls; i++) {
+		const struct vsmmu_dom_ctrl *c = &p->dom->ctrls[i];
+
+		if (is_root_port_on(c, e->index) && !p->removed[c->index])
+			*push_port(p) = (struct vsmmu_plan_port){ .index = c->index,
+				.expander = e->index, .slot = c->addr.slot, .existing = true,
+				.hostdev = -1 };
+	}
+}
+
+static bool port_free(const struct planner *p, const struct vsmmu_plan_port *port)
+{
+	return port->hostdev < 0 && !bus_has_devices(p, port->index);
+}
+
+/* Keep a hostdev where it is when it already sits at slot 0 of a free root
+ * port of the right expander: only devices whose SMMU changed move. */
+static void keep_in_place(struct planner *p, size_t h)
+{
+	const struct vsmmu_guest_addr *a = &p->dom->hostdevs[h].addr;
+	struct vsmmu_plan_hostdev *ph = &p->plan->hostdevs[h];
+
+	if (!a->set || a->domain != 0 || a->slot != 0 || a->func != 0)
+		return;
+	for (size_t i = 0; i < p->plan->n_ports; i++) {
+		struct vsmmu_plan_port *port = &p->plan->ports[i];
+
+		if (port->index == (int)a->bus && port->expander == ph->expander &&
+		    port_free(p, port)) {
+			port->hostdev = (int)h;
+			ph->port = port->index;
+			return;
+		}
+	}
+}
+
+static int new_port(struct planner *p, int expander, int hostdev, vsmmu_err *err)
+{
+	struct vsmmu_plan_port *port;
+	int index = alloc_index(p, expander, err);
+	int slot = index < 0 ? -1 : alloc_slot(p, expander, 0, err);
+
+	if (slot < 0)
+		return -1;
+	port = push_port(p);
+	*port = (struct vsmmu_plan_port){ .index = index, .expander = expander,
+		.slot = (unsigned int)slot, .hostdev = hostdev };
+	return index;
+}
+
+static int place_hostdev(struct planner *p, size_t h, vsmmu_err *err)
+{
+	struct vsmmu_plan_hostdev *ph = &p->plan->hostdevs[h];
+
+	ph->moved = true;
+	for (size_t i = 0; i < p->plan->n_ports; i++) {
+		struct vsmmu_plan_port *port = &p->plan->ports[i];
+
+		if (port->expander == ph->expander && port_free(p, port)) {
+			port->hostdev = (int)h;
+			ph->port = port->index;
+			return 0;
+		}
+	}
+	ph->port = new_port(p, ph->expander, (int)h, err);
+	return ph->port < 0 ? -1 : 0;
+}
+
+/* Make the number of free root ports on expander e equal spare_ports. */
+static int balance_spares(struct planner *p, int e, vsmmu_err *err)
+{
+	unsigned int free_ports = 0;
+
+	for (size_t i = 0; i < p->plan->n_ports; i++)
+		if (p->plan->ports[i].expander == e && port_free(p, &p->plan->ports[i]))
+			free_ports++;
+	for (; free_ports < p->plan->spare_ports; free_ports++)
+		if (new_port(p, e, -1, err) < 0)
+			return -1;
+	for (size_t i = p->plan->n_ports; i-- > 0 && free_ports > p->plan->spare_ports;) {
+		struct vsmmu_plan_port *port = &p->plan->ports[i];
+
+		if (port->expander != e || !port_free(p, port))
+			continue;
+		if (port->existing)
+			mark_removed(p, port->index);
+		else
+			p->used_index[port->index] = false;
+		memmove(port, port + 1, (p->plan->n_ports - i - 1) * sizeof(*port));
+		p->plan->n_ports--;
+		free_ports--;
+	}
+	return 0;
+}
+
+static int plan_ports(struct planner *p, vsmmu_err *err)
+{
+	struct vsmmu_plan *plan = p->plan;
+
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		if (plan->expanders[i].has_hostdevs)
+			collect_existing_ports(p, &plan->expanders[i]);
+	for (size_t h = 0; h < plan->n_hostdevs; h++) {
+		plan->hostdevs[h].expander = find_expander(plan, plan->hostdevs[h].smmu)->index;
+		keep_in_place(p, h);
+	}
+	for (size_t h = 0; h < plan->n_hostdevs; h++)
+		if (plan->hostdevs[h].port < 0 && place_hostdev(p, h, err) < 0)
+			return -1;
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		if (plan->expanders[i].has_hostdevs &&
+		    balance_spares(p, plan->expanders[i].index, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The root bus a controller's hierarchy hangs from: 0 for pcie.0, or the
+ * index of its expander. */
+static int hierarchy_root(const struct planner *p, int bus)
+{
+	for (int depth = 0; depth <= MAX_INDEX && bus > 0; depth++) {
+		const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, bus);
+		const struct vsmmu_plan_port *port = vsmmu_plan_port(p->plan, bus);
+
+		if (port)
+			return port->expander;
+		if (!c || is_expander_model(c->model) || !c->addr.set)
+			return bus;
+		bus = (int)c->addr.bus;
+	}
+	return bus;
+}
+
+static void count_buses(struct planner *p, unsigned int count[MAX_INDEX + 1])
+{
+	for (size_t i = 0; i < p->dom->n_ctrls; i++) {
+		const struct vsmmu_dom_ctrl *c = &p->dom->ctrls[i];
+
+		if (!p->removed[c->index] && takes_bus_number(c->model) && c->addr.set &&
+		    !vsmmu_plan_port(p->plan, c->index))
+			count[hierarchy_root(p, (int)c->addr.bus)]++;
+	}
+	for (size_t i = 0; i < p->plan->n_ports; i++)
+		count[p->plan->ports[i].expander]++;
+}
+
+struct bus_ranges {
+	int lo[MAX_INDEX + 2];
+	int hi[MAX_INDEX + 2];
+	size_t n;
+	int floor; /* first bus number above pcie.0's hierarchy */
+};
+
+static bool range_fits(const struct bus_ranges *r, int lo, int hi)
+{
+	if (lo < r->floor || lo > 254 || hi > 255)
+		return false;
+	for (size_t i = 0; i < r->n; i++)
+		if (lo <= r->hi[i] && hi >= r->lo[i])
+			return false;
+	return true;
+}
+
+static void range_add(struct bus_ranges *r, int lo, int hi)
+{
+	r->lo[r->n] = lo;
+	r->hi[r->n++] = hi;
+}
+
+static int add_foreign_expanders(struct planner *p, const unsigned int *count,
+				 struct bus_ranges *r, vsmmu_err *err)
+{
+	for (size_t i = 0; i < p->dom->n_ctrls; i++) {
+		const struct vsmmu_dom_ctrl *c = &p->dom->ctrls[i];
+
+		if (!is_expander_model(c->model) || vsmmu_plan_expander(p->plan, c->index) ||
+		    p->removed[c->index])
+			continue;
+		if (c->bus_nr < 0)
+			return vsmmu_fail(err, "pcie-expander-bus index %d has no busNr: give it "
+					  "<target busNr='N'/> so vsmmu can keep clear of it",
+					  c->index);
+		range_add(r, c->bus_nr, c->bus_nr + (int)count[c->index]);
+	}
+	return 0;
+}
+
+static int alloc_bus_range(const struct bus_ranges *r, unsigned int need)
+{
+	unsigned int block = (need + VSMMU_BUS_BLOCK - 1) / VSMMU_BUS_BLOCK * VSMMU_BUS_BLOCK;
+
+	for (int hi = 255; hi - (int)block + 1 >= r->floor; hi--)
+		if (range_fits(r, hi - (int)block + 1, hi))
+			return hi - (int)block + 1;
+	for (int hi = 255; hi - (int)need + 1 >= r->floor; hi--)
+		if (range_fits(r, hi - (int)need + 1, hi))
+			return hi - (int)need + 1;
+	return -1;
+}
+
+static int plan_bus_numbers(struct planner *p, vsmmu_err *err)
+{
+	unsigned int count[MAX_INDEX + 1] = { 0 };
+	struct bus_ranges r = { .n = 0 };
+	struct vsmmu_plan *plan = p->plan;
+
+	count_buses(p, count);
+	plan->pcie0_buses = 1 + count[0] + (unsigned int)p->dom->n_addressless +
+			    VSMMU_PCIE0_HEADROOM;
+	r.floor = (int)plan->pcie0_buses;
+	if (add_foreign_expanders(p, count, &r, err) < 0)
+		return -1;
+	for (size_t i = 0; i < plan->n_expanders; i++) {
+		struct vsmmu_plan_expander *e = &plan->expanders[i];
+
+		e->n_buses = 1 + count[e->index];
+		if (e->bus_nr > 0 && range_fits(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1))
+			range_add(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
+		else
+			e->bus_nr = -1;
+	}
+	for (size_t i = 0; i < plan->n_expanders; i++) {
+		struct vsmmu_plan_expander *e = &plan->expanders[i];
+
+		if (e->bus_nr > 0)
+			continue;
+		e->bus_nr = alloc_bus_range(&r, e->n_buses);
+		if (e->bus_nr < 0)
+			return vsmmu_fail(err, "not enough PCI bus numbers: expander pci.%d needs %u "
+					  "buses above the %u kept for pcie.0 and the other "
+					  "expanders; lower spare-ports or pass fewer devices",
+					  e->index, e->n_buses, plan->pcie0_buses);
+		range_add(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
+	}
+	return 0;
+}
+
+/* The host NUMA node of an SMMU, or, when sysfs does not say, that of its
+ * hostdevs if they all agree. */
+static int smmu_host_node(const struct planner *p, const char *smmu)
+{
+	int idx = vsmmu_host_find_smmu(p->host, smmu);
+	int node = VSMMU_NODE_UNKNOWN;
+
+	if (idx >= 0 && p->host->smmus[idx].numa_node != VSMMU_NODE_UNKNOWN)
+		return p->host->smmus[idx].numa_node;
+	for (size_t i = 0; i < p->plan->n_hostdevs; i++) {
+		const struct vsmmu_plan_hostdev *h = &p->plan->hostdevs[i];
+		const struct vsmmu_pcidev *dev = vsmmu_host_find_dev(p->host, &h->host);
+
+		if (!vsmmu_streq(h->smmu, smmu) || !dev)
+			continue;
+		if (dev->numa_node == VSMMU_NODE_UNKNOWN ||
+		    (node != VSMMU_NODE_UNKNOWN && node != dev->numa_node))
+			return VSMMU_NODE_UNKNOWN;
+		node = dev->numa_node;
+	}
+	return node;
+}
+
+static int plan_numa(struct planner *p, vsmmu_err *err)
+{
+	for (size_t i = 0; i < p->plan->n_expanders; i++) {
+		struct vsmmu_plan_expander *e = &p->plan->expanders[i];
+		int host_node = smmu_host_node(p, e->smmu);
+		int cell = -1;
+
+		if (!e->has_hostdevs)
+			continue;
+		for (size_t m = 0; m < p->dom->n_memnodes && host_node >= 0; m++) {
+			const struct vsmmu_dom_memnode *mn = &p->dom->memnodes[m];
+			int in = vsmmu_nodeset_contains(mn->nodeset, host_node);
+
+			if (in < 0)
+				return vsmmu_fail(err, "<numatune><memnode cellid='%d' nodeset='%s'>: "
+						  "malformed nodeset", mn->cellid,
+						  mn->nodeset ? mn->nodeset : "");
+			if (in && mn->cellid < (int)p->dom->n_cells && (cell < 0 || mn->cellid < cell))
+				cell = mn->cellid;
+		}
+		e->numa_node = cell;
+	}
+	return 0;
+}
+
+static const char *device_label(xmlNodePtr node)
+{
+	return (const char *)node->name;
+}
+
+/* accel=on admits only vfio-pci endpoints (and bridges) behind it. */
+static int check_no_emulated_behind_accel(const struct planner *p, vsmmu_err *err)
+{
+	if (p->plan->mode != VSMMU_MODE_ACCEL)
+		return 0;
+	for (size_t i = 0; i < p->dom->n_devs; i++) {
+		const struct vsmmu_dom_dev *d = &p->dom->devs[i];
+		int root = hierarchy_root(p, (int)d->addr.bus);
+		const struct vsmmu_plan_expander *e = vsmmu_plan_expander(p->plan, root);
+
+		if (d->addr.bus != 0 && e && e->has_hostdevs)
+			return vsmmu_fail(err, "<%s> at guest bus 0x%02x is behind expander pci.%d, "
+					  "whose vSMMU is accelerated: QEMU allows only vfio-pci "
+					  "devices there; move it to pcie.0 or set mode='emulated'",
+					  device_label(d->node), d->addr.bus, root);
+	}
+	return 0;
+}
+
+static int compare_expanders(const void *a, const void *b)
+{
+	return ((const struct vsmmu_plan_expander *)a)->index -
+	       ((const struct vsmmu_plan_expander *)b)->index;
+}
+
+static int compare_ports(const void *a, const void *b)
+{
+	return ((const struct vsmmu_plan_port *)a)->index -
+	       ((const struct vsmmu_plan_port *)b)->index;
+}
+
+static int run_planner(struct planner *p, const struct vsmmu_policy *policy, vsmmu_err *err)
+{
+	struct vsmmu_plan *plan = p->plan;
+
+	for (size_t i = 0; i < p->dom->n_ctrls; i++)
+		p->used_index[p->dom->ctrls[i].index] = true;
+	apply_config(p, policy);
+	if (check_domain_kind(p, err) < 0 || apply_iommus(p, err) < 0)
+		return -1;
+	plan->n_hostdevs = p->dom->n_hostdevs;
+	plan->hostdevs = vsmmu_xcalloc(plan->n_hostdevs, sizeof(*plan->hostdevs));
+	for (size_t i = 0; i < plan->n_hostdevs; i++)
+		if (resolve_hostdev(p, i, err) < 0)
+			return -1;
+	if (plan_expanders(p, err) < 0)
+		return -1;
+	plan_retired(p);
+	if (plan_ports(p, err) < 0 || plan_bus_numbers(p, err) < 0 || plan_numa(p, err) < 0 ||
+	    check_no_emulated_behind_accel(p, err) < 0)
+		return -1;
+	qsort(plan->expanders, plan->n_expanders, sizeof(*plan->expanders), compare_expanders);
+	qsort(plan->ports, plan->n_ports, sizeof(*plan->ports), compare_ports);
+	return 0;
+}
+
+int vsmmu_plan_build(const struct vsmmu_domain *dom, const struct vsmmu_host *host,
+		     const struct vsmmu_policy *policy, struct vsmmu_plan **out, vsmmu_err *err)
+{
+	_cleanup_plan_ struct vsmmu_plan *plan = vsmmu_xcalloc(1, sizeof(*plan));
+	_cleanup_free_ struct planner *p = vsmmu_xcalloc(1, sizeof(*p));
+
+	plan->managed = vsmmu_domain_is_managed(dom);
+	if (plan->managed) {
+		*p = (struct planner){ .dom = dom, .host = host, .plan = plan };
+		if (run_planner(p, policy, err) < 0)
+			return -1;
+	}
+	*out = VSMMU_STEAL(plan);
+	return 0;
+}
+
+void vsmmu_plan_free(struct vsmmu_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		free(plan->expanders[i].smmu);
+	for (size_t i = 0; i < plan->n_hostdevs; i++)
+		free(plan->hostdevs[i].smmu);
+	for (size_t i = 0; i < plan->n_warnings; i++)
+		free(plan->warnings[i]);
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		free(plan->props[i]);
+	free(plan->expanders);
+	free(plan->ports);
+	free(plan->hostdevs);
+	free(plan->remove);
+	free(plan->warnings);
+	free(plan);
+}
+
+const struct vsmmu_plan_expander *vsmmu_plan_expander(const struct vsmmu_plan *plan, int index)
+{
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		if (plan->expanders[i].index == index)
+			return &plan->expanders[i];
+	return NULL;
+}
+
+const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int index)
+{
+	for (size_t i = 0; i < plan->n_ports; i++)
+		if (plan->ports[i].index == index)
+			return &plan->ports[i];
+	return NULL;
+}

@@ -1,0 +1,90 @@
+/* The planner: a pure function of (domain, host, policy) that decides the
+ * guest PCIe topology: one pcie-expander-bus per host SMMUv3 in use, a
+ * pcie-root-port per hostdev, bus number ranges, NUMA nodes and vSMMUs. */
+#ifndef VSMMU_PLAN_H
+#define VSMMU_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "domain.h"
+#include "err.h"
+#include "host.h"
+
+#define VSMMU_PLAN_VERSION 1
+#define VSMMU_ROOT_VSMMU_ID "vsmmu.0"
+#define VSMMU_IOMMUFD_ID "iommufd0"
+/* Bus numbers kept free above pcie.0's hierarchy for devices added later. */
+#define VSMMU_PCIE0_HEADROOM 8
+/* Expander bus ranges are reserved in blocks of this many buses, so one
+ * more root port rarely forces an expander to move. */
+#define VSMMU_BUS_BLOCK 4
+
+struct vsmmu_plan_expander {
+	int index;          /* libvirt controller index; QEMU id pci.<index> */
+	int bus_nr;
+	int numa_node;      /* guest NUMA cell, -1 for none */
+	unsigned int slot;  /* on pcie.0 */
+	bool existing;      /* already in the definition */
+	bool has_hostdevs;  /* gets a vSMMU */
+	char *smmu;         /* host SMMU it mirrors */
+	unsigned int n_buses; /* buses it needs: its root bus plus one per bridge behind it */
+};
+
+struct vsmmu_plan_port {
+	int index;          /* QEMU id pci.<index> */
+	int expander;       /* controller index of its expander */
+	unsigned int slot;  /* on the expander's bus */
+	bool existing;
+	int hostdev;        /* index into plan->hostdevs, -1 for a spare port */
+};
+
+struct vsmmu_plan_hostdev {
+	struct vsmmu_pci_addr host;
+	char bdf[VSMMU_BDF_LEN];
+	int port;           /* controller index of its root port */
+	int expander;
+	char *smmu;
+	bool moved;         /* its guest address changes */
+};
+
+struct vsmmu_policy {
+	int mode;        /* enum vsmmu_mode, or -1 to take the domain's */
+	int spare_ports; /* or -1 to take the domain's */
+};
+#define VSMMU_POLICY_DEFAULT { .mode = -1, .spare_ports = -1 }
+
+struct vsmmu_plan {
+	bool managed;       /* false: nothing to do, the input stays as it is */
+	enum vsmmu_mode mode;
+	enum vsmmu_topology topology;
+	unsigned int spare_ports;
+	char *props[VSMMU_N_SMMU_PROPS];
+	bool root_vsmmu;    /* an emulated vSMMU on pcie.0 replaces <iommu model='smmuv3'/> */
+	unsigned int pcie0_buses; /* buses reserved for pcie.0's hierarchy */
+	struct vsmmu_plan_expander *expanders;
+	size_t n_expanders;
+	struct vsmmu_plan_port *ports;
+	size_t n_ports;
+	struct vsmmu_plan_hostdev *hostdevs;
+	size_t n_hostdevs;
+	int *remove;        /* indexes of managed controllers no longer needed */
+	size_t n_remove;
+	char **warnings;
+	size_t n_warnings;
+};
+
+int vsmmu_plan_build(const struct vsmmu_domain *dom, const struct vsmmu_host *host,
+		     const struct vsmmu_policy *policy, struct vsmmu_plan **out, vsmmu_err *err);
+void vsmmu_plan_free(struct vsmmu_plan *plan);
+static inline void vsmmu_plan_freep(struct vsmmu_plan **p) { vsmmu_plan_free(*p); }
+#define _cleanup_plan_ __attribute__((cleanup(vsmmu_plan_freep)))
+
+const struct vsmmu_plan_expander *vsmmu_plan_expander(const struct vsmmu_plan *plan, int index);
+const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int index);
+
+/* Plan <-> the versioned JSON the wrapper reads from VSMMU_PLAN. */
+char *vsmmu_plan_to_json(const struct vsmmu_plan *plan);
+int vsmmu_plan_from_json(const char *json, struct vsmmu_plan **out, vsmmu_err *err);
+
+#endif
