@@ -1,0 +1,131 @@
+#include "check.h"
+
+#include <string.h>
+
+#include "domain.h"
+#include "plan.h"
+#include "rewrite.h"
+#include "util.h"
+#include "xmlutil.h"
+
+static void add_problem(struct vsmmu_check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add_problem(struct vsmmu_check *c, const char *fmt, ...)
+{
+	struct vsmmu_buf b = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsmmu_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	c->problems = vsmmu_xrealloc(c->problems, c->n_problems + 1, sizeof(char *));
+	c->problems[c->n_problems++] = b.data;
+}
+
+static const char *recorded_smmu(const struct vsmmu_domain *dom, int expander)
+{
+	for (size_t i = 0; i < dom->config.n_records; i++)
+		if (dom->config.records[i].index == expander)
+			return dom->config.records[i].smmu;
+	return NULL;
+}
+
+/* The expander a hostdev's current root port hangs from, or -1. */
+static int current_expander(const struct vsmmu_domain *dom, const struct vsmmu_dom_hostdev *h)
+{
+	const struct vsmmu_dom_ctrl *port = h->addr.set ? vsmmu_domain_ctrl(dom, (int)h->addr.bus)
+						       : NULL;
+	const struct vsmmu_dom_ctrl *exp = port && port->addr.set
+		? vsmmu_domain_ctrl(dom, (int)port->addr.bus) : NULL;
+
+	return exp && vsmmu_streq(exp->model, "pcie-expander-bus") ? exp->index : -1;
+}
+
+static void check_hostdevs(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
+			   struct vsmmu_check *c)
+{
+	for (size_t i = 0; i < plan->n_hostdevs; i++) {
+		const struct vsmmu_plan_hostdev *ph = &plan->hostdevs[i];
+		int exp = current_expander(dom, &dom->hostdevs[i]);
+		const char *mirrors = exp >= 0 ? recorded_smmu(dom, exp) : NULL;
+
+		if (!ph->moved)
+			continue;
+		if (mirrors && !vsmmu_streq(mirrors, ph->smmu))
+			add_problem(c, "hostdev %s is behind %s on this host, but is routed to "
+				    "expander pci.%d, which mirrors %s", ph->bdf, ph->smmu, exp,
+				    mirrors);
+		else
+			add_problem(c, "hostdev %s is not on a root port of an expander for %s, the "
+				    "SMMU it is behind on this host", ph->bdf, ph->smmu);
+	}
+}
+
+static void check_expanders(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
+			    struct vsmmu_check *c)
+{
+	for (size_t i = 0; i < plan->n_expanders; i++) {
+		const struct vsmmu_plan_expander *e = &plan->expanders[i];
+		const struct vsmmu_dom_ctrl *ctrl = vsmmu_domain_ctrl(dom, e->index);
+
+		if (!ctrl || !e->has_hostdevs)
+			continue;
+		if (ctrl->bus_nr != e->bus_nr)
+			add_problem(c, "expander pci.%d has busNr %d but needs %u buses clear of "
+				    "pcie.0 and the other expanders (busNr %d)", e->index,
+				    ctrl->bus_nr, e->n_buses, e->bus_nr);
+		if (ctrl->numa_node != e->numa_node)
+			add_problem(c, "expander pci.%d has NUMA node %d, but %s maps to guest "
+				    "cell %d", e->index, ctrl->numa_node, e->smmu, e->numa_node);
+	}
+	for (size_t i = 0; i < plan->n_remove; i++)
+		add_problem(c, "controller pci.%d serves no hostdev any more", plan->remove[i]);
+}
+
+static int check_plan(struct vsmmu_domain *dom,
+		      const struct vsmmu_plan *plan, struct vsmmu_check *c, vsmmu_err *err)
+{
+	_cleanup_free_ char *before = NULL, *after = NULL;
+	size_t before_len, after_len;
+
+	check_hostdevs(dom, plan, c);
+	check_expanders(dom, plan, c);
+	for (size_t i = 0; i < plan->n_warnings; i++)
+		add_problem(c, "%s", plan->warnings[i]);
+	if (vsmmu_domain_format(dom, &before, &before_len, err) < 0 ||
+	    vsmmu_rewrite(dom, plan, err) < 0 ||
+	    vsmmu_domain_format(dom, &after, &after_len, err) < 0)
+		return -1;
+	if (c->n_problems == 0 && strcmp(before, after) != 0)
+		add_problem(c, "the definition differs from what vsmmu writes for this host "
+			    "(topology, metadata or VSMMU_PLAN out of date)");
+	return 0;
+}
+
+int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
+		    struct vsmmu_check *out, vsmmu_err *err)
+{
+	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
+	vsmmu_err plan_err;
+
+	memset(out, 0, sizeof(*out));
+	if (vsmmu_domain_parse(xml, len, &dom, err) < 0)
+		return -1;
+	out->managed = vsmmu_domain_is_managed(dom);
+	if (!out->managed)
+		return 0;
+	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0) {
+		add_problem(out, "%s", plan_err.msg);
+		return 0;
+	}
+	return check_plan(dom, plan, out, err);
+}
+
+void vsmmu_check_clear(struct vsmmu_check *c)
+{
+	for (size_t i = 0; i < c->n_problems; i++)
+		free(c->problems[i]);
+	free(c->problems);
+	memset(c, 0, sizeof(*c));
+}

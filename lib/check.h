@@ -1,0 +1,24 @@
+/* Does a managed domain definition still match the host? Used by
+ * `vsmmuctl check` and by the hook at every start. */
+#ifndef VSMMU_CHECK_H
+#define VSMMU_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "host.h"
+
+struct vsmmu_check {
+	bool managed;
+	char **problems; /* one line each, without the remedy */
+	size_t n_problems;
+};
+
+/* Fails (-1) only on input that cannot be read; a definition that does not
+ * fit the host is a success with problems listed. */
+int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
+		    struct vsmmu_check *out, vsmmu_err *err);
+void vsmmu_check_clear(struct vsmmu_check *c);
+
+#endif
