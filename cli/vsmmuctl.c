@@ -1,2 +1,98 @@
+/* vsmmuctl: scan the host, plan and rewrite libvirt domains for per-SMMU
+ * vSMMUs. A thin shell over lib/: arguments, I/O and exit codes. */
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("vsmmuctl: under construction"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+#include "xmlutil.h"
+
+static const char usage_text[] =
+	"usage: vsmmuctl [--sysfs DIR] [-c URI] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  host [--json]          the host's SMMUv3 instances and PCI devices\n"
+	"  plan FILE|- [--json]   the topology vsmmu would give a domain on this host\n"
+	"  rewrite FILE|-         the domain XML rewritten for this host, on stdout\n"
+	"  check FILE|-           exit 0 if the domain matches this host, 1 with one\n"
+	"                         line per mismatch, 2 on error\n"
+	"  show FILE|- [--dot]    the guest PCI topology the definition describes\n"
+	"\n"
+	"options:\n"
+	"  --sysfs DIR   sysfs root to scan (default $VSMMU_SYSFS or /sys)\n"
+	"  -c URI        libvirt connection URI\n"
+	"  -h, --help    this text\n"
+	"  -V, --version the version\n";
+
+int cli_error(const struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_ERROR;
+}
+
+int cli_read_input(const struct cli *cli, const char *file, char **data, size_t *len)
+{
+	vsmmu_err err;
+	int r;
+
+	if (strcmp(file, "-") == 0)
+		r = vsmmu_read_stream(stdin, "standard input", VSMMU_XML_MAX, data, len, &err);
+	else
+		r = vsmmu_read_file(file, VSMMU_XML_MAX, data, len, &err);
+	return r < 0 ? cli_error(cli, "%s", err.msg) : 0;
+}
+
+int cli_scan_host(const struct cli *cli, struct vsmmu_host **host)
+{
+	vsmmu_err err;
+
+	if (vsmmu_host_scan(cli->sysfs, host, &err) < 0)
+		return cli_error(cli, "%s", err.msg);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct cli *, int, char **);
+} commands[] = {
+	{ "host", cmd_host }, { "plan", cmd_plan }, { "rewrite", cmd_rewrite },
+	{ "check", cmd_check }, { "show", cmd_show },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sysfs", required_argument, NULL, 's' }, { "connect", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .prog = "vsmmuctl", .sysfs = getenv("VSMMU_SYSFS") };
+	int c;
+
+	if (!cli.sysfs || !*cli.sysfs)
+		cli.sysfs = "/sys";
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': cli.sysfs = optarg; break;
+		case 'c': cli.uri = optarg; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 'V': printf("vsmmuctl %s\n", VSMMU_VERSION); return EXIT_OK;
+		default: fputs(usage_text, stderr); return EXIT_ERROR;
+		}
+	}
+	if (optind >= argc)
+		return cli_error(&cli, "no command given; see 'vsmmuctl --help'");
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(commands); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			return commands[i].run(&cli, argc - optind, argv + optind);
+	return cli_error(&cli, "unknown command '%s'; see 'vsmmuctl --help'", argv[optind]);
+}

@@ -1,0 +1,29 @@
+/* vsmmuctl: shared option state and command entry points. */
+#ifndef VSMMU_CLI_H
+#define VSMMU_CLI_H
+
+#include <stddef.h>
+
+#include "host.h"
+
+enum { EXIT_OK = 0, EXIT_MISMATCH = 1, EXIT_ERROR = 2 };
+
+struct cli {
+	const char *prog;
+	const char *sysfs;
+	const char *uri;
+};
+
+/* Print "vsmmuctl: msg" to stderr and return EXIT_ERROR. */
+int cli_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Read FILE, or stdin for "-", bounded. */
+int cli_read_input(const struct cli *cli, const char *file, char **data, size_t *len);
+int cli_scan_host(const struct cli *cli, struct vsmmu_host **host);
+
+int cmd_host(struct cli *cli, int argc, char **argv);
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_rewrite(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,20 @@
+/* Human and machine views of a host, a plan and a domain's topology. */
+#ifndef VSMMU_REPORT_H
+#define VSMMU_REPORT_H
+
+#include <stdbool.h>
+
+#include "domain.h"
+#include "host.h"
+#include "plan.h"
+#include "util.h"
+
+void vsmmu_report_host_table(const struct vsmmu_host *host, struct vsmmu_buf *out);
+char *vsmmu_report_host_json(const struct vsmmu_host *host);
+void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *out);
+/* The topology the definition describes, as a tree like `lspci -tv`, or as
+ * a Graphviz digraph. */
+void vsmmu_report_tree(const struct vsmmu_domain *dom, struct vsmmu_buf *out);
+void vsmmu_report_dot(const struct vsmmu_domain *dom, struct vsmmu_buf *out);
+
+#endif
