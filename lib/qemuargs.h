@@ -20,7 +20,8 @@
  * booleans as "true"/"false", anything else (null, reals, arrays, objects)
  * as compact JSON. In key=value form every value is the text between '='
  * and the next separating comma, with ",," turned into ","; a later element
- * without '=' is a flag and reads as "on".
+ * without '=' is a flag and reads as "on" (QEMU's deprecated "nofoo" meaning
+ * foo=off is not interpreted: it is the flag "nofoo").
  *
  * Argument and property text is owned by the list: a returned string stays
  * valid until that argument is edited or freed. Errors go through
