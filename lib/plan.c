@@ -129,15 +129,18 @@ static int resolve_hostdev(struct planner *p, size_t i, vsmmu_err *err)
 	return 0;
 }
 
-static int alloc_index(struct planner *p, int above, vsmmu_err *err)
+/* The lowest free controller index. libvirt fills any gap in PCI controller
+ * indexes with a pcie-root-port on pcie.0, so indexes stay dense; a root
+ * port may have a lower index than its expander. */
+static int alloc_index(struct planner *p, vsmmu_err *err)
 {
-	for (int i = above + 1; i <= MAX_INDEX; i++)
-		if (i > 0 && !p->used_index[i]) {
+	for (int i = 1; i <= MAX_INDEX; i++)
+		if (!p->used_index[i]) {
 			p->used_index[i] = true;
 			return i;
 		}
-	return vsmmu_fail(err, "no free PCI controller index above %d (libvirt allows up "
-			  "to %d)", above, MAX_INDEX);
+	return vsmmu_fail(err, "no free PCI controller index (libvirt allows up to %d)",
+			  MAX_INDEX);
 }
 
 static bool slot_taken(const struct planner *p, int bus, unsigned int slot)
@@ -220,7 +223,7 @@ static int add_expander_for(struct planner *p, const char *smmu, vsmmu_err *err)
 			.has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };
 		return 0;
 	}
-	index = alloc_index(p, 0, err);
+	index = alloc_index(p, err);
 	slot = index < 0 ? -1 : alloc_slot(p, 0, 1, err);
 	if (slot < 0)
 		return -1;
@@ -261,6 +264,7 @@ static void mark_removed(struct planner *p, int index)
 	vsmmu_grow(&plan->remove, &p->cap_remove, plan->n_remove, sizeof(int));
 	plan->remove[plan->n_remove++] = index;
 	p->removed[index] = true;
+	p->used_index[index] = false;
 }
 
 static bool is_root_port_on(const struct vsmmu_dom_ctrl *c, int expander)
@@ -362,7 +366,7 @@ static void keep_in_place(struct planner *p, size_t h)
 static int new_port(struct planner *p, int expander, int hostdev, vsmmu_err *err)
 {
 	struct vsmmu_plan_port *port;
-	int index = alloc_index(p, expander, err);
+	int index = alloc_index(p, err);
 	int slot = index < 0 ? -1 : alloc_slot(p, expander, 0, err);
 
 	if (slot < 0)

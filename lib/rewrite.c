@@ -85,6 +85,16 @@ static xmlNodePtr ctrl_node(const struct vsmmu_domain *dom, int index)
 	return c ? c->node : NULL;
 }
 
+/* A removed index may be reused by a new controller of the plan. */
+static void remove_controller(struct vsmmu_domain *dom, int index)
+{
+	for (size_t i = 0; i < dom->n_ctrls; i++)
+		if (dom->ctrls[i].index == index && dom->ctrls[i].node) {
+			vsmmu_xml_remove(dom->ctrls[i].node);
+			dom->ctrls[i].node = NULL;
+		}
+}
+
 static void apply_expander(struct vsmmu_domain *dom, xmlNodePtr devices,
 			   const struct vsmmu_plan_expander *e)
 {
@@ -252,12 +262,8 @@ int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu
 		return 0;
 	devices = devices_node(dom);
 	remove_replaced_iommus(dom);
-	for (size_t i = 0; i < plan->n_remove; i++) {
-		xmlNodePtr n = ctrl_node(dom, plan->remove[i]);
-
-		if (n)
-			vsmmu_xml_remove(n);
-	}
+	for (size_t i = 0; i < plan->n_remove; i++)
+		remove_controller(dom, plan->remove[i]);
 	for (size_t i = 0; i < plan->n_expanders; i++)
 		apply_expander(dom, devices, &plan->expanders[i]);
 	for (size_t i = 0; i < plan->n_ports; i++)

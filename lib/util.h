@@ -71,7 +71,8 @@ struct vsmmu_buf {
 };
 void vsmmu_buf_printf(struct vsmmu_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void vsmmu_buf_vprintf(struct vsmmu_buf *b, const char *fmt, va_list ap);
+void vsmmu_buf_vprintf(struct vsmmu_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 void vsmmu_buf_free(struct vsmmu_buf *b);
 #define _cleanup_buf_ __attribute__((cleanup(vsmmu_buf_free)))
 

@@ -147,6 +147,21 @@ static void test_grouping(const struct vsmmu_host *host)
 		      "expander pci.%d reserves its root bus plus one per root port",
 		      p->expanders[i].index);
 	CHECK_INT(p->expanders[0].numa_node, -1, "no guest NUMA: no <node>");
+	{
+		bool seen[256] = { false }, dense = true;
+		int max = 0;
+
+		for (size_t i = 0; i < p->n_expanders; i++)
+			seen[p->expanders[i].index] = true;
+		for (size_t i = 0; i < p->n_ports; i++)
+			seen[p->ports[i].index] = true;
+		for (int i = 1; i < 256; i++)
+			max = seen[i] ? i : max;
+		for (int i = 1; i <= max; i++)
+			dense &= seen[i];
+		CHECK(dense && max == 7, "controller indexes 1..7 leave no gap (libvirt would "
+		      "fill one with a root port on pcie.0)");
+	}
 }
 
 static void test_numa(const struct vsmmu_host *host)

@@ -1,0 +1,148 @@
+#include "conf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define CONF_MAX (64u << 10)
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+static char **conf_field(struct vsmmu_conf *conf, const char *key)
+{
+	static const struct { const char *key; size_t offset; } fields[] = {
+		{ "sysfs", offsetof(struct vsmmu_conf, sysfs) },
+		{ "dev", offsetof(struct vsmmu_conf, dev) },
+		{ "rundir", offsetof(struct vsmmu_conf, rundir) },
+		{ "qemu", offsetof(struct vsmmu_conf, qemu) },
+		{ "qemu_user", offsetof(struct vsmmu_conf, qemu_user) },
+		{ "qemu_group", offsetof(struct vsmmu_conf, qemu_group) },
+		{ "libvirt_qemu_conf", offsetof(struct vsmmu_conf, libvirt_qemu_conf) },
+	};
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(fields); i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return (char **)((char *)conf + fields[i].offset);
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int set_level(struct vsmmu_conf *conf, const char *value, const char *where,
+		     vsmmu_err *err)
+{
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(level_names); i++)
+		if (strcmp(value, level_names[i]) == 0) {
+			conf->log_level = (enum vsmmu_log_level)i;
+			return 0;
+		}
+	return vsmmu_fail(err, "%s: log_level '%s' is not error, warn, info or debug", where, value);
+}
+
+static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vsmmu_err *err)
+{
+	char *eq = strchr(line, '=');
+	char *key, *value, **field;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	if (!eq)
+		return vsmmu_fail(err, "%s: expected 'key = value', got '%s'", where, line);
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (strlen(value) >= 2 && value[0] == '"' && value[strlen(value) - 1] == '"') {
+		value[strlen(value) - 1] = '\0';
+		value++;
+	}
+	if (strcmp(key, "log_level") == 0)
+		return set_level(conf, value, where, err);
+	field = conf_field(conf, key);
+	if (!field)
+		return vsmmu_fail(err, "%s: unknown key '%s'", where, key);
+	if (*value == '\0')
+		return vsmmu_fail(err, "%s: '%s' has an empty value", where, key);
+	free(*field);
+	*field = vsmmu_xstrdup(value);
+	return 0;
+}
+
+int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
+		     vsmmu_err *err)
+{
+	_cleanup_free_ char *copy = vsmmu_xstrdup(text);
+	char *save = NULL;
+	int lineno = 0;
+
+	for (char *line = copy; line; line = save) {
+		char where[512];
+
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
+		if (parse_line(conf, line, where, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void default_to(char **field, const char *env, const char *dflt)
+{
+	const char *v = env ? getenv(env) : NULL;
+
+	if (v && *v) {
+		free(*field);
+		*field = vsmmu_xstrdup(v);
+	} else if (!*field) {
+		*field = vsmmu_xstrdup(dflt);
+	}
+}
+
+int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
+{
+	const char *path = getenv("VSMMU_CONF");
+	_cleanup_free_ char *text = NULL;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->log_level = VSMMU_LOG_WARN;
+	conf->path = vsmmu_xstrdup(path && *path ? path : VSMMU_CONF_DEFAULT);
+	if (vsmmu_read_file(conf->path, CONF_MAX, &text, NULL, err) < 0) {
+		if (errno != ENOENT)
+			return -1;
+	} else if (vsmmu_conf_parse(conf, text, conf->path, err) < 0) {
+		return -1;
+	}
+	default_to(&conf->sysfs, "VSMMU_SYSFS", "/sys");
+	default_to(&conf->dev, "VSMMU_DEV", "/dev");
+	default_to(&conf->rundir, "VSMMU_RUNDIR", "/run/vsmmu");
+	default_to(&conf->qemu, "VSMMU_QEMU", "/usr/bin/qemu-system-aarch64");
+	default_to(&conf->libvirt_qemu_conf, NULL, "/etc/libvirt/qemu.conf");
+	return 0;
+}
+
+void vsmmu_conf_clear(struct vsmmu_conf *conf)
+{
+	free(conf->path);
+	free(conf->sysfs);
+	free(conf->dev);
+	free(conf->rundir);
+	free(conf->qemu);
+	free(conf->qemu_user);
+	free(conf->qemu_group);
+	free(conf->libvirt_qemu_conf);
+	memset(conf, 0, sizeof(*conf));
+}

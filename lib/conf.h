@@ -1,0 +1,32 @@
+/* /etc/vsmmu/vsmmu.conf and the VSMMU_* environment overrides. The file is
+ * optional: a missing file means defaults. Format: "key = value" lines,
+ * '#' comments, unknown keys refused (a typo must not pass silently). */
+#ifndef VSMMU_CONF_H
+#define VSMMU_CONF_H
+
+#include "err.h"
+
+#define VSMMU_CONF_DEFAULT VSMMU_SYSCONFDIR "/vsmmu/vsmmu.conf"
+
+enum vsmmu_log_level { VSMMU_LOG_ERROR, VSMMU_LOG_WARN, VSMMU_LOG_INFO, VSMMU_LOG_DEBUG };
+
+struct vsmmu_conf {
+	char *path;       /* the file read (or that would have been read) */
+	char *sysfs;      /* VSMMU_SYSFS > sysfs = > /sys */
+	char *dev;        /* VSMMU_DEV > dev = > /dev */
+	char *rundir;     /* VSMMU_RUNDIR > rundir = > /run/vsmmu */
+	char *qemu;       /* VSMMU_QEMU > qemu = > /usr/bin/qemu-system-aarch64 */
+	char *qemu_user;  /* qemu_user = ; NULL: take libvirt's qemu.conf / default */
+	char *qemu_group; /* qemu_group = */
+	char *libvirt_qemu_conf; /* libvirt_qemu_conf = > /etc/libvirt/qemu.conf */
+	enum vsmmu_log_level log_level; /* log_level = error|warn|info|debug */
+};
+
+/* Load from VSMMU_CONF or the default path, then apply the environment. */
+int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err);
+/* Parse config text (for tests and fuzzing); path names it in messages. */
+int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
+		     vsmmu_err *err);
+void vsmmu_conf_clear(struct vsmmu_conf *conf);
+
+#endif
