@@ -5,18 +5,6 @@
 #include "util.h"
 #include "xmlutil.h"
 
-static const char *const smmu_props[VSMMU_N_SMMU_PROPS] = { VSMMU_SMMU_PROPS };
-
-const char *vsmmu_smmu_prop_name(size_t i)
-{
-	return i < VSMMU_N_SMMU_PROPS ? smmu_props[i] : NULL;
-}
-
-const char *vsmmu_mode_name(enum vsmmu_mode mode)
-{
-	return mode == VSMMU_MODE_ACCEL ? "accel" : "emulated";
-}
-
 static int parse_guest_addr(xmlNodePtr owner, const char *elem, struct vsmmu_guest_addr *out,
 			    vsmmu_err *err)
 {
@@ -306,7 +294,7 @@ static int parse_config(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *er
 	root_iommu = vsmmu_xml_attr(cfg->node, "root-iommu");
 	cfg->root_iommu = vsmmu_streq(root_iommu, "smmuv3");
 	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
-		cfg->props[i] = vsmmu_xml_attr(cfg->node, smmu_props[i]);
+		cfg->props[i] = vsmmu_xml_attr(cfg->node, vsmmu_smmu_prop_name(i));
 	for (xmlNodePtr n = cfg->node->children; n; n = n->next)
 		if (vsmmu_xml_is_ns(n, VSMMU_NS_URI, "expander") && parse_record(cfg, n, err) < 0)
 			return -1;
