@@ -1,0 +1,113 @@
+/* vsmmu-hook: the libvirt qemu hook, installed as
+ * /etc/libvirt/hooks/qemu.d/vsmmu (or as /etc/libvirt/hooks/qemu itself).
+ * libvirt runs it as `<name> <op> <subop> <extra>` with the domain XML on
+ * stdin, as root, with only LC_ALL and PATH set. Exit 0 allows the
+ * operation; at prepare a non-zero exit fails the start and stderr is what
+ * the user sees. Unmanaged domains cost one read of stdin. */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "domain.h"
+#include "prepare.h"
+#include "util.h"
+#include "xmlutil.h"
+
+enum op { OP_OTHER, OP_PREPARE, OP_RELEASE, OP_FILTER };
+
+static enum op classify(const char *op, const char *subop)
+{
+	if (strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0)
+		return OP_PREPARE;
+	if (strcmp(op, "release") == 0 && strcmp(subop, "end") == 0)
+		return OP_RELEASE;
+	if ((strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) &&
+	    strcmp(subop, "begin") == 0)
+		return OP_FILTER;
+	return OP_OTHER;
+}
+
+static int fail(const char *name, const char *msg)
+{
+	fprintf(stderr, "vsmmu: %s: %s\n", name, msg);
+	return 1;
+}
+
+static inline void conf_clearp(struct vsmmu_conf *c) { vsmmu_conf_clear(c); }
+static inline void problems_clearp(struct vsmmu_problems *p) { vsmmu_problems_clear(p); }
+
+static int do_prepare(const struct vsmmu_conf *conf, const char *name,
+		      const struct vsmmu_domain *dom, const char *xml, size_t len)
+{
+	__attribute__((cleanup(problems_clearp))) struct vsmmu_problems problems = { 0 };
+	vsmmu_err err;
+
+	if (vsmmu_prepare(conf, name, dom, xml, len, &problems, &err) < 0)
+		return fail(name, err.msg);
+	for (size_t i = 0; i < problems.n; i++)
+		fprintf(stderr, "vsmmu: %s\n", problems.lines[i]);
+	return problems.n > 0;
+}
+
+static int do_filter(const struct vsmmu_conf *conf, const char *name,
+		     const struct vsmmu_domain *dom, const char *xml, size_t len)
+{
+	_cleanup_free_ char *out = NULL;
+	size_t out_len;
+	vsmmu_err err;
+
+	if (vsmmu_filter(conf, dom, xml, len, &out, &out_len, &err) < 0)
+		return fail(name, err.msg);
+	if (out && (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout) != 0))
+		return fail(name, "cannot write the rewritten XML to stdout");
+	return 0;
+}
+
+static int run(const char *name, enum op op, const char *xml, size_t len)
+{
+	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
+	__attribute__((cleanup(conf_clearp))) struct vsmmu_conf conf = { 0 };
+	vsmmu_err err;
+
+	if (!vsmmu_xml_maybe_managed(xml, len))
+		return 0;
+	if (vsmmu_domain_parse(xml, len, &dom, &err) < 0)
+		return fail(name, err.msg);
+	if (!vsmmu_domain_is_managed(dom))
+		return 0;
+	if (vsmmu_conf_load(&conf, &err) < 0)
+		return fail(name, err.msg);
+	switch (op) {
+	case OP_PREPARE:
+		return do_prepare(&conf, name, dom, xml, len);
+	case OP_RELEASE:
+		return vsmmu_release(&conf, name, &err) < 0 ? fail(name, err.msg) : 0;
+	case OP_FILTER:
+		return do_filter(&conf, name, dom, xml, len);
+	case OP_OTHER:
+		break;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_free_ char *xml = NULL;
+	size_t len = 0;
+	enum op op;
+	vsmmu_err err;
+
+	if (argc < 4) {
+		fputs("usage: vsmmu-hook NAME OP SUBOP [EXTRA] < domain.xml\n"
+		      "(the libvirt qemu hook; see /etc/libvirt/hooks/qemu.d/)\n", stderr);
+		return 2;
+	}
+	op = classify(argv[2], argv[3]);
+	/* Read stdin for every op, so libvirt never writes into a closed pipe. */
+	if (vsmmu_read_stream(stdin, "the domain XML on stdin", VSMMU_XML_MAX, &xml, &len,
+			      &err) < 0)
+		return op == OP_OTHER ? 0 : fail(argv[1], err.msg);
+	if (op == OP_OTHER)
+		return 0;
+	return run(argv[1], op, xml, len);
+}

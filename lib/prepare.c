@@ -1,0 +1,497 @@
+#include "prepare.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "plan.h"
+#include "rewrite.h"
+#include "util.h"
+
+#define QEMU_CONF_MAX (1u << 20)
+
+void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
+{
+	struct vsmmu_buf b = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsmmu_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	p->lines = vsmmu_xrealloc(p->lines, p->n + 1, sizeof(char *));
+	p->lines[p->n++] = b.data;
+}
+
+void vsmmu_problems_clear(struct vsmmu_problems *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->lines[i]);
+	free(p->lines);
+	p->lines = NULL;
+	p->n = 0;
+}
+
+static inline void check_clearp(struct vsmmu_check *c) { vsmmu_check_clear(c); }
+
+bool vsmmu_xml_maybe_managed(const char *xml, size_t len)
+{
+	static const char *const markers[] = { VSMMU_NS_URI, "nestedSmmuv3", "smmuv3Dev" };
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(markers); i++)
+		if (memmem(xml, len, markers[i], strlen(markers[i])))
+			return true;
+	return false;
+}
+
+bool vsmmu_driver_is_vfio(const char *driver)
+{
+	return driver && strstr(driver, "vfio-pci") != NULL;
+}
+
+/* ---- the QEMU user and group ---- */
+
+static char *conf_line_value(char *line, const char *key)
+{
+	size_t klen = strlen(key);
+	char *end;
+
+	line += strspn(line, " \t");
+	if (strncmp(line, key, klen) != 0)
+		return NULL;
+	line += klen;
+	line += strspn(line, " \t");
+	if (*line++ != '=')
+		return NULL;
+	line += strspn(line, " \t");
+	if (*line++ != '"')
+		return NULL;
+	end = strchr(line, '"');
+	if (!end || end == line)
+		return NULL;
+	*end = '\0';
+	return vsmmu_xstrdup(line);
+}
+
+char *vsmmu_qemu_conf_value(const char *text, const char *key)
+{
+	_cleanup_free_ char *copy = vsmmu_xstrdup(text);
+	char *value = NULL, *save = NULL;
+
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *v = conf_line_value(line, key);
+
+		if (v) { /* the last setting wins, as in libvirt */
+			free(value);
+			value = v;
+		}
+	}
+	return value;
+}
+
+static int numeric_id(const char *s, unsigned long *id)
+{
+	return s[0] == '+' ? vsmmu_parse_ulong(s + 1, 10, 0xfffffffeUL, id) : -1;
+}
+
+static int resolve_user(const char *user, uid_t *uid, vsmmu_err *err)
+{
+	unsigned long id;
+	const struct passwd *pw;
+
+	if (numeric_id(user, &id) == 0) {
+		*uid = (uid_t)id;
+		return 0;
+	}
+	pw = getpwnam(user);
+	if (!pw)
+		return vsmmu_fail(err, "QEMU user '%s' does not exist; set qemu_user in vsmmu.conf "
+				  "or user in libvirt's qemu.conf", user);
+	*uid = pw->pw_uid;
+	return 0;
+}
+
+static int resolve_group(const char *group, gid_t *gid, vsmmu_err *err)
+{
+	unsigned long id;
+	const struct group *gr;
+
+	if (numeric_id(group, &id) == 0) {
+		*gid = (gid_t)id;
+		return 0;
+	}
+	gr = getgrnam(group);
+	if (!gr)
+		return vsmmu_fail(err, "QEMU group '%s' does not exist; set qemu_group in "
+				  "vsmmu.conf or group in libvirt's qemu.conf", group);
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_err *err)
+{
+	_cleanup_free_ char *text = NULL, *user = NULL, *group = NULL;
+
+	if (!conf->qemu_user || !conf->qemu_group) {
+		if (vsmmu_read_file(conf->libvirt_qemu_conf, QEMU_CONF_MAX, &text, NULL, err) < 0 &&
+		    errno != ENOENT)
+			return -1;
+	}
+	user = vsmmu_xstrdup(conf->qemu_user);
+	if (!user && text)
+		user = vsmmu_qemu_conf_value(text, "user");
+	group = vsmmu_xstrdup(conf->qemu_group);
+	if (!group && text)
+		group = vsmmu_qemu_conf_value(text, "group");
+	return resolve_user(user ? user : VSMMU_DEFAULT_QEMU_USER, uid, err) < 0 ||
+	       resolve_group(group ? group : VSMMU_DEFAULT_QEMU_GROUP, gid, err) < 0 ? -1 : 0;
+}
+
+/* ---- readiness ---- */
+
+static void check_driver(const struct vsmmu_host *host, const struct vsmmu_pcidev *dev,
+			 struct vsmmu_problems *out)
+{
+	const char *sys = host->sysfs_root, *bdf = dev->bdf;
+
+	if (!dev->driver)
+		vsmmu_problems_add(out, "hostdev %s is not bound to any driver; bind it to "
+				   "vfio-pci: echo vfio-pci > %s/bus/pci/devices/%s/driver_override "
+				   "&& echo %s > %s/bus/pci/drivers_probe", bdf, sys, bdf, bdf, sys);
+	else if (!vsmmu_driver_is_vfio(dev->driver))
+		vsmmu_problems_add(out, "hostdev %s is bound to %s, not vfio-pci; bind it to "
+				   "vfio-pci: echo %s > %s/bus/pci/devices/%s/driver/unbind && "
+				   "echo vfio-pci > %s/bus/pci/devices/%s/driver_override && "
+				   "echo %s > %s/bus/pci/drivers_probe", bdf, dev->driver, bdf, sys,
+				   bdf, sys, bdf, bdf, sys);
+}
+
+static bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static void check_cdev(const struct vsmmu_host *host, const struct vsmmu_pcidev *dev,
+		       const char *devdir, struct vsmmu_problems *out)
+{
+	_cleanup_free_ char *node = NULL;
+
+	if (!dev->vfio_cdev) {
+		vsmmu_problems_add(out, "hostdev %s has no vfio cdev (no %s/bus/pci/devices/%s/"
+				   "vfio-dev/); boot a kernel with CONFIG_VFIO_DEVICE_CDEV=y "
+				   "(Linux 6.6+), or set mode='emulated' in <vsmmu:config>",
+				   dev->bdf, host->sysfs_root, dev->bdf);
+		return;
+	}
+	node = vsmmu_xasprintf("%s/vfio/devices/%s", devdir, dev->vfio_cdev);
+	if (!path_exists(node))
+		vsmmu_problems_add(out, "hostdev %s: its vfio cdev node %s is missing; create it: "
+				   "udevadm trigger --action=add %s/bus/pci/devices/%s/vfio-dev/%s",
+				   dev->bdf, node, host->sysfs_root, dev->bdf, dev->vfio_cdev);
+}
+
+void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode mode,
+			       const struct vsmmu_host *host, const char *devdir,
+			       struct vsmmu_problems *out)
+{
+	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", devdir);
+	bool accel = mode == VSMMU_MODE_ACCEL;
+
+	for (size_t i = 0; i < dom->n_hostdevs; i++) {
+		const struct vsmmu_pcidev *dev = vsmmu_host_find_dev(host, &dom->hostdevs[i].source);
+		size_t before = out->n;
+
+		if (!dev) /* vsmmu_check_xml reports devices missing from the host */
+			continue;
+		check_driver(host, dev, out);
+		if (accel && out->n == before)
+			check_cdev(host, dev, devdir, out);
+	}
+	if (accel && !path_exists(iommu))
+		vsmmu_problems_add(out, "%s is missing: mode 'accel' needs iommufd; load it: "
+				   "modprobe iommufd (or set mode='emulated' in <vsmmu:config>)",
+				   iommu);
+}
+
+/* ---- device node ownership ---- */
+
+static int set_owner(const char *path, uid_t uid, gid_t gid, mode_t mode, vsmmu_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot stat %s", path);
+	if (S_ISLNK(st.st_mode))
+		return vsmmu_fail(err, "%s is a symbolic link, not a device node; refusing to "
+				  "change its owner", path);
+	if (chown(path, uid, gid) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot chown %s to %u:%u", path,
+					(unsigned int)uid, (unsigned int)gid);
+	if (chmod(path, mode) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot chmod %s to %04o", path,
+					(unsigned int)mode);
+	return 0;
+}
+
+/* Drop name's hold on path; the last holder restores the original owner.
+ * On a failed restore the record keeps the holder so a retry can finish. */
+static int give_back(const char *rundir, const char *name, const char *path, vsmmu_err *err)
+{
+	struct vsmmu_node_ref ref;
+	bool found;
+	int r = 0;
+
+	if (vsmmu_node_ref_read(rundir, path, &ref, &found, err) < 0)
+		return -1;
+	if (!found || !vsmmu_node_ref_held_by(&ref, name))
+		goto out;
+	vsmmu_node_ref_drop(&ref, name);
+	if (ref.n_holders == 0 && path_exists(path) &&
+	    set_owner(path, ref.node.uid, ref.node.gid, ref.node.mode, err) < 0) {
+		r = -1;
+		goto out;
+	}
+	r = vsmmu_node_ref_write(rundir, &ref, err);
+out:
+	vsmmu_node_ref_clear(&ref);
+	return r;
+}
+
+/* Take path for name; saved gets the owner and mode it had before vsmmu. */
+static int take_one(const char *rundir, const char *name, const char *path, uid_t uid,
+		    gid_t gid, struct vsmmu_state_node *saved, vsmmu_err *err)
+{
+	struct vsmmu_node_ref ref;
+	struct stat st;
+	bool found;
+	int r;
+
+	if (vsmmu_node_ref_read(rundir, path, &ref, &found, err) < 0)
+		return -1;
+	if (!found) {
+		if (lstat(path, &st) < 0)
+			return vsmmu_fail_errno(err, errno, "cannot stat %s", path);
+		ref.node = (struct vsmmu_state_node){ vsmmu_xstrdup(path), st.st_uid, st.st_gid,
+						       st.st_mode & 07777 };
+	}
+	vsmmu_node_ref_add(&ref, name);
+	/* The record goes first: a hook killed after the chown still leaves
+	 * what release needs to put the node back. */
+	r = vsmmu_node_ref_write(rundir, &ref, err);
+	if (r == 0)
+		r = set_owner(path, uid, gid, VSMMU_NODE_MODE, err);
+	*saved = ref.node;
+	saved->path = vsmmu_xstrdup(path);
+	vsmmu_node_ref_clear(&ref);
+	if (r < 0) {
+		vsmmu_err ignored;
+
+		give_back(rundir, name, path, &ignored);
+		free(saved->path);
+		saved->path = NULL;
+	}
+	return r;
+}
+
+int vsmmu_nodes_take(const char *rundir, const char *name, char *const *paths, size_t n,
+		     uid_t uid, gid_t gid, struct vsmmu_state *st, vsmmu_err *err)
+{
+	st->nodes = vsmmu_xrealloc(st->nodes, st->n_nodes + n, sizeof(*st->nodes));
+	for (size_t i = 0; i < n; i++) {
+		if (take_one(rundir, name, paths[i], uid, gid, &st->nodes[st->n_nodes], err) < 0) {
+			vsmmu_err ignored;
+
+			for (size_t j = 0; j < i; j++)
+				give_back(rundir, name, paths[j], &ignored);
+			return -1;
+		}
+		st->n_nodes++;
+	}
+	return 0;
+}
+
+int vsmmu_nodes_release(const char *rundir, const char *name, vsmmu_err *err)
+{
+	char **paths = NULL;
+	size_t n = 0;
+	int r = 0;
+	vsmmu_err one;
+
+	if (vsmmu_node_ref_list(rundir, &paths, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (give_back(rundir, name, paths[i], &one) < 0 && r == 0) {
+			*err = one;
+			r = -1;
+		}
+		free(paths[i]);
+	}
+	free(paths);
+	return r;
+}
+
+/* ---- the hook operations ---- */
+
+static struct vsmmu_pci_addr *hostdev_addrs(const struct vsmmu_domain *dom)
+{
+	struct vsmmu_pci_addr *a = vsmmu_xcalloc(dom->n_hostdevs, sizeof(*a));
+
+	for (size_t i = 0; i < dom->n_hostdevs; i++)
+		a[i] = dom->hostdevs[i].source;
+	return a;
+}
+
+static int scan_hostdevs(const struct vsmmu_conf *conf, const struct vsmmu_domain *dom,
+			 struct vsmmu_host **host, vsmmu_err *err)
+{
+	_cleanup_free_ struct vsmmu_pci_addr *addrs = hostdev_addrs(dom);
+
+	return vsmmu_host_scan_some(conf->sysfs, addrs, dom->n_hostdevs, host, err);
+}
+
+static int check_topology(const char *name, const char *xml, size_t len,
+			  const struct vsmmu_host *host, struct vsmmu_problems *problems,
+			  vsmmu_err *err)
+{
+	__attribute__((cleanup(check_clearp))) struct vsmmu_check check = { 0 };
+
+	if (vsmmu_check_xml(xml, len, host, &check, err) < 0)
+		return -1;
+	for (size_t i = 0; i < check.n_problems; i++)
+		vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'", check.problems[i],
+				   name);
+	return 0;
+}
+
+static struct vsmmu_state *build_state(const char *name, const struct vsmmu_plan *plan,
+				       const struct vsmmu_host *host, const char *devdir)
+{
+	struct vsmmu_state *st = vsmmu_xcalloc(1, sizeof(*st));
+
+	st->name = vsmmu_xstrdup(name);
+	st->mode = vsmmu_xstrdup(vsmmu_mode_name(plan->mode));
+	if (plan->mode == VSMMU_MODE_ACCEL)
+		st->iommufd = vsmmu_xasprintf("%s/iommu", devdir);
+	st->plan_json = vsmmu_plan_to_json(plan);
+	st->hostdevs = vsmmu_xcalloc(plan->n_hostdevs, sizeof(*st->hostdevs));
+	for (; st->n_hostdevs < plan->n_hostdevs; st->n_hostdevs++) {
+		const struct vsmmu_plan_hostdev *ph = &plan->hostdevs[st->n_hostdevs];
+		const struct vsmmu_pcidev *dev = vsmmu_host_find_dev(host, &ph->host);
+		struct vsmmu_state_hostdev *h = &st->hostdevs[st->n_hostdevs];
+
+		h->bdf = vsmmu_xstrdup(ph->bdf);
+		h->smmu = vsmmu_xstrdup(ph->smmu);
+		h->expander = ph->expander;
+		h->cdev = dev ? vsmmu_xstrdup(dev->vfio_cdev) : NULL;
+		if (h->cdev)
+			h->cdev_path = vsmmu_xasprintf("%s/vfio/devices/%s", devdir, h->cdev);
+	}
+	st->expanders = vsmmu_xcalloc(plan->n_expanders, sizeof(*st->expanders));
+	for (size_t i = 0; i < plan->n_expanders; i++) {
+		if (!plan->expanders[i].has_hostdevs)
+			continue;
+		st->expanders[st->n_expanders].index = plan->expanders[i].index;
+		st->expanders[st->n_expanders++].smmu = vsmmu_xstrdup(plan->expanders[i].smmu);
+	}
+	return st;
+}
+
+/* The nodes QEMU opens itself in accel mode: /dev/iommu and the cdevs. */
+static char **accel_nodes(const struct vsmmu_state *st, size_t *n)
+{
+	char **paths = vsmmu_xcalloc(st->n_hostdevs + 1, sizeof(char *));
+
+	*n = 0;
+	if (!st->iommufd)
+		return paths;
+	paths[(*n)++] = st->iommufd;
+	for (size_t i = 0; i < st->n_hostdevs; i++)
+		if (st->hostdevs[i].cdev_path)
+			paths[(*n)++] = st->hostdevs[i].cdev_path;
+	return paths;
+}
+
+static int commit_state(const struct vsmmu_conf *conf, struct vsmmu_state *st, uid_t uid,
+			gid_t gid, vsmmu_err *err)
+{
+	_cleanup_close_ int lock = -1;
+	size_t n;
+	_cleanup_free_ char **paths = accel_nodes(st, &n);
+	vsmmu_err ignored;
+
+	if (vsmmu_state_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0 ||
+	    vsmmu_nodes_take(conf->rundir, st->name, paths, n, uid, gid, st, err) < 0)
+		return -1;
+	if (vsmmu_state_write(conf->rundir, st, err) == 0)
+		return 0;
+	vsmmu_nodes_release(conf->rundir, st->name, &ignored);
+	vsmmu_state_remove(conf->rundir, st->name, &ignored);
+	return -1;
+}
+
+int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
+		  const struct vsmmu_domain *dom, const char *xml, size_t len,
+		  struct vsmmu_problems *problems, vsmmu_err *err)
+{
+	_cleanup_host_ struct vsmmu_host *host = NULL;
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
+	_cleanup_state_ struct vsmmu_state *st = NULL;
+	vsmmu_err plan_err;
+	uid_t uid;
+	gid_t gid;
+
+	if (vsmmu_state_name_check(name, err) < 0 || scan_hostdevs(conf, dom, &host, err) < 0 ||
+	    check_topology(name, xml, len, host, problems, err) < 0)
+		return -1;
+	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0 && problems->n == 0)
+		vsmmu_problems_add(problems, "%s", plan_err.msg);
+	vsmmu_prepare_check_ready(dom, plan ? plan->mode : dom->config.mode, host, conf->dev,
+				  problems);
+	if (problems->n > 0)
+		return 0;
+	if (vsmmu_qemu_ids(conf, &uid, &gid, err) < 0)
+		return -1;
+	st = build_state(name, plan, host, conf->dev);
+	return commit_state(conf, st, uid, gid, err);
+}
+
+int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err)
+{
+	_cleanup_close_ int lock = -1;
+	struct stat st;
+
+	if (vsmmu_state_name_check(name, err) < 0)
+		return -1;
+	if (stat(conf->rundir, &st) < 0 && errno == ENOENT)
+		return 0; /* nothing was ever prepared */
+	if (vsmmu_state_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0)
+		return -1;
+	if (vsmmu_nodes_release(conf->rundir, name, err) < 0)
+		return -1;
+	return vsmmu_state_remove(conf->rundir, name, err);
+}
+
+int vsmmu_filter(const struct vsmmu_conf *conf, const struct vsmmu_domain *dom,
+		 const char *xml, size_t len, char **out, size_t *out_len, vsmmu_err *err)
+{
+	_cleanup_host_ struct vsmmu_host *host = NULL;
+	_cleanup_free_ char *rewritten = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (scan_hostdevs(conf, dom, &host, err) < 0 ||
+	    vsmmu_rewrite_xml(xml, len, host, NULL, &rewritten, &n, NULL, err) < 0)
+		return -1;
+	if (n == len && memcmp(rewritten, xml, len) == 0)
+		return 0;
+	*out = VSMMU_STEAL(rewritten);
+	*out_len = n;
+	return 0;
+}

@@ -1,0 +1,70 @@
+/* What the hook does for a managed domain: check the host is ready for it
+ * at prepare, hand the device nodes QEMU opens to the QEMU user and write
+ * the runtime state; undo all of it at release; rewrite the XML in flight
+ * at migrate and restore. */
+#ifndef VSMMU_PREPARE_H
+#define VSMMU_PREPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "domain.h"
+#include "err.h"
+#include "host.h"
+#include "state.h"
+
+#define VSMMU_DEFAULT_QEMU_USER "libvirt-qemu" /* Debian's libvirt defaults */
+#define VSMMU_DEFAULT_QEMU_GROUP "kvm"
+#define VSMMU_NODE_MODE 0660
+
+struct vsmmu_problems {
+	char **lines; /* "what is wrong; the command that fixes it" */
+	size_t n;
+};
+void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vsmmu_problems_clear(struct vsmmu_problems *p);
+
+/* Cheap test on the raw XML: false means it cannot be a managed domain
+ * (no vsmmu namespace, no earlier-proposal iommu model), so the hook can
+ * leave without parsing it. */
+bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
+
+/* A vfio-pci driver or a variant of it ("nvgrace-gpu-vfio-pci"). */
+bool vsmmu_driver_is_vfio(const char *driver);
+
+/* Parse "user"/"group" from libvirt's qemu.conf text; NULL when unset. */
+char *vsmmu_qemu_conf_value(const char *text, const char *key);
+/* The QEMU user and group: vsmmu.conf, else libvirt's qemu.conf, else the
+ * defaults. "+N" is a numeric id, as in qemu.conf. */
+int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_err *err);
+
+/* Readiness of the host for dom: one problem per failure. */
+void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode mode,
+			       const struct vsmmu_host *host, const char *devdir,
+			       struct vsmmu_problems *out);
+
+/* Under the run dir lock: take each node for domain name (recording its
+ * original owner and mode the first time), chown/chmod it to uid:gid 0660
+ * and append it to st->nodes. On failure every node taken is given back. */
+int vsmmu_nodes_take(const char *rundir, const char *name, char *const *paths, size_t n,
+		     uid_t uid, gid_t gid, struct vsmmu_state *st, vsmmu_err *err);
+/* Under the lock: drop name from every node record; a node nobody holds
+ * any more gets its original owner and mode back. Idempotent. */
+int vsmmu_nodes_release(const char *rundir, const char *name, vsmmu_err *err);
+
+/* prepare begin. Returns -1 on an error (err), else 0: when problems->n > 0
+ * the domain must not start and nothing was changed. */
+int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
+		  const struct vsmmu_domain *dom, const char *xml, size_t len,
+		  struct vsmmu_problems *problems, vsmmu_err *err);
+/* release end: safe to run twice and without a prepare. */
+int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);
+/* migrate/restore begin: *out is the XML rewritten for this host, or NULL
+ * when nothing changes. */
+int vsmmu_filter(const struct vsmmu_conf *conf, const struct vsmmu_domain *dom,
+		 const char *xml, size_t len, char **out, size_t *out_len, vsmmu_err *err);
+
+#endif
