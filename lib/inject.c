@@ -1,0 +1,624 @@
+#include "inject.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#define APPLY_HINT "run 'vsmmuctl apply DOMAIN' to plan again"
+#define MAX_BUS_DEPTH 32
+
+struct checker {
+	const struct vsmmu_qargs *args;
+	const struct vsmmu_plan *plan;
+	const struct vsmmu_host *host;
+	struct vsmmu_buf *out;
+	int problems;
+	vsmmu_err *err;
+};
+
+static void problem(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct checker *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsmmu_buf_vprintf(c->out, fmt, ap);
+	va_end(ap);
+	vsmmu_buf_printf(c->out, "\n");
+	c->problems++;
+}
+
+/* ---- argv helpers ---- */
+
+/* A property of the argument at index: 1 present, 0 absent, -1 error. */
+static int prop_at(const struct vsmmu_qargs *args, size_t index, const char *key,
+		   const char **value, vsmmu_err *err)
+{
+	return vsmmu_qargs_get(vsmmu_qargs_at(args, index), key, value, err);
+}
+
+/* The driver of the -device at index, "" when it has none. */
+static const char *driver_at(const struct vsmmu_qargs *args, size_t index)
+{
+	const char *type = NULL;
+	vsmmu_err ignored;
+
+	return vsmmu_qargs_type(vsmmu_qargs_at(args, index), &type, &ignored) > 0 ? type : "";
+}
+
+static bool expander_is_accel(const struct vsmmu_plan *plan, const struct vsmmu_plan_expander *e)
+{
+	return e && e->has_hostdevs && plan->mode == VSMMU_MODE_ACCEL;
+}
+
+/* As vsmmu_plan_expander, which lives in plan.c and would pull libxml2 in. */
+static const struct vsmmu_plan_expander *plan_expander(const struct vsmmu_plan *plan, int index)
+{
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		if (plan->expanders[i].index == index)
+			return &plan->expanders[i];
+	return NULL;
+}
+
+static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_plan *plan,
+							     const char *id)
+{
+	int index;
+
+	if (!vsmmu_has_prefix(id, "pci.") || vsmmu_parse_int(id + 4, 1, 255, &index) < 0)
+		return NULL;
+	return plan_expander(plan, index);
+}
+
+/* The -device vfio-pci with host=addr: 1 and *index (the last one), 0
+ * none, -1 error; *count is how many there are. */
+static int find_hostdev(const struct vsmmu_qargs *args, const struct vsmmu_pci_addr *addr,
+			size_t *index, size_t *count, vsmmu_err *err)
+{
+	size_t i = 0;
+	int r;
+
+	*count = 0;
+	for (; (r = vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, "vfio-pci", &i, err)) > 0; i++) {
+		const char *host = NULL;
+		struct vsmmu_pci_addr a;
+		int got = prop_at(args, i, "host", &host, err);
+
+		if (got < 0)
+			return -1;
+		if (got > 0 && vsmmu_pci_addr_parse(host, &a) == 0 && vsmmu_pci_addr_eq(&a, addr)) {
+			*index = i;
+			(*count)++;
+		}
+	}
+	return r < 0 ? -1 : *count > 0;
+}
+
+/* The -device with that id: as vsmmu_qargs_find_device, a duplicate id
+ * becoming a problem (returned as 0). */
+static int find_device(struct checker *c, const char *id, size_t *index)
+{
+	vsmmu_err why;
+	int r = vsmmu_qargs_find_device(c->args, id, index, &why);
+
+	if (r < 0)
+		problem(c, "%s: %s; give every device its own id", id, why.msg);
+	return r < 0 ? 0 : r;
+}
+
+/* ---- Checks ---- */
+
+static void check_plan_expander(struct checker *c, const struct vsmmu_plan_expander *e)
+{
+	_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", e->index);
+	unsigned long bus_nr = 0;
+	size_t idx;
+	vsmmu_err why;
+	int r;
+
+	if (!find_device(c, id, &idx)) {
+		problem(c, "expander %s (for %s): no -device with id %s in the QEMU command line; "
+			APPLY_HINT, id, e->smmu, id);
+		return;
+	}
+	if (strcmp(driver_at(c->args, idx), "pxb-pcie") != 0) {
+		problem(c, "expander %s: is a %s, the plan needs a pxb-pcie; " APPLY_HINT, id,
+			driver_at(c->args, idx));
+		return;
+	}
+	r = vsmmu_qargs_get_ulong(vsmmu_qargs_at(c->args, idx), "bus_nr", 255, &bus_nr, &why);
+	if (r <= 0 || bus_nr != (unsigned long)e->bus_nr)
+		problem(c, "expander %s: bus_nr is %s%lu, the plan says %d; " APPLY_HINT, id,
+			r < 0 ? "invalid " : "", r > 0 ? bus_nr : 0, e->bus_nr);
+}
+
+static void check_plan_port(struct checker *c, const struct vsmmu_plan_port *pt)
+{
+	_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", pt->index);
+	_cleanup_free_ char *want = vsmmu_xasprintf("pci.%d", pt->expander);
+	const char *bus = NULL;
+	vsmmu_err why;
+	size_t idx;
+
+	if (!find_device(c, id, &idx)) {
+		problem(c, "root port %s: no -device with id %s in the QEMU command line; "
+			APPLY_HINT, id, id);
+		return;
+	}
+	if (strcmp(driver_at(c->args, idx), "pcie-root-port") != 0)
+		problem(c, "root port %s: is a %s, the plan needs a pcie-root-port; " APPLY_HINT,
+			id, driver_at(c->args, idx));
+	else if (prop_at(c->args, idx, "bus", &bus, &why) <= 0 || strcmp(bus, want) != 0)
+		problem(c, "root port %s: is on bus %s, the plan puts it on %s; " APPLY_HINT, id,
+			bus ? bus : "(none)", want);
+}
+
+/* The host SMMU dev is behind, NULL if none (inline: host.c may be absent). */
+static const char *live_smmu(const struct vsmmu_host *host, const struct vsmmu_pci_addr *addr,
+			     bool *present)
+{
+	for (size_t i = 0; i < host->n_devs; i++) {
+		const struct vsmmu_pcidev *d = &host->devs[i];
+
+		if (!vsmmu_pci_addr_eq(&d->addr, addr))
+			continue;
+		*present = true;
+		if (d->iommu_kind != VSMMU_IOMMU_SMMUV3 || d->smmu < 0 ||
+		    (size_t)d->smmu >= host->n_smmus)
+			return NULL;
+		return host->smmus[d->smmu].name;
+	}
+	*present = false;
+	return NULL;
+}
+
+static void check_hostdev_live(struct checker *c, const struct vsmmu_plan_hostdev *h)
+{
+	bool present = false;
+	const char *smmu = live_smmu(c->host, &h->host, &present);
+
+	if (!present)
+		problem(c, "hostdev %s: not found on this host under %s/bus/pci/devices; check the "
+			"device is present or remove it from the domain", h->bdf, c->host->sysfs_root);
+	else if (!smmu)
+		problem(c, "hostdev %s: is not behind an SMMUv3 on this host, the plan says %s; "
+			APPLY_HINT, h->bdf, h->smmu);
+	else if (strcmp(smmu, h->smmu) != 0)
+		problem(c, "hostdev %s: is behind %s on this host, the plan says %s; " APPLY_HINT,
+			h->bdf, smmu, h->smmu);
+}
+
+static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostdev *h,
+				size_t idx)
+{
+	_cleanup_free_ char *want = vsmmu_xasprintf("pci.%d", h->expander);
+	const char *bus = NULL, *port_bus = NULL;
+	vsmmu_err why;
+	size_t port;
+
+	if (prop_at(c->args, idx, "bus", &bus, &why) <= 0) {
+		problem(c, "hostdev %s: its -device vfio-pci has no bus; it must sit on a root "
+			"port of expander %s; " APPLY_HINT, h->bdf, want);
+		return;
+	}
+	if (!find_device(c, bus, &port) || strcmp(driver_at(c->args, port), "pcie-root-port")) {
+		problem(c, "hostdev %s: is on bus %s, which is not a pcie-root-port; it must sit "
+			"on a root port of expander %s; " APPLY_HINT, h->bdf, bus, want);
+		return;
+	}
+	if (prop_at(c->args, port, "bus", &port_bus, &why) <= 0 || strcmp(port_bus, want) != 0)
+		problem(c, "hostdev %s: its root port %s is on %s, but %s belongs behind "
+			"expander %s; " APPLY_HINT, h->bdf, bus, port_bus ? port_bus : "(none)",
+			h->smmu, want);
+}
+
+static int check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
+{
+	const struct vsmmu_plan_expander *e = plan_expander(c->plan, h->expander);
+	size_t idx = 0, count = 0;
+	int r = find_hostdev(c->args, &h->host, &idx, &count, c->err);
+
+	if (r < 0)
+		return -1;
+	if (!e || !e->has_hostdevs || !vsmmu_streq(e->smmu, h->smmu))
+		problem(c, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is not the expander "
+			"of %s in the plan; " APPLY_HINT, h->bdf, h->expander, h->smmu);
+	if (count == 0)
+		problem(c, "hostdev %s: no -device vfio-pci with host=%s in the QEMU command line; "
+			APPLY_HINT, h->bdf, h->bdf);
+	else if (count > 1)
+		problem(c, "hostdev %s: %zu -device vfio-pci with host=%s; assign it once",
+			h->bdf, count, h->bdf);
+	else
+		check_hostdev_route(c, h, idx);
+	check_hostdev_live(c, h);
+	return 0;
+}
+
+static int check_machine(struct checker *c)
+{
+	size_t i = 0;
+	int r;
+
+	for (; (r = vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_MACHINE, NULL, &i, c->err)) > 0;
+	     i++) {
+		const char *iommu = NULL;
+		int got = prop_at(c->args, i, "iommu", &iommu, c->err);
+
+		if (got < 0)
+			return -1;
+		if (got > 0 && strcmp(iommu, "smmuv3") == 0)
+			problem(c, "-machine: iommu=smmuv3 adds a vSMMU that conflicts with the "
+				"per-root-complex vSMMUs; remove <iommu model='smmuv3'/> from the "
+				"domain (" APPLY_HINT ")");
+	}
+	return r;
+}
+
+/* The bus an arm-smmuv3 -device is on when it names none is pcie.0. */
+static int check_existing_smmus(struct checker *c)
+{
+	size_t i = 0;
+	int r;
+
+	for (; (r = vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_DEVICE, "arm-smmuv3", &i, c->err)) >
+	       0; i++) {
+		const char *bus = "pcie.0";
+		const struct vsmmu_plan_expander *e;
+
+		if (prop_at(c->args, i, "primary-bus", &bus, c->err) < 0)
+			return -1;
+		e = plan_expander_by_id(c->plan, bus);
+		if ((e && e->has_hostdevs) || (c->plan->root_vsmmu && !strcmp(bus, "pcie.0")))
+			problem(c, "-device arm-smmuv3 on %s: the plan puts its own vSMMU there and "
+				"one root complex takes one vSMMU; remove the extra arm-smmuv3 "
+				"(<iommu> or <qemu:arg>) from the domain", bus);
+	}
+	return r;
+}
+
+static bool guarded_driver(const char *driver)
+{
+	return !strcmp(driver, "vfio-pci") || !strcmp(driver, "pxb-pcie") ||
+	       !strcmp(driver, "arm-smmuv3");
+}
+
+/* Whether "-set device.<id>..." can reach a guarded device: QEMU splits
+ * the id at the first '.', so "pci" reaches "pci.1". */
+static bool set_touches_guarded(const struct vsmmu_qargs *args, const char *target, size_t len)
+{
+	size_t i = 0;
+	vsmmu_err ignored;
+
+	for (; vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, NULL, &i, &ignored) > 0; i++) {
+		const char *id = NULL;
+
+		if (prop_at(args, i, "id", &id, &ignored) > 0 && guarded_driver(driver_at(args, i)) &&
+		    strncmp(id, target, len) == 0 && (id[len] == '\0' || id[len] == '.'))
+			return true;
+	}
+	return false;
+}
+
+static void check_set_global_arg(struct checker *c, struct vsmmu_qargs_arg *arg)
+{
+	const char *v = NULL;
+	vsmmu_err ignored;
+
+	if (vsmmu_qargs_arg_value(arg, &v, &ignored) < 0)
+		return;
+	if (vsmmu_qargs_arg_is(arg, "set") && vsmmu_has_prefix(v, "device.")) {
+		const char *t = v + strlen("device.");
+
+		if (set_touches_guarded(c->args, t, strcspn(t, ".=")))
+			problem(c, "-set %s: changes a vfio-pci, pxb-pcie or arm-smmuv3 device behind "
+				"the plan's back; remove it from the domain's <qemu:commandline>", v);
+	} else if (vsmmu_qargs_arg_is(arg, "global")) {
+		const char *d = vsmmu_has_prefix(v, "driver=") ? v + strlen("driver=") : v;
+		_cleanup_free_ char *driver = strndup(d, strcspn(d, vsmmu_has_prefix(v, "driver=")
+							       ? "," : "."));
+
+		if (driver && guarded_driver(driver))
+			problem(c, "-global %s: changes every %s behind the plan's back; remove it "
+				"from the domain's <qemu:commandline>", v, driver);
+	}
+}
+
+static void check_set_global(struct checker *c)
+{
+	for (size_t i = 0; i < vsmmu_qargs_count(c->args); i++) {
+		struct vsmmu_qargs_arg *arg = vsmmu_qargs_at(c->args, i);
+
+		if (vsmmu_qargs_arg_kind(arg) == VSMMU_QARGS_ARG_OPTION)
+			check_set_global_arg(c, arg);
+	}
+}
+
+static bool allowed_behind_accel(const char *driver)
+{
+	static const char *const ok[] = { "vfio-pci", "pcie-root-port", "ioh3420",
+		"x3130-upstream", "xio3130-downstream", "pcie-pci-bridge", "pci-bridge" };
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(ok); i++)
+		if (strcmp(driver, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The accelerated expander the -device at index sits behind, or NULL. */
+static const char *accel_expander_of(const struct checker *c, size_t index)
+{
+	const char *bus = NULL;
+	vsmmu_err ignored;
+
+	for (int depth = 0; depth < MAX_BUS_DEPTH; depth++) {
+		if (prop_at(c->args, index, "bus", &bus, &ignored) <= 0)
+			return NULL;
+		if (expander_is_accel(c->plan, plan_expander_by_id(c->plan, bus)))
+			return bus;
+		if (vsmmu_qargs_find_device(c->args, bus, &index, &ignored) <= 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+static bool planned_bdf(const struct vsmmu_plan *plan, const char *host)
+{
+	struct vsmmu_pci_addr a;
+
+	if (!host || vsmmu_pci_addr_parse(host, &a) < 0)
+		return false;
+	for (size_t i = 0; i < plan->n_hostdevs; i++)
+		if (vsmmu_pci_addr_eq(&a, &plan->hostdevs[i].host))
+			return true;
+	return false;
+}
+
+static void check_endpoints(struct checker *c)
+{
+	size_t i = 0;
+	vsmmu_err ignored;
+
+	for (; vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_DEVICE, NULL, &i, &ignored) > 0; i++) {
+		const char *driver = driver_at(c->args, i), *id = NULL, *host = NULL;
+		const char *exp = accel_expander_of(c, i);
+
+		if (!exp)
+			continue;
+		if (prop_at(c->args, i, "id", &id, &ignored) <= 0)
+			id = "(no id)";
+		if (!allowed_behind_accel(driver))
+			problem(c, "-device %s (%s): emulated endpoint behind %s, whose vSMMU has "
+				"accel=on, which QEMU refuses; move it to a root port on pcie.0",
+				driver, id, exp);
+		else if (!strcmp(driver, "vfio-pci") &&
+			 (prop_at(c->args, i, "host", &host, &ignored) <= 0 ||
+			  !planned_bdf(c->plan, host)))
+			problem(c, "-device vfio-pci (%s, host %s): behind %s but not in the plan; "
+				APPLY_HINT, id, host ? host : "(none)", exp);
+	}
+}
+
+static void check_ids_free(struct checker *c)
+{
+	size_t idx, i = 0;
+	vsmmu_err ignored;
+
+	for (size_t k = 0; k < c->plan->n_expanders; k++) {
+		_cleanup_free_ char *id = vsmmu_xasprintf("vsmmu.%d", c->plan->expanders[k].index);
+
+		if (c->plan->expanders[k].has_hostdevs && find_device(c, id, &idx))
+			problem(c, "-device %s (%s): the id the plan gives its vSMMU is taken; "
+				"rename that device", id, driver_at(c->args, idx));
+	}
+	for (; c->plan->mode == VSMMU_MODE_ACCEL &&
+	       vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_OBJECT, NULL, &i, &ignored) > 0; i++) {
+		const char *id = NULL;
+
+		if (prop_at(c->args, i, "id", &id, &ignored) > 0 && !strcmp(id, VSMMU_IOMMUFD_ID))
+			problem(c, "-object %s: the id of the iommufd object the plan adds is taken; "
+				"remove or rename that object", id);
+	}
+}
+
+int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+		       const struct vsmmu_host *host, struct vsmmu_buf *problems,
+		       vsmmu_err *err)
+{
+	struct checker c = { .args = args, .plan = plan, .host = host, .out = problems,
+			     .err = err };
+
+	if (plan->topology == VSMMU_TOPO_RUNTIME) {
+		problem(&c, "VSMMU_PLAN: topology 'runtime' is not supported by this vsmmu-qemu yet; "
+			"use topology='persistent' and run 'vsmmuctl apply DOMAIN'");
+		return c.problems;
+	}
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		check_plan_expander(&c, &plan->expanders[i]);
+	for (size_t i = 0; i < plan->n_ports; i++)
+		check_plan_port(&c, &plan->ports[i]);
+	for (size_t i = 0; i < plan->n_hostdevs; i++)
+		if (check_hostdev(&c, &plan->hostdevs[i]) < 0)
+			return -1;
+	if (check_machine(&c) < 0 || check_existing_smmus(&c) < 0)
+		return -1;
+	check_set_global(&c);
+	check_endpoints(&c);
+	check_ids_free(&c);
+	return c.problems;
+}
+
+/* ---- Injection ---- */
+
+/* Digits become integers (ssidsize, oas: QEMU's JSON input is typed),
+ * anything else stays text ("on", "auto"). */
+static struct vsmmu_qargs_pair feature_pair(const char *key, const char *value)
+{
+	unsigned long n;
+
+	if (vsmmu_parse_ulong(value, 10, 0xffff, &n) == 0)
+		return VSMMU_QARGS_PAIR_INT(key, (long long)n);
+	return VSMMU_QARGS_PAIR_STR(key, value);
+}
+
+static int new_smmu(const struct vsmmu_plan *plan, enum vsmmu_qargs_syntax syntax,
+		    const char *bus, const char *id, bool accel, bool features,
+		    struct vsmmu_qargs_arg **out, vsmmu_err *err)
+{
+	struct vsmmu_qargs_pair pairs[4 + VSMMU_N_SMMU_PROPS];
+	size_t n = 0;
+
+	pairs[n++] = VSMMU_QARGS_PAIR_STR("driver", "arm-smmuv3");
+	pairs[n++] = VSMMU_QARGS_PAIR_STR("primary-bus", bus);
+	pairs[n++] = VSMMU_QARGS_PAIR_STR("id", id);
+	if (accel)
+		pairs[n++] = VSMMU_QARGS_PAIR_BOOL("accel", true);
+	for (size_t i = 0; features && i < VSMMU_N_SMMU_PROPS; i++)
+		if (plan->props[i])
+			pairs[n++] = feature_pair(vsmmu_smmu_prop_name(i), plan->props[i]);
+	return vsmmu_qargs_new_props(VSMMU_QARGS_OPT_DEVICE, syntax, pairs, n, out, err);
+}
+
+static int insert_new(struct vsmmu_qargs *args, size_t after, struct vsmmu_qargs_arg *arg,
+		      vsmmu_err *err)
+{
+	return vsmmu_qargs_insert_after(args, after, arg, err);
+}
+
+static int find_id(const struct vsmmu_qargs *args, const char *id, size_t *idx, vsmmu_err *err)
+{
+	int r = vsmmu_qargs_find_device(args, id, idx, err);
+
+	return r > 0 ? 0 : r < 0 ? -1 : vsmmu_fail(err, "%s: not in the QEMU command line", id);
+}
+
+/* arm-smmuv3 right after each planned expander; notes them in summary. */
+static int inject_expander_smmus(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+				 struct vsmmu_buf *list, size_t *count, vsmmu_err *err)
+{
+	for (size_t i = 0; i < plan->n_expanders; i++) {
+		const struct vsmmu_plan_expander *e = &plan->expanders[i];
+		_cleanup_free_ char *bus = vsmmu_xasprintf("pci.%d", e->index);
+		_cleanup_free_ char *id = vsmmu_xasprintf("vsmmu.%d", e->index);
+		struct vsmmu_qargs_arg *smmu = NULL;
+		size_t idx;
+
+		if (!e->has_hostdevs)
+			continue;
+		if (find_id(args, bus, &idx, err) < 0 ||
+		    new_smmu(plan, vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, idx)), bus, id,
+			     plan->mode == VSMMU_MODE_ACCEL, true, &smmu, err) < 0 ||
+		    insert_new(args, idx, smmu, err) < 0)
+			return -1;
+		vsmmu_buf_printf(list, "%s%s on %s for %s", (*count)++ ? ", " : "", id, bus,
+				 e->smmu);
+	}
+	return 0;
+}
+
+/* The first -device on pcie.0, else VSMMU_QARGS_NONE. */
+static size_t first_on_pcie0(const struct vsmmu_qargs *args)
+{
+	size_t i = 0;
+	vsmmu_err ignored;
+
+	for (; vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, NULL, &i, &ignored) > 0; i++) {
+		const char *bus = NULL;
+
+		if (prop_at(args, i, "bus", &bus, &ignored) > 0 && !strcmp(bus, "pcie.0"))
+			return i;
+	}
+	return VSMMU_QARGS_NONE;
+}
+
+static int inject_root_smmu(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+			    struct vsmmu_buf *list, size_t *count, vsmmu_err *err)
+{
+	size_t at = first_on_pcie0(args);
+	enum vsmmu_qargs_syntax syntax = at == VSMMU_QARGS_NONE
+		? VSMMU_QARGS_SYNTAX_KEYVAL : vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, at));
+	struct vsmmu_qargs_arg *smmu = NULL;
+
+	if (!plan->root_vsmmu)
+		return 0;
+	if (new_smmu(plan, syntax, "pcie.0", VSMMU_ROOT_VSMMU_ID, false, false, &smmu, err) < 0)
+		return -1;
+	if (at == VSMMU_QARGS_NONE)
+		vsmmu_qargs_append(args, smmu);
+	else if (insert_new(args, at - 1, smmu, err) < 0)
+		return -1;
+	vsmmu_buf_printf(list, "%s%s on pcie.0 (emulated)", (*count)++ ? ", " : "",
+			 VSMMU_ROOT_VSMMU_ID);
+	return 0;
+}
+
+/* -object iommufd before the first expander that gets an accel vSMMU. */
+static int inject_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+			  vsmmu_err *err)
+{
+	const struct vsmmu_qargs_pair pairs[] = {
+		VSMMU_QARGS_PAIR_STR("qom-type", "iommufd"),
+		VSMMU_QARGS_PAIR_STR("id", VSMMU_IOMMUFD_ID),
+	};
+	size_t first = VSMMU_QARGS_NONE;
+	struct vsmmu_qargs_arg *obj = NULL;
+
+	for (size_t i = 0; i < plan->n_expanders; i++) {
+		_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", plan->expanders[i].index);
+		size_t idx;
+
+		if (plan->expanders[i].has_hostdevs && find_id(args, id, &idx, err) == 0 &&
+		    idx < first)
+			first = idx;
+	}
+	if (first == VSMMU_QARGS_NONE)
+		return vsmmu_fail(err, "no expander to serve with " VSMMU_IOMMUFD_ID);
+	if (vsmmu_qargs_new_props(VSMMU_QARGS_OPT_OBJECT,
+				  vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, first)), pairs,
+				  VSMMU_ARRAY_LEN(pairs), &obj, err) < 0)
+		return -1;
+	return insert_new(args, first - 1, obj, err);
+}
+
+static int set_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, vsmmu_err *err)
+{
+	for (size_t i = 0; i < plan->n_hostdevs; i++) {
+		size_t idx = 0, count = 0;
+
+		if (find_hostdev(args, &plan->hostdevs[i].host, &idx, &count, err) <= 0)
+			return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it",
+					  plan->hostdevs[i].bdf);
+		if (vsmmu_qargs_set_str(vsmmu_qargs_at(args, idx), "iommufd", VSMMU_IOMMUFD_ID,
+					err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int vsmmu_inject_apply(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+		       char **summary, vsmmu_err *err)
+{
+	_cleanup_buf_ struct vsmmu_buf list = { 0 };
+	bool accel = plan->mode == VSMMU_MODE_ACCEL;
+	size_t n = 0;
+
+	if (plan->topology == VSMMU_TOPO_RUNTIME)
+		return vsmmu_fail(err, "VSMMU_PLAN: topology 'runtime' is not supported yet");
+	if (accel && set_iommufd(args, plan, err) < 0)
+		return -1;
+	if (inject_expander_smmus(args, plan, &list, &n, err) < 0 ||
+	    inject_root_smmu(args, plan, &list, &n, err) < 0)
+		return -1;
+	if (accel && n > 0 && inject_iommufd(args, plan, err) < 0)
+		return -1;
+	*summary = vsmmu_xasprintf("injected %s%zu vSMMU%s%s%s%s", accel ? VSMMU_IOMMUFD_ID ", " : "",
+				   n, n == 1 ? "" : "s", n ? " (" : "", n ? list.data : "",
+				   n ? ")" : "");
+	if (accel) {
+		char *longer = vsmmu_xasprintf("%s, iommufd= on %zu vfio-pci device%s", *summary,
+					       plan->n_hostdevs, plan->n_hostdevs == 1 ? "" : "s");
+
+		free(*summary);
+		*summary = longer;
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* inject: check a QEMU argv against a vsmmu plan and the live host, then
+ * add what libvirt cannot express: the iommufd object, iommufd= on the
+ * planned vfio-pci devices and one arm-smmuv3 per planned expander.
+ *
+ * Only topology='persistent' plans: libvirt already generated the
+ * expanders, root ports and hostdev addresses, the wrapper only adds. A
+ * topology='runtime' plan (the wrapper builds the topology itself) is
+ * refused until that mode exists; it will be a separate step
+ * (vsmmu_inject_build_topology) run before vsmmu_inject_check.
+ * No global state. */
+#ifndef VSMMU_INJECT_H
+#define VSMMU_INJECT_H
+
+#include "err.h"
+#include "host.h"
+#include "plan.h"
+#include "qemuargs.h"
+#include "util.h"
+
+/* Every problem of args against plan and host, one line each, appended to
+ * problems as "<device or what>: <problem>; <what to do>\n". host is the
+ * live host scanned for at least the planned BDFs. Returns the number of
+ * problems (0: safe to inject), -1 on an error that stops checking. */
+int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+		       const struct vsmmu_host *host, struct vsmmu_buf *problems,
+		       vsmmu_err *err);
+
+/* Edit args: -object iommufd (accel mode), iommufd= on each planned
+ * vfio-pci device, arm-smmuv3 after each planned expander (and on pcie.0
+ * for root_vsmmu), each in the syntax of the device it relates to. Call
+ * only after vsmmu_inject_check found no problem. *summary (freed by the
+ * caller) is one line "injected ...". 0 or -1. */
+int vsmmu_inject_apply(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+		       char **summary, vsmmu_err *err);
+
+#endif

@@ -1,0 +1,196 @@
+/* vsmmu-qemu: the <emulator> of a managed domain. Without VSMMU_PLAN in the
+ * environment it execs the real QEMU with the argv and environment as they
+ * are (libvirt's capability probe, unmanaged domains). With VSMMU_PLAN it
+ * checks the argv against the plan and the live host, injects the iommufd
+ * object and the vSMMUs (lib/inject.c), checks the QEMU binary can run the
+ * result (lib/qemucaps.c), logs one line to stderr and execs QEMU.
+ *
+ * VSMMU_DRY_RUN=1 prints the final argv, one argument per line, instead of
+ * exec. VSMMU_SKIP_CAPS=1 skips the QEMU capability check, for tests, and
+ * only in a dry run. Exit: 1 when a check fails (QEMU is never started),
+ * 127 when QEMU cannot be executed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "host.h"
+#include "inject.h"
+#include "plan.h"
+#include "qemucaps.h"
+#include "qemuargs.h"
+#include "util.h"
+
+#define PROG "vsmmu-qemu"
+
+static void conf_clearp(struct vsmmu_conf *conf) { vsmmu_conf_clear(conf); }
+#define _cleanup_conf_ __attribute__((cleanup(conf_clearp)))
+
+static int exec_qemu(const char *qemu, char **argv)
+{
+	argv[0] = (char *)qemu;
+	execv(qemu, argv);
+	fprintf(stderr, PROG ": cannot execute %s: %s; set 'qemu =' in vsmmu.conf or "
+		"VSMMU_QEMU to the real QEMU\n", qemu, strerror(errno));
+	return 127;
+}
+
+/* The probe path: no parsing, only the config file when VSMMU_QEMU is unset. */
+static int pass_through(char **argv)
+{
+	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
+	const char *qemu = getenv("VSMMU_QEMU");
+	vsmmu_err err;
+
+	if (qemu && *qemu)
+		return exec_qemu(qemu, argv);
+	if (vsmmu_conf_load(&conf, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 1;
+	}
+	return exec_qemu(conf.qemu, argv);
+}
+
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && strcmp(v, "1") == 0;
+}
+
+static void print_problems(const char *lines)
+{
+	for (const char *p = lines; p && *p;) {
+		size_t len = strcspn(p, "\n");
+
+		fprintf(stderr, PROG ": %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+static int scan_planned(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,
+			struct vsmmu_host **host, vsmmu_err *err)
+{
+	_cleanup_free_ struct vsmmu_pci_addr *only =
+		vsmmu_xcalloc(plan->n_hostdevs + 1, sizeof(*only));
+
+	for (size_t i = 0; i < plan->n_hostdevs; i++)
+		only[i] = plan->hostdevs[i].host;
+	return vsmmu_host_scan_some(conf->sysfs, only, plan->n_hostdevs, host, err);
+}
+
+static int check_caps(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,
+		      vsmmu_err *err)
+{
+	struct vsmmu_qemucaps caps = { 0 };
+	struct vsmmu_qemu_need need;
+
+	vsmmu_qemucaps_need(plan, &need);
+	if (vsmmu_qemucaps_get(conf->rundir, conf->qemu, &caps, err) < 0)
+		return -1;
+	return vsmmu_qemucaps_check(conf->qemu, &caps, &need, err);
+}
+
+/* Check and inject; 0 with *args edited, or 1 after printing why not. */
+static int prepare(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,
+		   struct vsmmu_qargs *args, char **summary, vsmmu_err *err)
+{
+	_cleanup_host_ struct vsmmu_host *host = NULL;
+	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	int n;
+
+	if (scan_planned(conf, plan, &host, err) < 0)
+		return -1;
+	n = vsmmu_inject_check(args, plan, host, &problems, err);
+	if (n != 0) {
+		print_problems(problems.data);
+		return n < 0 ? -1 : 1;
+	}
+	if (vsmmu_inject_apply(args, plan, summary, err) < 0)
+		return -1;
+	if (!(env_set("VSMMU_DRY_RUN") && env_set("VSMMU_SKIP_CAPS")))
+		return check_caps(conf, plan, err);
+	return 0;
+}
+
+static int finish(const struct vsmmu_conf *conf, struct vsmmu_qargs *args, vsmmu_err *err)
+{
+	char **argv = NULL;
+
+	if (env_set("VSMMU_DRY_RUN")) {
+		printf("%s\n", conf->qemu);
+		for (size_t i = 1; i < vsmmu_qargs_count(args); i++) {
+			const char *name = vsmmu_qargs_arg_name(vsmmu_qargs_at(args, i));
+			const char *value = NULL;
+
+			printf("%s\n", name);
+			if (vsmmu_qargs_arg_kind(vsmmu_qargs_at(args, i)) == VSMMU_QARGS_ARG_OPTION &&
+			    vsmmu_qargs_arg_value(vsmmu_qargs_at(args, i), &value, err) == 0)
+				printf("%s\n", value);
+		}
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (vsmmu_qargs_argv(args, &argv, err) < 0)
+		return -1;
+	return exec_qemu(conf->qemu, argv);
+}
+
+static int managed(int argc, char **argv, const char *plan_text)
+{
+	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
+	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
+	_cleanup_free_ char *summary = NULL;
+	vsmmu_err err = { .msg = "" };
+	int r;
+
+	if (vsmmu_conf_load(&conf, &err) < 0 || vsmmu_plan_from_json(plan_text, &plan, &err) < 0 ||
+	    vsmmu_qargs_parse(argc, (const char *const *)argv, &args, &err) < 0)
+		r = -1;
+	else
+		r = prepare(&conf, plan, args, &summary, &err);
+	if (r == 0) {
+		fprintf(stderr, PROG ": %s\n", summary);
+		r = finish(&conf, args, &err);
+	}
+	if (r < 0)
+		fprintf(stderr, PROG ": %s\n", err.msg);
+	return r < 0 ? 1 : r;
+}
+
+/* vsmmu_plan_from_json (planjson.c) frees with vsmmu_plan_free, which lives
+ * in plan.c next to the planner and its libxml2-based domain code. Defining
+ * it here keeps plan.o, and with it libxml2, out of this binary. Remove it
+ * once vsmmu_plan_free moves to planjson.c. */
+void vsmmu_plan_free(struct vsmmu_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		free(plan->expanders[i].smmu);
+	for (size_t i = 0; i < plan->n_hostdevs; i++)
+		free(plan->hostdevs[i].smmu);
+	for (size_t i = 0; i < plan->n_warnings; i++)
+		free(plan->warnings[i]);
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		free(plan->props[i]);
+	free(plan->expanders);
+	free(plan->ports);
+	free(plan->hostdevs);
+	free(plan->remove);
+	free(plan->warnings);
+	free(plan);
+}
+
+int main(int argc, char **argv)
+{
+	const char *plan = getenv("VSMMU_PLAN");
+
+	if (argc < 1)
+		return 1;
+	if (!plan)
+		return pass_through(argv);
+	return managed(argc, argv, plan);
+}
