@@ -402,13 +402,14 @@ int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, v
 	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
 	_cleanup_free_ char *text = NULL;
 	json_auto_t *root = node_to_json(&ref->node);
-	json_t *holders = json_array();
+	json_t *holders;
 
 	if (ref->n_holders == 0) {
 		if (unlink(file) < 0 && errno != ENOENT)
 			return vsmmu_fail_errno(err, errno, "cannot remove %s", file);
 		return 0;
 	}
+	holders = json_array();
 	for (size_t i = 0; i < ref->n_holders; i++)
 		json_array_append_new(holders, json_string(ref->holders[i]));
 	json_object_set_new(root, "holders", holders);

@@ -1,0 +1,204 @@
+/* Runtime state: name validation, JSON round trip, atomic write/read/remove
+ * (no temporary files left), node records and their holder counts, lock. */
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "tap.h"
+#include "util.h"
+
+static char *tmpdir(void)
+{
+	char tmpl[] = "/tmp/vsmmu-test-state.XXXXXX";
+
+	return vsmmu_xstrdup(mkdtemp(tmpl));
+}
+
+static void rm_rf(const char *dir)
+{
+	_cleanup_free_ char *cmd = vsmmu_xasprintf("rm -rf '%s'", dir);
+
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
+/* Entries in dir whose name contains ".tmp". */
+static int count_temps(const char *dir)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		if (strstr(e->d_name, ".tmp"))
+			n++;
+	return n;
+}
+
+static void test_names(void)
+{
+	static const char *const bad[] = { "", ".", "..", ".hidden", "a/b", "../x", "/abs",
+					   "tab\tname", "new\nline" };
+	static const char *const good[] = { "vm1", "grace-2gpu", "a..b", "x.y", "UPPER_lower" };
+	vsmmu_err err;
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(bad); i++)
+		CHECK(vsmmu_state_name_check(bad[i], &err) < 0, "bad name %zu refused", i);
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(good); i++)
+		CHECK(vsmmu_state_name_check(good[i], &err) == 0, "name '%s' accepted", good[i]);
+	CHECK(vsmmu_state_name_check(NULL, &err) < 0, "NULL name refused");
+	char long_name[260];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	CHECK(vsmmu_state_name_check(long_name, &err) < 0, "a 259-byte name is refused");
+}
+
+static struct vsmmu_state *sample(const char *name)
+{
+	struct vsmmu_state *st = vsmmu_xcalloc(1, sizeof(*st));
+
+	st->name = vsmmu_xstrdup(name);
+	st->mode = vsmmu_xstrdup("accel");
+	st->iommufd = vsmmu_xstrdup("/dev/iommu");
+	st->n_hostdevs = 2;
+	st->hostdevs = vsmmu_xcalloc(2, sizeof(*st->hostdevs));
+	st->hostdevs[0] = (struct vsmmu_state_hostdev){ vsmmu_xstrdup("0009:01:00.0"),
+		vsmmu_xstrdup("vfio0"), vsmmu_xstrdup("/dev/vfio/devices/vfio0"),
+		vsmmu_xstrdup("smmu3.0x0000000016000000"), 1 };
+	st->hostdevs[1] = (struct vsmmu_state_hostdev){ vsmmu_xstrdup("0000:01:00.0"), NULL, NULL,
+		NULL, -1 };
+	st->n_expanders = 1;
+	st->expanders = vsmmu_xcalloc(1, sizeof(*st->expanders));
+	st->expanders[0] = (struct vsmmu_state_expander){ 1, vsmmu_xstrdup("smmu3.0x0000000016000000") };
+	st->n_nodes = 1;
+	st->nodes = vsmmu_xcalloc(1, sizeof(*st->nodes));
+	st->nodes[0] = (struct vsmmu_state_node){ vsmmu_xstrdup("/dev/iommu"), 0, 0, 0666 };
+	st->plan_json = vsmmu_xstrdup("{\"version\":1,\"mode\":\"accel\"}");
+	return st;
+}
+
+static void test_json_roundtrip(void)
+{
+	_cleanup_state_ struct vsmmu_state *st = sample("vm1");
+	_cleanup_state_ struct vsmmu_state *back = NULL;
+	_cleanup_free_ char *json = vsmmu_state_to_json(st);
+	vsmmu_err err;
+
+	CHECK(json != NULL, "state serialises");
+	CHECK(vsmmu_state_from_json(json, &back, &err) == 0, "state parses back");
+	if (!back)
+		return;
+	CHECK_STR(back->name, "vm1", "domain name kept");
+	CHECK_STR(back->iommufd, "/dev/iommu", "iommufd kept");
+	CHECK_INT(back->n_hostdevs, 2, "two hostdevs");
+	CHECK_STR(back->hostdevs[0].cdev_path, "/dev/vfio/devices/vfio0", "cdev path kept");
+	CHECK(back->hostdevs[1].cdev == NULL && back->hostdevs[1].expander == -1,
+	      "absent cdev and expander stay absent");
+	CHECK_STR(back->expanders[0].smmu, "smmu3.0x0000000016000000", "expander SMMU kept");
+	CHECK_INT(back->nodes[0].mode, 0666, "node mode kept");
+	CHECK_STR(back->plan_json, "{\"version\":1,\"mode\":\"accel\"}", "plan kept as JSON");
+	CHECK(vsmmu_state_from_json("{\"version\":2,\"domain\":\"x\"}", &back, &err) < 0,
+	      "a newer state version is refused");
+	CHECK(vsmmu_state_from_json("{", &back, &err) < 0, "broken JSON is refused");
+}
+
+static void test_files(const char *top)
+{
+	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/run", top);
+	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/vm1", rundir);
+	_cleanup_state_ struct vsmmu_state *st = sample("vm1");
+	_cleanup_state_ struct vsmmu_state *back = NULL;
+	struct stat sb;
+	vsmmu_err err;
+
+	CHECK(vsmmu_state_read(rundir, "vm1", &back, &err) == 0 && !back,
+	      "no state reads as absent, not as an error");
+	CHECK(vsmmu_state_write(rundir, st, &err) == 0, "state written");
+	CHECK(vsmmu_state_write(rundir, st, &err) == 0, "state rewritten over itself");
+	CHECK_INT(count_temps(dir), 0, "no temporary files left");
+	CHECK(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0755, "domain dir is 0755");
+	CHECK(vsmmu_state_read(rundir, "vm1", &back, &err) == 0 && back, "state read back");
+	CHECK(back && strcmp(back->hostdevs[0].bdf, "0009:01:00.0") == 0, "content survives");
+	free(st->name);
+	st->name = vsmmu_xstrdup("../escape");
+	CHECK(vsmmu_state_write(rundir, st, &err) < 0, "a name with '/' cannot be written");
+	{
+		_cleanup_state_ struct vsmmu_state *other = NULL;
+
+		CHECK(vsmmu_state_read(rundir, "..", &other, &err) < 0, "'..' cannot be read");
+	}
+	CHECK(vsmmu_state_remove(rundir, "vm1", &err) == 0, "state removed");
+	CHECK(stat(dir, &sb) < 0, "domain dir gone");
+	CHECK(vsmmu_state_remove(rundir, "vm1", &err) == 0, "removing twice is fine");
+	CHECK(vsmmu_state_remove(rundir, ".lock", &err) < 0, "remove refuses dot names");
+}
+
+static void test_refs(const char *top)
+{
+	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/refs", top);
+	struct vsmmu_node_ref ref = { 0 }, back;
+	char **paths = NULL;
+	size_t n = 0;
+	bool found;
+	vsmmu_err err;
+
+	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && !found,
+	      "no record: not found");
+	ref.node = (struct vsmmu_state_node){ vsmmu_xstrdup("/dev/iommu"), 0, 5, 0666 };
+	vsmmu_node_ref_add(&ref, "a");
+	vsmmu_node_ref_add(&ref, "b");
+	vsmmu_node_ref_add(&ref, "a");
+	CHECK_INT(ref.n_holders, 2, "a holder is counted once");
+	CHECK(vsmmu_node_ref_write(rundir, &ref, &err) == 0, "record written");
+	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && found,
+	      "record read");
+	CHECK(back.n_holders == 2 && back.node.gid == 5 && back.node.mode == 0666,
+	      "holders and original owner kept");
+	vsmmu_node_ref_clear(&back);
+	CHECK(vsmmu_node_ref_list(rundir, &paths, &n, &err) == 0 && n == 1 &&
+	      strcmp(paths[0], "/dev/iommu") == 0, "list gives the node path back");
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	vsmmu_node_ref_drop(&ref, "a");
+	vsmmu_node_ref_drop(&ref, "a");
+	CHECK(ref.n_holders == 1 && vsmmu_node_ref_held_by(&ref, "b"), "drop is idempotent");
+	vsmmu_node_ref_drop(&ref, "b");
+	CHECK(vsmmu_node_ref_write(rundir, &ref, &err) == 0, "empty record written");
+	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && !found,
+	      "a record without holders is removed");
+	vsmmu_node_ref_clear(&ref);
+}
+
+static void test_lock(const char *top)
+{
+	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/lock", top);
+	_cleanup_close_ int fd = -1;
+	int fd2 = -1;
+	vsmmu_err err;
+
+	CHECK(vsmmu_state_lock(rundir, 100, &fd, &err) == 0, "lock taken");
+	/* flock is per open file description: a second open conflicts. */
+	CHECK(vsmmu_state_lock(rundir, 50, &fd2, &err) < 0, "second lock times out");
+	CHECK(strstr(err.msg, "still locked") != NULL, "timeout message says so: %s", err.msg);
+	close(fd);
+	fd = -1;
+	CHECK(vsmmu_state_lock(rundir, 50, &fd2, &err) == 0, "lock free again after close");
+	if (fd2 >= 0)
+		close(fd2);
+}
+
+int main(void)
+{
+	_cleanup_free_ char *top = tmpdir();
+
+	test_names();
+	test_json_roundtrip();
+	test_files(top);
+	test_refs(top);
+	test_lock(top);
+	rm_rf(top);
+	return tap_done();
+}
