@@ -302,6 +302,8 @@ static int take_one(const char *rundir, const char *name, const char *path, uid_
 int vsmmu_nodes_take(const char *rundir, const char *name, char *const *paths, size_t n,
 		     uid_t uid, gid_t gid, struct vsmmu_state *st, vsmmu_err *err)
 {
+	size_t start = st->n_nodes;
+
 	st->nodes = vsmmu_xrealloc(st->nodes, st->n_nodes + n, sizeof(*st->nodes));
 	for (size_t i = 0; i < n; i++) {
 		if (take_one(rundir, name, paths[i], uid, gid, &st->nodes[st->n_nodes], err) < 0) {
@@ -309,6 +311,8 @@ int vsmmu_nodes_take(const char *rundir, const char *name, char *const *paths, s
 
 			for (size_t j = 0; j < i; j++)
 				give_back(rundir, name, paths[j], &ignored);
+			while (st->n_nodes > start)
+				free(st->nodes[--st->n_nodes].path);
 			return -1;
 		}
 		st->n_nodes++;

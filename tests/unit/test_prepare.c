@@ -1,0 +1,240 @@
+/* Hook preparation: the cheap managed test, vfio driver names, the QEMU
+ * user and group, host readiness against an in-memory host and a temp /dev,
+ * and device node ownership with holder counts across domains. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fakehost.h"
+#include "prepare.h"
+#include "tap.h"
+#include "util.h"
+
+static const char *const smmus[] = { "smmu3.0x0000000011000000", "smmu3.0x0000000016000000" };
+static const struct fake_dev devs[] = {
+	{ "0000:01:00.0", 0, 0 }, { "0000:01:00.1", 0, 0 }, { "0009:01:00.0", 1, 0 },
+	{ "0010:01:00.0", 1, 0 }, { "0019:01:00.0", 1, 0 },
+};
+
+static void touch(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+
+	if (fd >= 0)
+		close(fd);
+	if (chmod(path, mode) < 0)
+		printf("# chmod %s failed\n", path);
+}
+
+static void run_cmd(const char *cmd)
+{
+	if (system(cmd) != 0)
+		printf("# '%s' failed\n", cmd);
+}
+
+static char *make_dev_tree(const char *top)
+{
+	_cleanup_free_ char *cmd = vsmmu_xasprintf("mkdir -p %s/dev/vfio/devices", top);
+	char *dev = vsmmu_xasprintf("%s/dev", top);
+
+	run_cmd(cmd);
+	for (int i = 0; i < 4; i++) {
+		_cleanup_free_ char *p = vsmmu_xasprintf("%s/vfio/devices/vfio%d", dev, i);
+
+		touch(p, 0600);
+	}
+	return dev;
+}
+
+static void test_cheap_tests(void)
+{
+	static const char managed[] = "<domain><metadata><vsmmu:config xmlns:vsmmu="
+				      "'urn:vsmmu:domain:1'/></metadata></domain>";
+	static const char plain[] = "<domain><name>x</name></domain>";
+	static const char legacy[] = "<domain><devices><iommu model='nestedSmmuv3'/></devices></domain>";
+
+	CHECK(vsmmu_xml_maybe_managed(managed, strlen(managed)), "vsmmu namespace: maybe managed");
+	CHECK(vsmmu_xml_maybe_managed(legacy, strlen(legacy)), "nestedSmmuv3: maybe managed");
+	CHECK(!vsmmu_xml_maybe_managed(plain, strlen(plain)), "plain domain: not managed");
+	CHECK(vsmmu_driver_is_vfio("vfio-pci"), "vfio-pci is vfio");
+	CHECK(vsmmu_driver_is_vfio("nvgrace-gpu-vfio-pci"), "nvgrace-gpu-vfio-pci is vfio");
+	CHECK(vsmmu_driver_is_vfio("mlx5_vfio_pci") == false, "mlx5_vfio_pci is not (no dash)");
+	CHECK(!vsmmu_driver_is_vfio("nvidia") && !vsmmu_driver_is_vfio(NULL),
+	      "nvidia and no driver are not vfio");
+}
+
+static void test_qemu_conf(const char *top)
+{
+	static const char text[] = "# user = \"root\"\n#group = \"root\"\nuser = \"qemu\"\n"
+				   "  group=\"+107\"\nuser_ns = \"x\"\n";
+	_cleanup_free_ char *user = vsmmu_qemu_conf_value(text, "user");
+	_cleanup_free_ char *group = vsmmu_qemu_conf_value(text, "group");
+	_cleanup_free_ char *none = vsmmu_qemu_conf_value("# only comments\n", "user");
+	_cleanup_free_ char *path = vsmmu_xasprintf("%s/qemu.conf", top);
+	_cleanup_free_ char *cmd = vsmmu_xasprintf("printf 'user = \"+42\"\\ngroup = \"+43\"\\n' > %s",
+						   path);
+	struct vsmmu_conf conf = { .libvirt_qemu_conf = path };
+	uid_t uid = 0;
+	gid_t gid = 0;
+	vsmmu_err err;
+
+	CHECK_STR(user, "qemu", "user read, comments ignored");
+	CHECK_STR(group, "+107", "group read with odd spacing");
+	CHECK(none == NULL, "no setting: NULL");
+	run_cmd(cmd);
+	CHECK(vsmmu_qemu_ids(&conf, &uid, &gid, &err) == 0 && uid == 42 && gid == 43,
+	      "numeric ids from libvirt's qemu.conf");
+	conf.qemu_user = "+1234";
+	conf.qemu_group = "+5678";
+	CHECK(vsmmu_qemu_ids(&conf, &uid, &gid, &err) == 0 && uid == 1234 && gid == 5678,
+	      "vsmmu.conf overrides qemu.conf");
+	conf.qemu_user = "no-such-user-vsmmu";
+	CHECK(vsmmu_qemu_ids(&conf, &uid, &gid, &err) < 0 && strstr(err.msg, "no-such-user-vsmmu"),
+	      "an unknown user is an error naming it");
+	conf.qemu_user = "+12x";
+	CHECK(vsmmu_qemu_ids(&conf, &uid, &gid, &err) < 0, "a malformed numeric id is refused");
+}
+
+static struct vsmmu_domain *domain_of(const char *const *bdfs, size_t n)
+{
+	struct vsmmu_domain *dom = vsmmu_xcalloc(1, sizeof(*dom));
+
+	dom->hostdevs = vsmmu_xcalloc(n, sizeof(*dom->hostdevs));
+	dom->n_hostdevs = n;
+	for (size_t i = 0; i < n; i++)
+		vsmmu_pci_addr_parse(bdfs[i], &dom->hostdevs[i].source);
+	return dom;
+}
+
+static bool any_line(const struct vsmmu_problems *p, const char *a, const char *b)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strstr(p->lines[i], a) && (!b || strstr(p->lines[i], b)))
+			return true;
+	return false;
+}
+
+static void set_dev(struct vsmmu_host *h, size_t i, const char *driver, const char *cdev)
+{
+	free(h->devs[i].driver);
+	h->devs[i].driver = vsmmu_xstrdup(driver);
+	free(h->devs[i].vfio_cdev);
+	h->devs[i].vfio_cdev = vsmmu_xstrdup(cdev);
+}
+
+static void test_ready(const char *dev)
+{
+	static const char *const bdfs[] = { "0000:01:00.0", "0000:01:00.1", "0009:01:00.0",
+					    "0010:01:00.0", "0019:01:00.0", "0030:01:00.0" };
+	_cleanup_host_ struct vsmmu_host *h = fake_host(smmus, NULL, 2, devs, 5);
+	struct vsmmu_domain *dom = domain_of(bdfs, VSMMU_ARRAY_LEN(bdfs));
+	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", dev);
+	struct vsmmu_problems p = { 0 };
+
+	set_dev(h, 0, "vfio-pci", "vfio1");
+	set_dev(h, 1, NULL, NULL);
+	set_dev(h, 2, "nvgrace-gpu-vfio-pci", "vfio0");
+	set_dev(h, 3, "vfio-pci", NULL);
+	set_dev(h, 4, "nvidia", NULL);
+	unlink(iommu);
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, h, dev, &p);
+	CHECK_INT(p.n, 4, "accel: four problems");
+	CHECK(any_line(&p, "0000:01:00.1 is not bound", "driver_override"),
+	      "unbound device: bind command");
+	CHECK(any_line(&p, "0019:01:00.0 is bound to nvidia", "driver/unbind"),
+	      "nvidia device: unbind and bind to vfio-pci");
+	CHECK(any_line(&p, "0010:01:00.0 has no vfio cdev", NULL), "missing cdev named");
+	CHECK(any_line(&p, "/iommu is missing", "modprobe iommufd"), "missing /dev/iommu named");
+	CHECK(!any_line(&p, "0030:01:00.0", NULL), "absent devices are left to the topology check");
+	CHECK(!any_line(&p, "0009:01:00.0", NULL), "a vfio-pci variant driver passes");
+	vsmmu_problems_clear(&p);
+
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_EMULATED, h, dev, &p);
+	CHECK_INT(p.n, 2, "emulated: only the driver problems");
+	vsmmu_problems_clear(&p);
+
+	touch(iommu, 0600);
+	set_dev(h, 0, "vfio-pci", "vfio7");
+	dom->n_hostdevs = 1;
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, h, dev, &p);
+	CHECK(p.n == 1 && any_line(&p, "vfio7 is missing", "udevadm"), "missing cdev node named");
+	vsmmu_problems_clear(&p);
+	dom->n_hostdevs = VSMMU_ARRAY_LEN(bdfs);
+	vsmmu_domain_free(dom);
+}
+
+static bool owned(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_uid == uid && st.st_gid == gid &&
+	       (st.st_mode & 07777) == mode;
+}
+
+static void test_nodes(const char *top, const char *dev)
+{
+	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/run", top);
+	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", dev);
+	_cleanup_free_ char *cdev0 = vsmmu_xasprintf("%s/vfio/devices/vfio0", dev);
+	_cleanup_free_ char *cdev1 = vsmmu_xasprintf("%s/vfio/devices/vfio1", dev);
+	_cleanup_free_ char *gone = vsmmu_xasprintf("%s/vfio/devices/vfio99", dev);
+	char *a_paths[] = { iommu, cdev0 }, *b_paths[] = { iommu, cdev1 };
+	char *bad_paths[] = { cdev1, gone };
+	bool root = geteuid() == 0;
+	uid_t uid = root ? 1234 : getuid(), u0 = getuid();
+	gid_t gid = root ? 5678 : getgid(), g0 = getgid();
+	struct vsmmu_state a = { .name = "a" }, b = { .name = "b" }, c = { .name = "c" };
+	vsmmu_err err;
+
+	touch(iommu, 0600);
+	CHECK(vsmmu_nodes_take(rundir, "a", a_paths, 2, uid, gid, &a, &err) == 0, "a takes its nodes");
+	CHECK(owned(iommu, uid, gid, 0660) && owned(cdev0, uid, gid, 0660), "a's nodes handed over");
+	CHECK(a.n_nodes == 2 && a.nodes[0].mode == 0600 && a.nodes[0].uid == u0,
+	      "a remembers the original owner and mode");
+	CHECK(vsmmu_nodes_take(rundir, "b", b_paths, 2, uid, gid, &b, &err) == 0, "b takes its nodes");
+	CHECK(b.nodes[0].mode == 0600, "b sees the original mode of the shared node, not a's");
+	CHECK(vsmmu_nodes_release(rundir, "a", &err) == 0, "a released");
+	CHECK(owned(cdev0, u0, g0, 0600), "a's cdev restored");
+	CHECK(owned(iommu, uid, gid, 0660), "shared /dev/iommu stays with b");
+	CHECK(vsmmu_nodes_release(rundir, "a", &err) == 0, "a released twice");
+	CHECK(owned(iommu, uid, gid, 0660), "still with b after a second release of a");
+	CHECK(vsmmu_nodes_release(rundir, "b", &err) == 0, "b released");
+	CHECK(owned(iommu, u0, g0, 0600) && owned(cdev1, u0, g0, 0600), "everything restored");
+	CHECK(vsmmu_nodes_release(rundir, "never", &err) == 0, "release without take is fine");
+
+	CHECK(vsmmu_nodes_take(rundir, "c", bad_paths, 2, uid, gid, &c, &err) < 0,
+	      "taking a missing node fails");
+	CHECK(strstr(err.msg, "vfio99") != NULL, "the error names the node: %s", err.msg);
+	CHECK(owned(cdev1, u0, g0, 0600) && c.n_nodes == 0, "a failed take undoes what it did");
+	{
+		char **left = NULL;
+		size_t n = 9;
+
+		CHECK(vsmmu_node_ref_list(rundir, &left, &n, &err) == 0 && n == 0,
+		      "no node records left");
+		free(left);
+	}
+	for (size_t i = 0; i < a.n_nodes; i++)
+		free(a.nodes[i].path);
+	for (size_t i = 0; i < b.n_nodes; i++)
+		free(b.nodes[i].path);
+	free(a.nodes);
+	free(b.nodes);
+	free(c.nodes);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/vsmmu-test-prepare.XXXXXX";
+	const char *top = mkdtemp(tmpl);
+	_cleanup_free_ char *dev = make_dev_tree(top);
+	_cleanup_free_ char *rm = vsmmu_xasprintf("rm -rf '%s'", top);
+
+	test_cheap_tests();
+	test_qemu_conf(top);
+	test_ready(dev);
+	test_nodes(top, dev);
+	run_cmd(rm);
+	return tap_done();
+}
