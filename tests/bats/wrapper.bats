@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# vsmmu-qemu against a recording stand-in QEMU (VSMMU_QEMU), fake Grace sysfs
+# trees from tests/fixtures/mkhost, and the real Debian qemu-system-aarch64.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+WRAPPER=${VSMMU_WRAPPER_BIN:-$TOP/build/vsmmu-qemu}
+REAL_QEMU=/usr/bin/qemu-system-aarch64
+SMMU0=smmu3.0x0000000016000000
+SMMU1=smmu3.0x0000100016000000
+
+setup_file() {
+	sh "$TOP/tests/fixtures/mkhost" grace "$BATS_FILE_TMPDIR/sys" >/dev/null
+}
+
+setup() {
+	[ -x "$WRAPPER" ] || skip "$WRAPPER not built"
+	export VSMMU_SYSFS=$BATS_FILE_TMPDIR/sys
+	export VSMMU_RUNDIR=$BATS_TEST_TMPDIR/run
+	export VSMMU_CONF=$BATS_TEST_TMPDIR/none.conf
+	mkdir -p "$VSMMU_RUNDIR"
+	unset VSMMU_PLAN VSMMU_DRY_RUN VSMMU_SKIP_CAPS
+	LOG=$BATS_TEST_TMPDIR/argv
+	PROBES=$BATS_TEST_TMPDIR/probes
+	export STANDIN_LOG=$LOG STANDIN_PROBES=$PROBES
+	export STANDIN_VERSION=11.1.0
+	export STANDIN_HELP='arm-smmuv3 options:
+  accel=<bool>           -  (default: false)
+  primary-bus=<link<PCI>>
+'
+	standin=$BATS_TEST_TMPDIR/qemu-standin
+	cat >"$standin" <<'SH'
+#!/bin/sh
+# Recording stand-in QEMU: answers the capability probes, records the rest.
+if [ "$#" = 1 ] && [ "$1" = -version ]; then
+	echo "QEMU emulator version $STANDIN_VERSION (stand-in)"
+	echo probe >>"$STANDIN_PROBES"
+	exit 0
+fi
+if [ "$#" = 2 ] && [ "$1" = -device ] && [ "$2" = arm-smmuv3,help ]; then
+	printf '%s' "$STANDIN_HELP"
+	exit 0
+fi
+printf '%s\n' "$@" >"$STANDIN_LOG"
+SH
+	chmod +x "$standin"
+	export VSMMU_QEMU=$standin
+}
+
+# plan [MODE] [TOPOLOGY] [VSMMU_PROPS] [SMMU_OF_HOSTDEV0]
+plan() {
+	mode=${1:-accel} topo=${2:-persistent} props=${3:-} s0=${4:-$SMMU0}
+	fd=; [ "$mode" = accel ] && fd='"iommufd":"iommufd0",'
+	printf '{"version":1,"mode":"%s","topology":"%s",%s' "$mode" "$topo" "$fd"
+	printf '"expanders":['
+	printf '{"id":"pci.1","index":1,"bus_nr":250,"slot":1,"smmu":"%s","numa_node":0,' "$s0"
+	printf '"vsmmu":{"id":"vsmmu.1","accel":true%s}},' "$props"
+	printf '{"id":"pci.3","index":3,"bus_nr":240,"slot":2,"smmu":"%s","numa_node":1,' "$SMMU1"
+	printf '"vsmmu":{"id":"vsmmu.3","accel":true%s}}],' "$props"
+	printf '"root_ports":[{"id":"pci.2","bus":"pci.1","index":2,"slot":0,"chassis":2,"port":0},'
+	printf '{"id":"pci.4","bus":"pci.3","index":4,"slot":0,"chassis":4,"port":0}],'
+	printf '"hostdevs":[{"host":"0009:01:00.0","smmu":"%s","bus":"pci.2","expander":"pci.1"},' "$s0"
+	printf '{"host":"0019:01:00.0","smmu":"%s","bus":"pci.4","expander":"pci.3"}]}' "$SMMU1"
+}
+
+# The argv of a fixture without its program name, in ARGS.
+fixture() {
+	mapfile -t ARGS <"$TOP/tests/fixtures/argv/$1"
+	ARGS=("${ARGS[@]:1}")
+}
+
+# Line number (1-based) of the first recorded argument equal to $1.
+line_of() {
+	grep -nxF -- "$1" "$LOG" | head -1 | cut -d: -f1
+}
+
+refused() { # NEEDLE, then the wrapper's arguments
+	needle=$1; shift
+	run "$WRAPPER" "$@"
+	assert_failure 1
+	assert_output --partial "vsmmu-qemu: $needle"
+	[ ! -e "$LOG" ]
+}
+
+@test "probe argv reaches QEMU byte-identical, -daemonize included" {
+	probe=(-S -no-user-config -nodefaults -nographic -machine none,accel=kvm:tcg
+	       -qmp unix:/x/qmp.monitor,server=on,wait=off -pidfile /x/qmp.pid -daemonize)
+	run "$WRAPPER" "${probe[@]}"
+	assert_success
+	diff <(printf '%s\n' "${probe[@]}") "$LOG"
+	[ ! -e "$PROBES" ]
+}
+
+@test "pass-through keeps odd arguments untouched" {
+	args=(-device 'virtio-net-pci,id=a,,b' '' '-set' 'device.x.y=1' $'two\tword' -S)
+	run "$WRAPPER" "${args[@]}"
+	assert_success
+	diff <(printf '%s\n' "${args[@]}") "$LOG"
+}
+
+@test "libvirt 9.0 JSON argv: iommufd, one arm-smmuv3 after each expander, iommufd= on hostdevs" {
+	fixture libvirt9-grace.argv
+	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	assert_output "vsmmu-qemu: injected iommufd0, 2 vSMMUs (vsmmu.1 on pci.1 for $SMMU0, vsmmu.3 on pci.3 for $SMMU1), iommufd= on 2 vfio-pci devices"
+	obj=$(line_of '{"qom-type":"iommufd","id":"iommufd0"}')
+	pxb1=$(grep -n '"id":"pci.1"' "$LOG" | cut -d: -f1)
+	pxb3=$(grep -n '"id":"pci.3"' "$LOG" | cut -d: -f1)
+	[ "$(sed -n "$((obj - 1))p" "$LOG")" = -object ]
+	[ "$obj" -lt "$pxb1" ]
+	[ "$(sed -n "$((pxb1 + 2))p" "$LOG")" = '{"driver":"arm-smmuv3","primary-bus":"pci.1","id":"vsmmu.1","accel":true}' ]
+	[ "$(sed -n "$((pxb3 + 2))p" "$LOG")" = '{"driver":"arm-smmuv3","primary-bus":"pci.3","id":"vsmmu.3","accel":true}' ]
+	[ "$(grep -c arm-smmuv3 "$LOG")" = 2 ]
+	[ "$(grep -c '"iommufd":"iommufd0"' "$LOG")" = 2 ]
+	grep -qxF '{"driver":"vfio-pci","host":"0009:01:00.0","id":"hostdev0","bus":"pci.2","addr":"0x0","iommufd":"iommufd0"}' "$LOG"
+	! grep -q 'net0.*iommufd' "$LOG"
+	[ "$(wc -l <"$LOG")" = $(( ${#ARGS[@]} + 6 )) ]
+}
+
+@test "key=value argv gets key=value injections" {
+	fixture keyval-grace.argv
+	VSMMU_PLAN=$(plan accel persistent ',"ats":"on","oas":"48"') run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	pxb1=$(grep -n '^pxb-pcie,.*id=pci.1' "$LOG" | cut -d: -f1)
+	[ "$(sed -n "$((pxb1 - 2))p" "$LOG")" = iommufd,id=iommufd0 ]
+	[ "$(sed -n "$((pxb1 + 2))p" "$LOG")" = arm-smmuv3,primary-bus=pci.1,id=vsmmu.1,accel=on,ats=on,oas=48 ]
+	grep -qxF vfio-pci,host=0019:01:00.0,id=hostdev1,bus=pci.4,addr=0x0,iommufd=iommufd0 "$LOG"
+}
+
+@test "emulated mode: plain vSMMUs, no iommufd" {
+	fixture keyval-grace.argv
+	VSMMU_PLAN=$(plan emulated) run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	assert_output --partial "injected 2 vSMMUs"
+	grep -qxF arm-smmuv3,primary-bus=pci.3,id=vsmmu.3 "$LOG"
+	! grep -q iommufd "$LOG"
+}
+
+@test "VSMMU_DRY_RUN prints the final argv and runs nothing" {
+	fixture libvirt9-grace.argv
+	VSMMU_PLAN=$(plan) VSMMU_DRY_RUN=1 VSMMU_SKIP_CAPS=1 run --separate-stderr "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	[ "${lines[0]}" = "$VSMMU_QEMU" ]
+	[ "${#lines[@]}" = $(( ${#ARGS[@]} + 7 )) ]
+	printf '%s\n' "${lines[@]}" | grep -qxF '{"driver":"arm-smmuv3","primary-bus":"pci.3","id":"vsmmu.3","accel":true}'
+	[ ! -e "$LOG" ]
+	[ ! -e "$PROBES" ]
+}
+
+@test "refused: expander missing from the argv" {
+	fixture libvirt9-grace.argv
+	ARGS=("${ARGS[@]/\"id\":\"pci.3\"/\"id\":\"pci.9\"}")
+	VSMMU_PLAN=$(plan) refused "expander pci.3 (for $SMMU1): no -device with id pci.3" "${ARGS[@]}"
+}
+
+@test "refused: expander bus_nr differs from the plan" {
+	fixture keyval-grace.argv
+	ARGS=("${ARGS[@]/bus_nr=250/bus_nr=200}")
+	VSMMU_PLAN=$(plan) refused "expander pci.1: bus_nr is 200, the plan says 250" "${ARGS[@]}"
+}
+
+@test "refused: hostdev on a root port of the wrong expander" {
+	fixture keyval-grace.argv
+	ARGS=("${ARGS[@]/hostdev0,bus=pci.2/hostdev0,bus=pci.4}")
+	VSMMU_PLAN=$(plan) refused "hostdev 0009:01:00.0: its root port pci.4 is on pci.3" "${ARGS[@]}"
+}
+
+@test "refused: emulated endpoint behind an accelerated expander" {
+	fixture libvirt9-grace.argv
+	ARGS+=(-device '{"driver":"pcie-root-port","id":"pci.6","bus":"pci.1","addr":"0x1"}'
+	       -device '{"driver":"virtio-blk-pci","id":"disk0","bus":"pci.6"}')
+	VSMMU_PLAN=$(plan) refused "-device virtio-blk-pci (disk0): emulated endpoint behind pci.1" "${ARGS[@]}"
+}
+
+@test "refused: -machine iommu=smmuv3" {
+	fixture keyval-grace.argv
+	ARGS=("${ARGS[@]/virt,gic-version=3/virt,gic-version=3,iommu=smmuv3}")
+	VSMMU_PLAN=$(plan) refused "-machine: iommu=smmuv3" "${ARGS[@]}"
+}
+
+@test "refused: a second arm-smmuv3 on a planned root complex" {
+	fixture keyval-grace.argv
+	ARGS+=(-device arm-smmuv3,primary-bus=pci.3,id=extra)
+	VSMMU_PLAN=$(plan) refused "-device arm-smmuv3 on pci.3: the plan puts its own vSMMU there" "${ARGS[@]}"
+}
+
+@test "refused: -set and -global aimed at vfio-pci, pxb-pcie, arm-smmuv3" {
+	fixture keyval-grace.argv
+	VSMMU_PLAN=$(plan) refused "-set device.hostdev1.host=0009:02:00.0: changes" "${ARGS[@]}" -set device.hostdev1.host=0009:02:00.0
+	VSMMU_PLAN=$(plan) refused "-global pxb-pcie.bus_nr=3: changes every pxb-pcie" "${ARGS[@]}" -global pxb-pcie.bus_nr=3
+}
+
+@test "refused: the host no longer matches (hostdev behind another SMMU)" {
+	fixture keyval-grace.argv
+	sed_plan=$(plan | sed "s/$SMMU0/smmu3.0x0000000011000000/g")
+	VSMMU_PLAN=$sed_plan refused "hostdev 0009:01:00.0: is behind $SMMU0 on this host, the plan says smmu3.0x0000000011000000" "${ARGS[@]}"
+}
+
+@test "refused: a plan naming a device absent from the host" {
+	fixture keyval-grace.argv
+	ARGS=("${ARGS[@]/0019:01:00.0/0019:05:00.0}")
+	p=$(plan | sed 's/0019:01:00.0/0019:05:00.0/')
+	VSMMU_PLAN=$p refused "hostdev 0019:05:00.0: not found on this host" "${ARGS[@]}"
+}
+
+@test "refused: topology=runtime plans, for now" {
+	fixture keyval-grace.argv
+	VSMMU_PLAN=$(plan accel runtime) refused "VSMMU_PLAN: topology 'runtime' is not supported" "${ARGS[@]}"
+}
+
+@test "refused: malformed VSMMU_PLAN" {
+	fixture keyval-grace.argv
+	VSMMU_PLAN='{"version":1' refused "VSMMU_PLAN is not a JSON object" "${ARGS[@]}"
+}
+
+@test "QEMU 11.0 refuses cmdqv=on and ats=auto with the version message" {
+	export STANDIN_VERSION=11.0.0
+	fixture libvirt9-grace.argv
+	VSMMU_PLAN=$(plan accel persistent ',"cmdqv":"on"') refused \
+		"$VSMMU_QEMU: QEMU 11.0.0 cannot run this plan, it needs QEMU 11.1 or newer (arm-smmuv3 cmdqv)" "${ARGS[@]}"
+	VSMMU_PLAN=$(plan accel persistent ',"ats":"auto"') refused \
+		"$VSMMU_QEMU: QEMU 11.0.0 cannot run this plan, it needs QEMU 11.1 or newer (arm-smmuv3 property value 'auto')" "${ARGS[@]}"
+	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+}
+
+@test "the capability probe is cached by path, size and mtime" {
+	fixture keyval-grace.argv
+	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	[ "$(wc -l <"$PROBES")" = 1 ]
+	grep -qx version=11.1.0 "$VSMMU_RUNDIR/qemu-caps"
+	touch -d '2001-01-01' "$VSMMU_QEMU"
+	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	[ "$(wc -l <"$PROBES")" = 2 ]
+}
+
+@test "an unwritable run dir does not stop the start" {
+	fixture keyval-grace.argv
+	export VSMMU_RUNDIR=$BATS_TEST_TMPDIR/absent/run
+	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	[ -e "$LOG" ]
+}
+
+@test "real QEMU 7.2: -version passes through" {
+	[ -x "$REAL_QEMU" ] || skip "no $REAL_QEMU"
+	VSMMU_QEMU=$REAL_QEMU run "$WRAPPER" -version
+	assert_success
+	assert_line --index 0 --partial "QEMU emulator version 7.2"
+}
+
+@test "real QEMU 7.2: the libvirt probe argv daemonizes and writes its pidfile" {
+	[ -x "$REAL_QEMU" ] || skip "no $REAL_QEMU"
+	d=$BATS_TEST_TMPDIR
+	VSMMU_QEMU=$REAL_QEMU run "$WRAPPER" -S -no-user-config -nodefaults -nographic \
+		-machine none,accel=kvm:tcg -qmp "unix:$d/qmp.monitor,server=on,wait=off" \
+		-pidfile "$d/qmp.pid" -daemonize
+	assert_success
+	[ -s "$d/qmp.pid" ]
+	pid=$(cat "$d/qmp.pid")
+	[ -S "$d/qmp.monitor" ]
+	kill "$pid"
+}
+
+@test "real QEMU 7.2: a managed plan is refused with the version message" {
+	[ -x "$REAL_QEMU" ] || skip "no $REAL_QEMU"
+	fixture libvirt9-grace.argv
+	VSMMU_QEMU=$REAL_QEMU VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	assert_failure 1
+	assert_output --partial "vsmmu-qemu: $REAL_QEMU: QEMU 7.2."
+	assert_output --partial "it needs QEMU 11.0 or newer (arm-smmuv3 accel=on)"
+	VSMMU_QEMU=$REAL_QEMU VSMMU_PLAN=$(plan emulated) run "$WRAPPER" "${ARGS[@]}"
+	assert_failure 1
+	assert_output --partial "it needs QEMU 10.2 or newer (user-creatable arm-smmuv3 with primary-bus)"
+}
