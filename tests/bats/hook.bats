@@ -1,0 +1,284 @@
+#!/usr/bin/env bats
+# vsmmu-hook invoked exactly as libvirt invokes it: `NAME OP SUBOP -`, the
+# domain XML on stdin, an environment reduced to LC_ALL and PATH (plus the
+# VSMMU_* variables that point it at fake sysfs, /dev and run trees).
+
+bats_require_minimum_version 1.5.0
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+setup_file() {
+	export TOP="$BATS_TEST_DIRNAME/../.."
+	export HOOK="${VSMMU_TEST_HOOK:-$TOP/build/vsmmu-hook}"
+	export CTL="${VSMMU_TEST_CTL:-$TOP/build/vsmmuctl}"
+	local t="$BATS_FILE_TMPDIR"
+	"$TOP/tests/fixtures/mkhost" grace "$t/sys" >/dev/null
+	# GPU 0009:01:00.0 (vfio0) and NIC function 0000:01:00.0 (vfio1): both on vfio-pci.
+	sed -e "s/domain='0x0019'/domain='0x0000'/" "$TOP/examples/domains/grace-2gpu.xml" >"$t/src.xml"
+	"$CTL" --sysfs "$t/sys" rewrite "$t/src.xml" >"$t/ok.xml"
+	sed -e "s/mode=.accel./mode='emulated'/" "$t/src.xml" >"$t/emu-src.xml"
+	"$CTL" --sysfs "$t/sys" rewrite "$t/emu-src.xml" >"$t/emu.xml"
+	# Both GPUs: 0019:01:00.0 is on the nvidia driver.
+	"$CTL" --sysfs "$t/sys" rewrite "$TOP/examples/domains/grace-2gpu.xml" >"$t/gpus.xml"
+	printf '<domain type="kvm">\n  <name>plain</name>\n  <memory>1048576</memory>\n  <devices>\n    <hostdev mode="subsystem" type="pci"><source><address domain="0x0009" bus="0x01" slot="0x00" function="0x0"/></source></hostdev>\n  </devices>\n</domain>\n' >"$t/plain.xml"
+}
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	F="$BATS_FILE_TMPDIR"
+	SYS="$F/sys"
+	DEV="$T/dev"
+	RUN="$T/run"
+	mkdir -p "$DEV/vfio/devices"
+	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 \
+		vfio/devices/vfio3 vfio/devices/vfio4; do
+		: >"$DEV/$n"
+		chmod 0600 "$DEV/$n"
+	done
+	if [ "$(id -u)" = 0 ]; then QUID=1234 QGID=5678; else QUID=$(id -u) QGID=$(id -g); fi
+	ORIG="$(id -u):$(id -g):600"
+	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$QUID" "$QGID" >"$T/vsmmu.conf"
+	CONF="$T/vsmmu.conf"
+}
+
+# hook NAME OP SUBOP < xml: the way libvirt runs it.
+hook() {
+	env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$SYS" VSMMU_DEV="$DEV" \
+		VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" "$HOOK" "$1" "$2" "$3" -
+}
+
+owner() { stat -c '%u:%g:%a' "$DEV/$1"; }
+
+tree_sum() { find "$@" -printf '%p %u %g %m %s %T@\n' 2>/dev/null | sort | md5sum; }
+
+# A copy of the host tree where 0009:01:00.0 sits behind the other socket's SMMU.
+stale_sys() {
+	cp -a "$SYS" "$T/sys"
+	local target
+	target=$(readlink -f "$T/sys/class/iommu/smmu3.0x0000100016000000")
+	ln -sfn "$target" "$T/sys/bus/pci/devices/0009:01:00.0/iommu"
+	SYS="$T/sys"
+}
+
+@test "unmanaged domain: every op exits 0, prints nothing and touches nothing" {
+	mkdir -p "$RUN"
+	before=$(tree_sum "$RUN" "$DEV")
+	for op in "prepare begin" "start begin" "started begin" "stopped end" "release end" \
+		"migrate begin" "restore begin" "reconnect begin" "attach begin" "frobnicate x"; do
+		run --separate-stderr hook plain $op <"$F/plain.xml"
+		assert_success
+		assert_output ''
+		[ -z "$stderr" ]
+	done
+	[ "$(tree_sum "$RUN" "$DEV")" = "$before" ]
+}
+
+@test "unmanaged domain passes even with a broken vsmmu.conf" {
+	echo 'no_such_key = 1' >"$CONF"
+	run --separate-stderr hook plain prepare begin <"$F/plain.xml"
+	assert_success
+	[ -z "$stderr" ]
+}
+
+@test "prepare: hands /dev/iommu and the cdevs to the QEMU user and writes the state" {
+	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(owner iommu)" = "$QUID:$QGID:660" ]
+	[ "$(owner vfio/devices/vfio0)" = "$QUID:$QGID:660" ]
+	[ "$(owner vfio/devices/vfio1)" = "$QUID:$QGID:660" ]
+	[ "$(owner vfio/devices/vfio2)" = "$ORIG" ]
+	run jq -r '.domain, .mode, .iommufd, (.hostdevs[] | .bdf + " " + .cdev_path),
+		(.expanders[] | (.index|tostring) + " " + .smmu), (.nodes | length), .plan.mode' \
+		"$RUN/ok/state.json"
+	assert_success
+	assert_line --index 0 'ok'
+	assert_line --index 1 'accel'
+	assert_line --index 2 "$DEV/iommu"
+	assert_line "0009:01:00.0 $DEV/vfio/devices/vfio0"
+	assert_line "0000:01:00.0 $DEV/vfio/devices/vfio1"
+	assert_line --regexp '^[0-9]+ smmu3\.0x0000000016000000$'
+	assert_line --regexp '^[0-9]+ smmu3\.0x0000000011000000$'
+	assert_line --index 7 '3'
+	assert_line --index 8 'accel'
+	[ "$(stat -c %a "$RUN/ok/state.json")" = 644 ]
+	[ -z "$(find "$RUN" -name '*.tmp*')" ]
+}
+
+@test "release: restores owners and modes and removes the state; twice is fine" {
+	hook ok prepare begin <"$F/ok.xml"
+	run --separate-stderr hook ok release end <"$F/ok.xml"
+	assert_success
+	[ "$(owner iommu)" = "$ORIG" ]
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+	[ "$(owner vfio/devices/vfio1)" = "$ORIG" ]
+	[ ! -e "$RUN/ok" ]
+	[ -z "$(ls -A "$RUN/.nodes")" ]
+	run --separate-stderr hook ok release end <"$F/ok.xml"
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(owner iommu)" = "$ORIG" ]
+}
+
+@test "release without prepare: exits 0 and creates nothing" {
+	run --separate-stderr hook ok release end <"$F/ok.xml"
+	assert_success
+	[ -z "$stderr" ]
+	[ ! -e "$RUN" ]
+}
+
+@test "stopped/release after a refused prepare leave the host as it was" {
+	rm "$DEV/iommu"
+	run hook ok prepare begin <"$F/ok.xml"
+	assert_failure
+	run hook ok stopped end <"$F/ok.xml"
+	assert_success
+	run hook ok release end <"$F/ok.xml"
+	assert_success
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+	[ ! -e "$RUN/ok" ]
+}
+
+@test "other ops on a managed domain exit 0 quietly and change nothing" {
+	mkdir -p "$RUN"
+	before=$(tree_sum "$RUN" "$DEV")
+	for op in "start begin" "started begin" "stopped end" "reconnect begin" "attach begin" \
+		"prepare end" "frobnicate x"; do
+		run --separate-stderr hook ok $op <"$F/ok.xml"
+		assert_success
+		assert_output ''
+		[ -z "$stderr" ]
+	done
+	[ "$(tree_sum "$RUN" "$DEV")" = "$before" ]
+}
+
+@test "stale topology: refused with one line per device and the apply command" {
+	stale_sys
+	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_failure 1
+	[ -z "$output" ]
+	grep -q '^vsmmu: hostdev 0009:01:00.0 is behind smmu3.0x0000100016000000 on this host.*'"run 'vsmmuctl apply ok'"'$' <<<"$stderr"
+	[ -z "$(grep -v '^vsmmu: ' <<<"$stderr")" ]
+	[ "$(owner iommu)" = "$ORIG" ]
+	[ ! -e "$RUN/ok" ]
+}
+
+@test "device on another driver: refused naming the unbind/bind commands" {
+	run --separate-stderr hook gpus prepare begin <"$F/gpus.xml"
+	assert_failure 1
+	grep -qF "vsmmu: hostdev 0019:01:00.0 is bound to nvidia, not vfio-pci; bind it to vfio-pci: echo 0019:01:00.0 > $SYS/bus/pci/devices/0019:01:00.0/driver/unbind && echo vfio-pci > $SYS/bus/pci/devices/0019:01:00.0/driver_override && echo 0019:01:00.0 > $SYS/bus/pci/drivers_probe" <<<"$stderr"
+	[ "$(grep -c . <<<"$stderr")" = 1 ]
+	[ "$(owner iommu)" = "$ORIG" ]
+}
+
+@test "unbound device: refused naming driver_override and drivers_probe" {
+	cp -a "$SYS" "$T/sys"
+	rm "$T/sys/bus/pci/devices/0009:01:00.0/driver"
+	SYS="$T/sys"
+	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_failure 1
+	grep -qF "vsmmu: hostdev 0009:01:00.0 is not bound to any driver; bind it to vfio-pci: echo vfio-pci > $SYS/bus/pci/devices/0009:01:00.0/driver_override" <<<"$stderr"
+}
+
+@test "missing cdev node: refused in accel mode" {
+	rm "$DEV/vfio/devices/vfio1"
+	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_failure 1
+	grep -qF "vsmmu: hostdev 0000:01:00.0: its vfio cdev node $DEV/vfio/devices/vfio1 is missing" <<<"$stderr"
+	[ "$(owner iommu)" = "$ORIG" ]
+}
+
+@test "missing /dev/iommu: refused in accel mode, fine in emulated mode" {
+	rm "$DEV/iommu"
+	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_failure 1
+	grep -qF "vsmmu: $DEV/iommu is missing: mode 'accel' needs iommufd; load it: modprobe iommufd" <<<"$stderr"
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+	run --separate-stderr hook emu prepare begin <"$F/emu.xml"
+	assert_success
+	[ "$(jq -r '.mode, (.nodes | length)' "$RUN/emu/state.json" | tr '\n' ' ')" = "emulated 0 " ]
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+	run hook emu release end <"$F/emu.xml"
+	assert_success
+	[ ! -e "$RUN/emu" ]
+}
+
+@test "broken vsmmu.conf: one line and exit 1 at prepare of a managed domain" {
+	echo 'no_such_key = 1' >"$CONF"
+	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_failure 1
+	[ "$(grep -c . <<<"$stderr")" = 1 ]
+	grep -q "^vsmmu: ok: .*unknown key 'no_such_key'" <<<"$stderr"
+}
+
+@test "a domain name that would leave the run dir is refused" {
+	run --separate-stderr hook ../evil prepare begin <"$F/ok.xml"
+	assert_failure 1
+	grep -q "^vsmmu: ../evil: .*refusing it as a run directory name" <<<"$stderr"
+	[ "$(owner iommu)" = "$ORIG" ]
+}
+
+@test "migrate/restore: empty output when the domain already fits this host" {
+	for op in migrate restore; do
+		run --separate-stderr hook ok $op begin <"$F/ok.xml"
+		assert_success
+		assert_output ''
+		[ -z "$stderr" ]
+	done
+	[ ! -e "$RUN" ]
+}
+
+@test "migrate/restore: prints the domain rewritten for this host" {
+	stale_sys
+	want=$("$CTL" --sysfs "$SYS" rewrite "$F/ok.xml")
+	for op in migrate restore; do
+		run --separate-stderr hook ok $op begin <"$F/ok.xml"
+		assert_success
+		[ "$output" = "$want" ]
+		[ "$output" != "$(cat "$F/ok.xml")" ]
+	done
+	run --separate-stderr hook ok restore begin <"$F/src.xml"
+	assert_success
+	assert_output --partial "pcie-expander-bus"
+}
+
+@test "migrate: unreadable XML of a managed domain is an error" {
+	run --separate-stderr hook ok migrate begin <<<'<domain><metadata><vsmmu:config xmlns:vsmmu="urn:vsmmu:domain:1"'
+	assert_failure 1
+	grep -q '^vsmmu: ok: ' <<<"$stderr"
+}
+
+@test "8 domains prepare concurrently; /dev/iommu is restored only after the last release" {
+	for i in 1 2 3 4 5 6 7 8; do
+		(hook "vm$i" prepare begin <"$F/ok.xml"; echo $? >"$T/rc$i") &
+	done
+	wait
+	for i in 1 2 3 4 5 6 7 8; do
+		[ "$(cat "$T/rc$i")" = 0 ]
+		[ -f "$RUN/vm$i/state.json" ]
+	done
+	[ "$(jq '.holders | length' "$RUN"/.nodes/*iommu)" = 8 ]
+	for i in 1 2 3 4 5 6 7; do
+		(hook "vm$i" release end <"$F/ok.xml"; echo $? >"$T/rel$i") &
+	done
+	wait
+	[ "$(owner iommu)" = "$QUID:$QGID:660" ]
+	[ "$(owner vfio/devices/vfio0)" = "$QUID:$QGID:660" ]
+	hook vm8 release end <"$F/ok.xml"
+	[ "$(owner iommu)" = "$ORIG" ]
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+	[ -z "$(ls -A "$RUN/.nodes")" ]
+	[ "$(ls "$RUN")" = "" ]
+}
+
+@test "installed as /etc/libvirt/hooks/qemu itself: same argv, same result" {
+	mkdir -p "$T/hooks"
+	cp "$HOOK" "$T/hooks/qemu"
+	HOOK="$T/hooks/qemu"
+	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_success
+	[ "$(owner iommu)" = "$QUID:$QGID:660" ]
+	run hook ok release end <"$F/ok.xml"
+	assert_success
+	[ "$(owner iommu)" = "$ORIG" ]
+}
