@@ -276,10 +276,20 @@ static int check_existing_smmus(struct checker *c)
 	return r;
 }
 
+/* Whether the len bytes at driver name a device the plan steers. */
+static bool guarded_driver_n(const char *driver, size_t len)
+{
+	static const char *const guarded[] = { "vfio-pci", "pxb-pcie", "arm-smmuv3" };
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(guarded); i++)
+		if (strlen(guarded[i]) == len && strncmp(driver, guarded[i], len) == 0)
+			return true;
+	return false;
+}
+
 static bool guarded_driver(const char *driver)
 {
-	return !strcmp(driver, "vfio-pci") || !strcmp(driver, "pxb-pcie") ||
-	       !strcmp(driver, "arm-smmuv3");
+	return guarded_driver_n(driver, strlen(driver));
 }
 
 /* Whether "-set device.<id>..." can reach a guarded device: QEMU splits
@@ -313,13 +323,13 @@ static void check_set_global_arg(struct checker *c, struct vsmmu_qargs_arg *arg)
 			problem(c, "-set %s: changes a vfio-pci, pxb-pcie or arm-smmuv3 device behind "
 				"the plan's back; remove it from the domain's <qemu:commandline>", v);
 	} else if (vsmmu_qargs_arg_is(arg, "global")) {
-		const char *d = vsmmu_has_prefix(v, "driver=") ? v + strlen("driver=") : v;
-		_cleanup_free_ char *driver = strndup(d, strcspn(d, vsmmu_has_prefix(v, "driver=")
-							       ? "," : "."));
+		bool kv = vsmmu_has_prefix(v, "driver=");
+		const char *d = kv ? v + strlen("driver=") : v;
+		size_t len = strcspn(d, kv ? "," : ".");
 
-		if (driver && guarded_driver(driver))
-			problem(c, "-global %s: changes every %s behind the plan's back; remove it "
-				"from the domain's <qemu:commandline>", v, driver);
+		if (guarded_driver_n(d, len))
+			problem(c, "-global %s: changes every %.*s behind the plan's back; remove it "
+				"from the domain's <qemu:commandline>", v, (int)len, d);
 	}
 }
 

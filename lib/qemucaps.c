@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,16 +32,38 @@ int vsmmu_qemu_version_cmp(const struct vsmmu_qemu_version *a,
 	return 0;
 }
 
+/* "X.Y.Z" at s, each part 0..9999: 0 and *end past it, or -1. */
+static int parse_xyz(const char *s, struct vsmmu_qemu_version *v, const char **end)
+{
+	int *parts[] = { &v->major, &v->minor, &v->micro };
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(parts); i++) {
+		char *e = NULL;
+		long n;
+
+		if (i > 0 && *s++ != '.')
+			return -1;
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = strtol(s, &e, 10);
+		if (n > 9999)
+			return -1;
+		*parts[i] = (int)n;
+		s = e;
+	}
+	*end = s;
+	return 0;
+}
+
 int vsmmu_qemucaps_parse_version(const char *text, struct vsmmu_qemu_version *out,
 				 vsmmu_err *err)
 {
 	static const char marker[] = "QEMU emulator version ";
 	const char *p = text ? strstr(text, marker) : NULL;
 	struct vsmmu_qemu_version v = { 0, 0, 0 };
-	int n = 0;
+	const char *end = NULL;
 
-	if (!p || sscanf(p + strlen(marker), "%4d.%4d.%4d%n", &v.major, &v.minor, &v.micro,
-			 &n) != 3 || n == 0 || v.major < 0 || v.minor < 0 || v.micro < 0)
+	if (!p || parse_xyz(p + strlen(marker), &v, &end) < 0)
 		return vsmmu_fail(err, "no \"%sX.Y.Z\" in its -version output", marker);
 	*out = v;
 	return 0;
@@ -247,16 +270,30 @@ static char *cache_key(const char *binary, vsmmu_err *err)
 			       st.st_mtim.tv_nsec);
 }
 
+/* "0" or "1" after prefix at *s, then a newline. */
+static int parse_flag(const char **s, const char *prefix, bool *out)
+{
+	const char *p = *s;
+
+	if (!vsmmu_has_prefix(p, prefix))
+		return -1;
+	p += strlen(prefix);
+	if ((p[0] != '0' && p[0] != '1') || p[1] != '\n')
+		return -1;
+	*out = p[0] == '1';
+	*s = p + 2;
+	return 0;
+}
+
 static int parse_cache_body(const char *body, struct vsmmu_qemucaps *caps)
 {
 	struct vsmmu_qemucaps c = { 0 };
-	int pb = -1, ac = -1;
+	const char *p = body;
 
-	if (sscanf(body, "version=%4d.%4d.%4d\nprimary_bus=%1d\naccel=%1d\n", &c.version.major,
-		   &c.version.minor, &c.version.micro, &pb, &ac) != 5 || pb < 0 || ac < 0)
+	if (!vsmmu_has_prefix(p, "version=") || parse_xyz(p + strlen("version="), &c.version, &p) < 0 ||
+	    *p++ != '\n' || parse_flag(&p, "primary_bus=", &c.smmu_primary_bus) < 0 ||
+	    parse_flag(&p, "accel=", &c.smmu_accel) < 0 || *p)
 		return -1;
-	c.smmu_primary_bus = pb == 1;
-	c.smmu_accel = ac == 1;
 	*caps = c;
 	return 0;
 }
