@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -28,8 +29,22 @@
 static void conf_clearp(struct vsmmu_conf *conf) { vsmmu_conf_clear(conf); }
 #define _cleanup_conf_ __attribute__((cleanup(conf_clearp)))
 
+/* A 'qemu =' pointing back at this wrapper would exec it forever. */
+static bool is_self(const char *qemu)
+{
+	struct stat self, target;
+
+	return stat("/proc/self/exe", &self) == 0 && stat(qemu, &target) == 0 &&
+	       self.st_dev == target.st_dev && self.st_ino == target.st_ino;
+}
+
 static int exec_qemu(const char *qemu, char **argv)
 {
+	if (is_self(qemu)) {
+		fprintf(stderr, PROG ": %s is this wrapper, not QEMU; set 'qemu =' in vsmmu.conf "
+			"or VSMMU_QEMU to the real QEMU\n", qemu);
+		return 127;
+	}
 	argv[0] = (char *)qemu;
 	execv(qemu, argv);
 	fprintf(stderr, PROG ": cannot execute %s: %s; set 'qemu =' in vsmmu.conf or "

@@ -278,3 +278,9 @@ refused() { # NEEDLE, then the wrapper's arguments
 	assert_failure 1
 	assert_output --partial "it needs QEMU 10.2 or newer (user-creatable arm-smmuv3 with primary-bus)"
 }
+
+@test "a configured QEMU that is the wrapper itself is refused, not exec'd in a loop" {
+	VSMMU_QEMU=$WRAPPER run "$WRAPPER" -S
+	assert_failure 127
+	assert_output --partial "is this wrapper, not QEMU"
+}
