@@ -280,7 +280,7 @@ refused() { # NEEDLE, then the wrapper's arguments
 }
 
 @test "a configured QEMU that is the wrapper itself is refused, not exec'd in a loop" {
-	VSMMU_QEMU=$WRAPPER run "$WRAPPER" -S
+	VSMMU_QEMU=$WRAPPER run -127 "$WRAPPER" -S
 	assert_failure 127
 	assert_output --partial "is this wrapper, not QEMU"
 }
