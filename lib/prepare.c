@@ -446,18 +446,20 @@ int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	_cleanup_state_ struct vsmmu_state *st = NULL;
-	vsmmu_err plan_err;
-	uid_t uid;
-	gid_t gid;
+	vsmmu_err plan_err = { "no plan for this domain" };
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
 
 	if (vsmmu_state_name_check(name, err) < 0 || scan_hostdevs(conf, dom, &host, err) < 0 ||
 	    check_topology(name, xml, len, host, problems, err) < 0)
 		return -1;
-	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0 && problems->n == 0)
+	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0)
+		plan = NULL;
+	if (!plan && problems->n == 0)
 		vsmmu_problems_add(problems, "%s", plan_err.msg);
 	vsmmu_prepare_check_ready(dom, plan ? plan->mode : dom->config.mode, host, conf->dev,
 				  problems);
-	if (problems->n > 0)
+	if (problems->n > 0 || !plan)
 		return 0;
 	if (vsmmu_qemu_ids(conf, &uid, &gid, err) < 0)
 		return -1;

@@ -293,6 +293,14 @@ int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err)
 	return 0;
 }
 
+static int steal_fd(int *fd)
+{
+	int r = *fd;
+
+	*fd = -1;
+	return r;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -320,8 +328,7 @@ int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err
 					  timeout_ms);
 		sleep_ms(LOCK_POLL_MS);
 	}
-	*fd = lfd;
-	lfd = -1;
+	*fd = steal_fd(&lfd);
 	return 0;
 }
 
@@ -355,7 +362,7 @@ void vsmmu_node_ref_clear(struct vsmmu_node_ref *ref)
 	for (size_t i = 0; i < ref->n_holders; i++)
 		free(ref->holders[i]);
 	free(ref->holders);
-	memset(ref, 0, sizeof(*ref));
+	*ref = (struct vsmmu_node_ref){ 0 };
 }
 
 static int holders_from_json(json_t *a, struct vsmmu_node_ref *ref, vsmmu_err *err)
@@ -379,7 +386,7 @@ int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_
 	json_auto_t *root = NULL;
 	json_error_t je;
 
-	memset(ref, 0, sizeof(*ref));
+	*ref = (struct vsmmu_node_ref){ 0 };
 	*found = false;
 	if (vsmmu_read_file(file, NODE_REC_MAX, &text, NULL, err) < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -443,8 +450,8 @@ void vsmmu_node_ref_drop(struct vsmmu_node_ref *ref, const char *name)
 		if (strcmp(ref->holders[i], name) != 0)
 			continue;
 		free(ref->holders[i]);
-		memmove(&ref->holders[i], &ref->holders[i + 1],
-			(ref->n_holders - i - 1) * sizeof(char *));
+		for (size_t j = i + 1; j < ref->n_holders; j++)
+			ref->holders[j - 1] = ref->holders[j];
 		ref->n_holders--;
 		return;
 	}
