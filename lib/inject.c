@@ -50,15 +50,6 @@ static bool expander_is_accel(const struct vsmmu_plan *plan, const struct vsmmu_
 	return e && e->has_hostdevs && plan->mode == VSMMU_MODE_ACCEL;
 }
 
-/* As vsmmu_plan_expander, which lives in plan.c and would pull libxml2 in. */
-static const struct vsmmu_plan_expander *plan_expander(const struct vsmmu_plan *plan, int index)
-{
-	for (size_t i = 0; i < plan->n_expanders; i++)
-		if (plan->expanders[i].index == index)
-			return &plan->expanders[i];
-	return NULL;
-}
-
 static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_plan *plan,
 							     const char *id)
 {
@@ -66,7 +57,7 @@ static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_
 
 	if (!vsmmu_has_prefix(id, "pci.") || vsmmu_parse_int(id + 4, 1, 255, &index) < 0)
 		return NULL;
-	return plan_expander(plan, index);
+	return vsmmu_plan_expander(plan, index);
 }
 
 /* The -device vfio-pci with host=addr: 1 and *index (the last one), 0
@@ -213,7 +204,7 @@ static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostd
 
 static int check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 {
-	const struct vsmmu_plan_expander *e = plan_expander(c->plan, h->expander);
+	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(c->plan, h->expander);
 	size_t idx = 0, count = 0;
 	int r = find_hostdev(c->args, &h->host, &idx, &count, c->err);
 

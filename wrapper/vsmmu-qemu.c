@@ -174,38 +174,3 @@ static int managed(int argc, char **argv, const char *plan_text)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 	return r < 0 ? 1 : r;
 }
-
-/* vsmmu_plan_from_json (planjson.c) frees with vsmmu_plan_free, which lives
- * in plan.c next to the planner and its libxml2-based domain code. Defining
- * it here keeps plan.o, and with it libxml2, out of this binary. Remove it
- * once vsmmu_plan_free moves to planjson.c. */
-void vsmmu_plan_free(struct vsmmu_plan *plan)
-{
-	if (!plan)
-		return;
-	for (size_t i = 0; i < plan->n_expanders; i++)
-		free(plan->expanders[i].smmu);
-	for (size_t i = 0; i < plan->n_hostdevs; i++)
-		free(plan->hostdevs[i].smmu);
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		free(plan->warnings[i]);
-	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
-		free(plan->props[i]);
-	free(plan->expanders);
-	free(plan->ports);
-	free(plan->hostdevs);
-	free(plan->remove);
-	free(plan->warnings);
-	free(plan);
-}
-
-int main(int argc, char **argv)
-{
-	const char *plan = getenv("VSMMU_PLAN");
-
-	if (argc < 1)
-		return 1;
-	if (!plan)
-		return pass_through(argv);
-	return managed(argc, argv, plan);
-}

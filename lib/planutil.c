@@ -1,0 +1,41 @@
+/* Plan storage and lookups, apart from the planner (plan.c) so that the
+ * wrapper, which only reads plans from JSON, links no libxml2. */
+#include <stdlib.h>
+
+#include "plan.h"
+
+void vsmmu_plan_free(struct vsmmu_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		free(plan->expanders[i].smmu);
+	for (size_t i = 0; i < plan->n_hostdevs; i++)
+		free(plan->hostdevs[i].smmu);
+	for (size_t i = 0; i < plan->n_warnings; i++)
+		free(plan->warnings[i]);
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		free(plan->props[i]);
+	free(plan->expanders);
+	free(plan->ports);
+	free(plan->hostdevs);
+	free(plan->remove);
+	free(plan->warnings);
+	free(plan);
+}
+
+const struct vsmmu_plan_expander *vsmmu_plan_expander(const struct vsmmu_plan *plan, int index)
+{
+	for (size_t i = 0; i < plan->n_expanders; i++)
+		if (plan->expanders[i].index == index)
+			return &plan->expanders[i];
+	return NULL;
+}
+
+const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int index)
+{
+	for (size_t i = 0; i < plan->n_ports; i++)
+		if (plan->ports[i].index == index)
+			return &plan->ports[i];
+	return NULL;
+}
