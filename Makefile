@@ -73,8 +73,27 @@ check: deps-test
 	@$(MAKE) --no-print-directory all
 	@sh tests/run-tests
 
+# An existing $(HOOKDIR)/../qemu hook is never touched: vsmmu goes into qemu.d,
+# which libvirt >= 6.5 runs after it. A config already in place is kept.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(HOOKDIR)
+	install -m 0755 $(B)/vsmmuctl $(DESTDIR)$(BINDIR)/vsmmuctl
+	$(if $(wildcard hooks/*.c),install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKDIR)/vsmmu)
+	$(if $(wildcard wrapper/*.c),install -m 0755 $(B)/vsmmu-qemu $(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu)
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf"; \
+	else \
+		install -D -m 0644 examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vsmmuctl $(DESTDIR)$(HOOKDIR)/vsmmu \
+		$(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf in place (it may hold your settings)"
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps-build deps-test demo check clean
+.PHONY: all deps-build deps-test demo check clean install uninstall
 .DELETE_ON_ERROR:

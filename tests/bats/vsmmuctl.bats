@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# vsmmuctl against fake sysfs trees built by tests/fixtures/mkhost.
+
+bats_require_minimum_version 1.5.0
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+setup_file() {
+	export TOP="$BATS_TEST_DIRNAME/../.."
+	export CTL="$TOP/build/vsmmuctl"
+	for kind in grace kunpeng other-iommu; do
+		"$TOP/tests/fixtures/mkhost" "$kind" "$BATS_FILE_TMPDIR/$kind" >/dev/null
+	done
+}
+
+setup() {
+	GRACE="$BATS_FILE_TMPDIR/grace"
+	DOM="$TOP/examples/domains/grace-2gpu.xml"
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# A managed domain with the given hostdev BDFs.
+domain_with() {
+	printf '<domain type="kvm">\n  <name>t</name>\n  <metadata>\n'
+	printf '    <vsmmu:config xmlns:vsmmu="urn:vsmmu:domain:1" %s/>\n' "${CONFIG:-}"
+	printf '  </metadata>\n  <memory>1048576</memory>\n'
+	printf '  <os firmware="efi">\n    <type arch="aarch64" machine="virt">hvm</type>\n  </os>\n'
+	printf '  <features>\n    <acpi/>\n  </features>\n  <devices>\n'
+	for bdf in "$@"; do
+		IFS=':.' read -r d b s f <<<"$bdf"
+		printf '    <hostdev mode="subsystem" type="pci" managed="yes">\n'
+		printf '      <source>\n        <address domain="0x%s" bus="0x%s" slot="0x%s" function="0x%s"/>\n' "$d" "$b" "$s" "$f"
+		printf '      </source>\n    </hostdev>\n'
+	done
+	printf '  </devices>\n</domain>\n'
+}
+
+@test "host: lists every SMMUv3 keyed by its smmu3 name, with platform device and node" {
+	run "$CTL" --sysfs "$GRACE" host
+	assert_success
+	[ "$(grep -c '^smmu3\.0x' <<<"$output")" -eq 10 ]
+	assert_output --regexp 'smmu3\.0x0000000016000000 +arm-smmu-v3\.[0-9]+\.auto +0 '
+	assert_output --regexp 'smmu3\.0x0000100016000000 +arm-smmu-v3\.[0-9]+\.auto +1 '
+	assert_output --regexp '0009:01:00\.0 +10de:2342 +030200 +vfio-pci .*smmu3\.0x0000000016000000 +vfio0'
+}
+
+@test "host --json: machine-readable, devices without an iommu link say so" {
+	run "$CTL" --sysfs "$BATS_FILE_TMPDIR/kunpeng" host --json
+	assert_success
+	assert_output --partial '"name": "smmu3.0x0000000200100000"'
+	assert_output --regexp '"platform_device": "arm-smmu-v3\.[0-9]+\.auto",[[:space:]]+"numa_node": null'
+	assert_output --regexp '"bdf": "0000:74:02.0"(.|[[:space:]])*"iommu": "none"'
+}
+
+@test "VSMMU_SYSFS selects the sysfs root like --sysfs" {
+	VSMMU_SYSFS="$GRACE" run "$CTL" host
+	assert_success
+	assert_output --partial 'smmu3.0x0000000011000000'
+}
+
+@test "plan: one expander per SMMU, NUMA cells from numatune, one vSMMU each" {
+	run "$CTL" --sysfs "$GRACE" plan "$DOM"
+	assert_success
+	assert_output --regexp 'pci\.[0-9]+ +[0-9]+ +[0-9]+-[0-9]+ +0 +0x[0-9a-f]+ +smmu3\.0x0000000016000000 +vsmmu\.'
+	assert_output --regexp 'pci\.[0-9]+ +[0-9]+ +[0-9]+-[0-9]+ +1 +0x[0-9a-f]+ +smmu3\.0x0000100016000000 +vsmmu\.'
+	assert_output --regexp 'pci\.[0-9]+ +pci\.[0-9]+ +0x00 +0009:01:00\.0'
+	assert_output --partial '(spare)'
+}
+
+@test "plan --json reads from stdin and carries the versioned plan" {
+	run "$CTL" --sysfs "$GRACE" plan - --json <"$DOM"
+	assert_success
+	assert_output --partial '"version":1'
+	assert_output --partial '"host":"0019:01:00.0"'
+	assert_output --partial '"iommufd":"iommufd0"'
+}
+
+@test "rewrite: libvirt's schema accepts the result and a second rewrite is byte-identical" {
+	"$CTL" --sysfs "$GRACE" rewrite "$DOM" >once.xml
+	run virt-xml-validate once.xml domain
+	assert_success
+	"$CTL" --sysfs "$GRACE" rewrite once.xml >twice.xml
+	cmp once.xml twice.xml
+	grep -q "<!-- Two GH200 GPUs" once.xml
+	[ "$(grep -c 'model="pcie-expander-bus"' once.xml)" -eq 2 ]
+}
+
+@test "rewrite: every example domain on every example host validates" {
+	for host in grace kunpeng; do
+		for dom in "$TOP"/examples/domains/*.xml; do
+			if "$CTL" --sysfs "$BATS_FILE_TMPDIR/$host" rewrite "$dom" >out.xml 2>err.txt; then
+				virt-xml-validate out.xml domain >/dev/null
+			else
+				grep -q 'no such PCI device' err.txt  # the other host's domain
+			fi
+		done
+	done
+}
+
+@test "rewrite: an unmanaged domain comes back byte for byte" {
+	sed '/vsmmu:config/d' "$DOM" >plain.xml
+	run "$CTL" --sysfs "$GRACE" rewrite plain.xml
+	assert_success
+	"$CTL" --sysfs "$GRACE" rewrite plain.xml | cmp - plain.xml
+}
+
+@test "rewrite: <iommu model='nestedSmmuv3'/> opts a domain in" {
+	sed '/vsmmu:config/d; s|</devices>|<iommu model="nestedSmmuv3"/></devices>|' "$DOM" >nested.xml
+	run "$CTL" --sysfs "$GRACE" rewrite nested.xml
+	assert_success
+	refute_output --partial 'nestedSmmuv3'
+	assert_output --partial '<vsmmu:config xmlns:vsmmu="urn:vsmmu:domain:1" mode="accel">'
+}
+
+@test "check: 0 on the rewritten domain, 1 with one line per problem before" {
+	"$CTL" --sysfs "$GRACE" rewrite "$DOM" >done.xml
+	run "$CTL" --sysfs "$GRACE" check done.xml
+	assert_success
+	run "$CTL" --sysfs "$GRACE" check "$DOM"
+	assert_failure 1
+	assert_line --regexp '^hostdev 0009:01:00\.0 is not on a root port of an expander for smmu3\.0x0000000016000000.*fix: vsmmuctl apply'
+	assert_line --regexp '^hostdev 0019:01:00\.0 '
+}
+
+@test "check: a device that moved to another SMMU is named with both SMMUs" {
+	"$CTL" --sysfs "$GRACE" rewrite "$DOM" >done.xml
+	cp -a "$GRACE" moved
+	ln -sfn "$(readlink moved/bus/pci/devices/0002:01:00.0/iommu)" \
+		"$(cd moved/bus/pci/devices/0009:01:00.0 && pwd -P)/iommu"
+	run "$CTL" --sysfs moved check done.xml
+	assert_failure 1
+	assert_output --regexp 'hostdev 0009:01:00\.0 is behind smmu3\.0x0000000012000000 on this host, but is routed to expander pci\.[0-9]+, which mirrors smmu3\.0x0000000016000000'
+	refute_output --partial '0019:01:00.0'
+}
+
+@test "check: 2 on unreadable input" {
+	run "$CTL" --sysfs "$GRACE" check /nonexistent.xml
+	assert_failure 2
+	assert_output --partial 'cannot open /nonexistent.xml'
+}
+
+@test "show: tree of root complexes, vSMMUs, root ports and hostdevs" {
+	"$CTL" --sysfs "$GRACE" rewrite "$DOM" >done.xml
+	run "$CTL" show done.xml
+	assert_success
+	assert_line --index 0 'domain grace-2gpu, vsmmu mode accel'
+	assert_output --regexp 'pcie-expander-bus busNr [0-9]+ node 0 mirrors smmu3\.0x0000000016000000 \[vSMMU vsmmu\.[0-9]+, accel=on\]'
+	assert_output --regexp '(\||`).*hostdev 0009:01:00\.0 \(vfio-pci\)'
+	run "$CTL" show --dot done.xml
+	assert_success
+	assert_line --index 0 'digraph "grace-2gpu" {'
+	assert_output --partial '[style=dashed, label="mirrors"]'
+}
+
+bad() { # expected-message, then the vsmmuctl arguments
+	local msg=$1; shift
+	run "$CTL" "$@"
+	assert_failure 2
+	assert_output --partial "$msg"
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "bad input: malformed XML" {
+	printf '<domain><name>x</name>' >broken.xml
+	bad 'malformed XML at line' --sysfs "$GRACE" rewrite broken.xml
+}
+
+@test "bad input: a DOCTYPE (entity expansion) is refused" {
+	printf '<!DOCTYPE d [<!ENTITY a "aaaa">]><domain>&a;</domain>' >dtd.xml
+	bad 'DOCTYPE is refused' --sysfs "$GRACE" rewrite dtd.xml
+}
+
+@test "bad input: hostdev absent from sysfs" {
+	domain_with 0005:01:00.0 >d.xml
+	bad 'hostdev 0005:01:00.0: no such PCI device' --sysfs "$GRACE" rewrite d.xml
+}
+
+@test "bad input: hostdev without an iommu link" {
+	domain_with 0000:74:02.0 >d.xml
+	bad 'hostdev 0000:74:02.0 has no iommu link' --sysfs "$BATS_FILE_TMPDIR/kunpeng" rewrite d.xml
+}
+
+@test "bad input: hostdev behind a non-SMMUv3 IOMMU" {
+	domain_with 0000:02:00.0 >d.xml
+	bad 'which is not an SMMUv3' --sysfs "$BATS_FILE_TMPDIR/other-iommu" rewrite d.xml
+}
+
+@test "bad input: duplicate hostdev" {
+	domain_with 0009:01:00.0 0009:01:00.0 >d.xml
+	bad 'hostdev 0009:01:00.0 appears twice' --sysfs "$GRACE" plan d.xml
+}
+
+@test "bad input: more expanders than bus numbers allow" {
+	CONFIG="spare-ports='31'" domain_with 0000:01:00.0 0002:01:00.0 0004:01:00.0 \
+		0006:01:00.0 0009:01:00.0 0010:01:00.0 0012:01:00.0 0019:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" rewrite d.xml
+	assert_failure 2
+	assert_output --regexp 'not enough PCI bus numbers|no free PCI controller index'
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "bad input: not an aarch64 domain" {
+	domain_with 0009:01:00.0 | sed 's/aarch64/x86_64/' >d.xml
+	bad "vsmmu manages aarch64 domains only" --sysfs "$GRACE" rewrite d.xml
+}
+
+@test "bad input: a sysfs root that is not one" {
+	run "$CTL" --sysfs "$BATS_TEST_TMPDIR" host
+	assert_failure 2
+	assert_output --regexp "no PCI devices under .*: is .* a sysfs root"
+}
+
+@test "usage: --help, --version, unknown command, missing FILE" {
+	run "$CTL" --help
+	assert_success
+	assert_output --partial 'usage: vsmmuctl'
+	run "$CTL" --version
+	assert_output --regexp '^vsmmuctl [0-9]+\.[0-9]+\.[0-9]+$'
+	bad "unknown command 'frobnicate'" frobnicate
+	bad 'rewrite needs a domain XML FILE' rewrite
+}
