@@ -174,3 +174,14 @@ static int managed(int argc, char **argv, const char *plan_text)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 	return r < 0 ? 1 : r;
 }
+
+int main(int argc, char **argv)
+{
+	const char *plan = getenv("VSMMU_PLAN");
+
+	if (argc < 1)
+		return 1;
+	if (!plan)
+		return pass_through(argv);
+	return managed(argc, argv, plan);
+}
