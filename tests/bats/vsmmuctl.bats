@@ -32,6 +32,7 @@ domain_with() {
 		printf '      <source>\n        <address domain="0x%s" bus="0x%s" slot="0x%s" function="0x%s"/>\n' "$d" "$b" "$s" "$f"
 		printf '      </source>\n    </hostdev>\n'
 	done
+	printf '%s' "${EXTRA:-}"
 	printf '  </devices>\n</domain>\n'
 }
 
@@ -191,11 +192,14 @@ bad() { # expected-message, then the vsmmuctl arguments
 }
 
 @test "bad input: more expanders than bus numbers allow" {
-	CONFIG="spare-ports='31'" domain_with 0000:01:00.0 0002:01:00.0 0004:01:00.0 \
-		0006:01:00.0 0009:01:00.0 0010:01:00.0 0012:01:00.0 0019:01:00.0 >d.xml
+	# 6 SMMUs x (1 hostdev + 31 spare root ports) need 198 buses; 60 NICs
+	# libvirt has yet to place keep pcie.0's hierarchy up to bus 68.
+	EXTRA=$(for i in $(seq 60); do printf '    <interface type="network"><source network="default"/></interface>\n'; done)
+	EXTRA=$EXTRA CONFIG="spare-ports='31'" domain_with 0000:01:00.0 0002:01:00.0 \
+		0009:01:00.0 0010:01:00.0 0012:01:00.0 0019:01:00.0 >d.xml
 	run "$CTL" --sysfs "$GRACE" rewrite d.xml
 	assert_failure 2
-	assert_output --regexp 'not enough PCI bus numbers|no free PCI controller index'
+	assert_output --partial 'not enough PCI bus numbers'
 	[ "${#lines[@]}" -eq 1 ]
 }
 

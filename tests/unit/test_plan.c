@@ -373,23 +373,23 @@ static void test_bad_input(const struct vsmmu_host *host)
 
 static void test_emulated_behind_accel(const struct vsmmu_host *host)
 {
-	const char *xml_fmt =
-		"<domain type='kvm'><name>e</name><metadata><vsmmu:config "
-		"xmlns:vsmmu='urn:vsmmu:domain:1' mode='%s'><vsmmu:expander index='1' "
-		"smmu='smmu3.0x0000000016000000'/></vsmmu:config></metadata><os><type arch='aarch64' "
-		"machine='virt'>hvm</type></os><devices>"
-		"<controller type='pci' index='1' model='pcie-expander-bus'><target busNr='200'/>"
-		"<address type='pci' bus='0x00' slot='0x05'/></controller>"
-		"<controller type='pci' index='2' model='pcie-root-port'><address type='pci' "
-		"bus='0x01' slot='0x00'/></controller>"
-		"<controller type='pci' index='3' model='pcie-root-port'><address type='pci' "
-		"bus='0x01' slot='0x01'/></controller>"
-		"<hostdev mode='subsystem' type='pci'><source><address domain='0x0009' bus='0x01' "
-		"slot='0x00' function='0x0'/></source><address type='pci' bus='0x02' slot='0x00'/>"
-		"</hostdev><interface type='network'><address type='pci' bus='0x03' slot='0x00'/>"
-		"</interface></devices></domain>";
-	_cleanup_free_ char *accel = vsmmu_xasprintf(xml_fmt, "accel");
-	_cleanup_free_ char *emul = vsmmu_xasprintf(xml_fmt, "emulated");
+#define XML_FMT \
+		"<domain type='kvm'><name>e</name><metadata><vsmmu:config " \
+		"xmlns:vsmmu='urn:vsmmu:domain:1' mode='%s'><vsmmu:expander index='1' " \
+		"smmu='smmu3.0x0000000016000000'/></vsmmu:config></metadata><os><type arch='aarch64' " \
+		"machine='virt'>hvm</type></os><devices>" \
+		"<controller type='pci' index='1' model='pcie-expander-bus'><target busNr='200'/>" \
+		"<address type='pci' bus='0x00' slot='0x05'/></controller>" \
+		"<controller type='pci' index='2' model='pcie-root-port'><address type='pci' " \
+		"bus='0x01' slot='0x00'/></controller>" \
+		"<controller type='pci' index='3' model='pcie-root-port'><address type='pci' " \
+		"bus='0x01' slot='0x01'/></controller>" \
+		"<hostdev mode='subsystem' type='pci'><source><address domain='0x0009' bus='0x01' " \
+		"slot='0x00' function='0x0'/></source><address type='pci' bus='0x02' slot='0x00'/>" \
+		"</hostdev><interface type='network'><address type='pci' bus='0x03' slot='0x00'/>" \
+		"</interface></devices></domain>"
+	_cleanup_free_ char *accel = vsmmu_xasprintf(XML_FMT, "accel");
+	_cleanup_free_ char *emul = vsmmu_xasprintf(XML_FMT, "emulated");
 	vsmmu_err err = { "" };
 	_cleanup_plan_ struct vsmmu_plan *pa = plan_of(accel, host, &err);
 	_cleanup_plan_ struct vsmmu_plan *pe = NULL;
