@@ -20,10 +20,13 @@ static const char usage_text[] =
 	"  check FILE|-           exit 0 if the domain matches this host, 1 with one\n"
 	"                         line per mismatch, 2 on error\n"
 	"  show FILE|- [--dot]    the guest PCI topology the definition describes\n"
+	"  apply DOMAIN [--dry-run]\n"
+	"                         rewrite a libvirt domain for this host: opt it in, set\n"
+	"                         <emulator> to the wrapper, define it, print the diff\n"
 	"\n"
 	"options:\n"
 	"  --sysfs DIR   sysfs root to scan (default $VSMMU_SYSFS or /sys)\n"
-	"  -c URI        libvirt connection URI\n"
+	"  -c URI        libvirt connection URI (apply)\n"
 	"  -h, --help    this text\n"
 	"  -V, --version the version\n";
 
@@ -65,7 +68,7 @@ static const struct {
 	int (*run)(struct cli *, int, char **);
 } commands[] = {
 	{ "host", cmd_host }, { "plan", cmd_plan }, { "rewrite", cmd_rewrite },
-	{ "check", cmd_check }, { "show", cmd_show },
+	{ "check", cmd_check }, { "show", cmd_show }, { "apply", cmd_apply },
 };
 
 int main(int argc, char **argv)

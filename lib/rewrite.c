@@ -296,3 +296,37 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
 		*plan_out = VSMMU_STEAL(plan);
 	return 0;
 }
+
+static void set_emulator(xmlNodePtr devices, const char *wrapper, char **old)
+{
+	xmlNodePtr emu = vsmmu_xml_child(devices, "emulator");
+	_cleanup_xmlstr_ xmlChar *text = emu ? xmlNodeGetContent(emu) : NULL;
+
+	if (text && strcmp((const char *)text, wrapper) == 0)
+		return;
+	if (old && text)
+		*old = vsmmu_xstrdup((const char *)text);
+	if (!emu) {
+		emu = xmlNewNode(NULL, BAD_CAST "emulator");
+		if (devices->children && vsmmu_xml_is(xmlFirstElementChild(devices), "emulator"))
+			vsmmu_xml_append(devices, emu);
+		else if (xmlFirstElementChild(devices))
+			vsmmu_xml_insert_before(xmlFirstElementChild(devices), emu);
+		else
+			vsmmu_xml_append(devices, emu);
+	}
+	xmlNodeSetContent(emu, BAD_CAST wrapper);
+}
+
+int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out,
+		    size_t *out_len, char **old_emulator, vsmmu_err *err)
+{
+	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
+
+	if (vsmmu_domain_parse(xml, len, &dom, err) < 0)
+		return -1;
+	if (!vsmmu_domain_is_managed(dom))
+		vsmmu_xml_set_attr(config_node(dom), "mode", "accel");
+	set_emulator(devices_node(dom), wrapper, old_emulator);
+	return vsmmu_domain_format(dom, out, out_len, err);
+}

@@ -17,3 +17,10 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
 		      struct vsmmu_plan **plan_out, vsmmu_err *err);
 
 #endif
+
+/* Make a domain managed for `vsmmuctl apply`: add <vsmmu:config
+ * mode='accel'/> when the domain has no vsmmu metadata, and point
+ * <emulator> at the wrapper. *old_emulator (optional) gets the previous
+ * one when it changed. */
+int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out,
+		    size_t *out_len, char **old_emulator, vsmmu_err *err);

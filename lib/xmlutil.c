@@ -63,6 +63,16 @@ int vsmmu_xml_format(xmlDocPtr doc, bool with_decl, char **out, size_t *len, vsm
 	return 0;
 }
 
+int vsmmu_xml_reformat(const char *data, size_t len, char **out, size_t *out_len,
+		       vsmmu_err *err)
+{
+	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
+
+	if (vsmmu_xml_parse(data, len, "domain XML", &doc, err) < 0)
+		return -1;
+	return vsmmu_xml_format(doc, len >= 5 && strncmp(data, "<?xml", 5) == 0, out, out_len, err);
+}
+
 bool vsmmu_xml_is(const xmlNode *node, const char *name)
 {
 	return node && node->type == XML_ELEMENT_NODE && !node->ns &&

@@ -22,6 +22,11 @@ int vsmmu_xml_parse(const char *data, size_t len, const char *what, xmlDocPtr *o
 /* Serialise; with_decl keeps an XML declaration only if the input had one. */
 int vsmmu_xml_format(xmlDocPtr doc, bool with_decl, char **out, size_t *len, vsmmu_err *err);
 
+/* Parse and serialise again: the form vsmmu's own output takes, so two
+ * documents compare by content rather than by quoting style. */
+int vsmmu_xml_reformat(const char *data, size_t len, char **out, size_t *out_len,
+		       vsmmu_err *err);
+
 bool vsmmu_xml_is(const xmlNode *node, const char *name); /* element, no namespace */
 bool vsmmu_xml_is_ns(const xmlNode *node, const char *ns_uri, const char *name);
 xmlNodePtr vsmmu_xml_child(const xmlNode *parent, const char *name);

@@ -1,0 +1,180 @@
+/* vsmmuctl apply DOMAIN [--dry-run]: rewrite a libvirt definition for this
+ * host through the libvirt API, keeping a backup and showing a diff. */
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rewrite.h"
+#include "util.h"
+#include "xmlutil.h"
+
+static void close_conn(virConnectPtr *c) { if (*c) virConnectClose(*c); }
+static void free_dom(virDomainPtr *d) { if (*d) virDomainFree(*d); }
+
+static int virt_error(const struct cli *cli, const char *what)
+{
+	const virError *e = virGetLastError();
+
+	return cli_error(cli, "%s: %s", what, e && e->message ? e->message : "unknown error");
+}
+
+static const char *wrapper_path(void)
+{
+	const char *w = getenv("VSMMU_WRAPPER");
+
+	return w && *w ? w : VSMMU_LIBEXECDIR "/vsmmu-qemu";
+}
+
+static const char *backup_dir(void)
+{
+	const char *d = getenv("VSMMU_BACKUPDIR");
+
+	return d && *d ? d : "/var/lib/vsmmu/backup";
+}
+
+/* Write old to the backup directory as NAME-YYYYmmddTHHMMSS.xml. */
+static int write_backup(const struct cli *cli, const char *name, const char *xml)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	_cleanup_free_ char *path = NULL;
+	vsmmu_err err;
+
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", gmtime_r(&now, &tm));
+	path = vsmmu_xasprintf("%s/%s-%s.xml", backup_dir(), name, stamp);
+	if (mkdir(backup_dir(), 0700) < 0 && errno != EEXIST) {
+		return cli_error(cli, "cannot create %s: %s; no change made", backup_dir(),
+				 strerror(errno));
+	}
+	if (vsmmu_write_atomic(path, xml, strlen(xml), 0600, &err) < 0)
+		return cli_error(cli, "%s; no change made", err.msg);
+	fprintf(stderr, "%s: previous definition saved as %s\n", cli->prog, path);
+	return 0;
+}
+
+/* Fill a mkstemp(3) template with text. */
+static int write_temp(char *template, const char *text)
+{
+	_cleanup_close_ int fd = mkstemp(template);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len) {
+		unlink(template);
+		return -1;
+	}
+	return 0;
+}
+
+/* Unified diff of two texts through diff(1). */
+static int print_diff(const struct cli *cli, const char *name, const char *old, const char *new)
+{
+	char a[] = "/tmp/vsmmu-old-XXXXXX", b[] = "/tmp/vsmmu-new-XXXXXX";
+	_cleanup_free_ char *la = vsmmu_xasprintf("%s (libvirt)", name);
+	_cleanup_free_ char *lb = vsmmu_xasprintf("%s (vsmmu)", name);
+	int status = -1;
+	pid_t pid;
+
+	if (write_temp(a, old) < 0 || write_temp(b, new) < 0) {
+		unlink(a);
+		return cli_error(cli, "cannot write a temporary file for the diff: %s",
+				 strerror(errno));
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execlp("diff", "diff", "-u", "--label", la, "--label", lb, a, b, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	unlink(a);
+	unlink(b);
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		return cli_error(cli, "cannot run diff(1) to show the change; install diffutils");
+	return 0;
+}
+
+static int rewrite_definition(struct cli *cli, const char *old, char **new)
+{
+	_cleanup_host_ struct vsmmu_host *host = NULL;
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
+	_cleanup_free_ char *adopted = NULL, *old_emulator = NULL;
+	size_t len, new_len;
+	vsmmu_err err;
+
+	if (vsmmu_adopt_xml(old, strlen(old), wrapper_path(), &adopted, &len, &old_emulator,
+			    &err) < 0)
+		return cli_error(cli, "%s", err.msg);
+	if (cli_scan_host(cli, &host))
+		return EXIT_ERROR;
+	if (vsmmu_rewrite_xml(adopted, len, host, NULL, new, &new_len, &plan, &err) < 0)
+		return cli_error(cli, "%s", err.msg);
+	for (size_t i = 0; i < plan->n_warnings; i++)
+		fprintf(stderr, "%s: warning: %s\n", cli->prog, plan->warnings[i]);
+	if (old_emulator && strcmp(old_emulator, "/usr/bin/qemu-system-aarch64") != 0)
+		fprintf(stderr, "%s: note: <emulator> was %s; the wrapper runs the QEMU named by "
+			"'qemu =' in /etc/vsmmu/vsmmu.conf\n", cli->prog, old_emulator);
+	return 0;
+}
+
+int cmd_apply(struct cli *cli, int argc, char **argv)
+{
+	__attribute__((cleanup(close_conn))) virConnectPtr conn = NULL;
+	__attribute__((cleanup(free_dom))) virDomainPtr dom = NULL;
+	_cleanup_free_ char *old = NULL, *old_form = NULL, *new = NULL;
+	const char *name = NULL;
+	size_t len;
+	vsmmu_err err;
+	bool dry_run = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = true;
+		else if (argv[i][0] == '-' || name)
+			return cli_error(cli, "usage: vsmmuctl [-c URI] apply DOMAIN [--dry-run]");
+		else
+			name = argv[i];
+	}
+	if (!name)
+		return cli_error(cli, "apply needs a DOMAIN name");
+	conn = virConnectOpen(cli->uri);
+	if (!conn)
+		return virt_error(cli, "cannot connect to libvirt");
+	dom = virDomainLookupByName(conn, name);
+	if (!dom)
+		return virt_error(cli, name);
+	/* SECURE keeps passwords that a redefine would otherwise drop. */
+	old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+	if (!old)
+		return virt_error(cli, name);
+	if (rewrite_definition(cli, old, &new))
+		return EXIT_ERROR;
+	/* Compare in one serialisation: libvirt quotes with ', libxml2 with ". */
+	if (vsmmu_xml_reformat(old, strlen(old), &old_form, &len, &err) < 0)
+		return cli_error(cli, "%s", err.msg);
+	if (strcmp(old_form, new) == 0) {
+		printf("%s: definition already matches this host; nothing to do\n", name);
+		return EXIT_OK;
+	}
+	if (print_diff(cli, name, old_form, new) || dry_run)
+		return dry_run ? EXIT_OK : EXIT_ERROR;
+	if (write_backup(cli, name, old))
+		return EXIT_ERROR;
+	virDomainFree(dom);
+	dom = virDomainDefineXML(conn, new);
+	if (!dom)
+		return virt_error(cli, "libvirt refused the rewritten definition (unchanged)");
+	printf("%s: defined; the change applies at the next start\n", name);
+	return EXIT_OK;
+}
