@@ -342,9 +342,12 @@ static int read_vfio_cdev(struct dev_scan *s, vsmmu_err *err)
 	while ((errno = 0, e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (s->dev->vfio_cdev || !is_vfio_cdev_name(e->d_name))
-			return vsmmu_fail(err, "PCI device %s: %s should hold one vfioN entry, found "
-					  "'%s'", s->dev->bdf, path, e->d_name);
+		if (!is_vfio_cdev_name(e->d_name))
+			return vsmmu_fail(err, "PCI device %s: %s holds '%s', not a vfioN entry",
+					  s->dev->bdf, path, e->d_name);
+		if (s->dev->vfio_cdev)
+			return vsmmu_fail(err, "PCI device %s: %s holds both %s and %s; a device has "
+					  "one vfio cdev", s->dev->bdf, path, s->dev->vfio_cdev, e->d_name);
 		s->dev->vfio_cdev = vsmmu_xstrdup(e->d_name);
 	}
 	if (errno)
