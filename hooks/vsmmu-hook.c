@@ -2,8 +2,10 @@
  * /etc/libvirt/hooks/qemu.d/vsmmu (or as /etc/libvirt/hooks/qemu itself).
  * libvirt runs it as `<name> <op> <subop> <extra>` with the domain XML on
  * stdin, as root, with only LC_ALL and PATH set. Exit 0 allows the
- * operation; at prepare a non-zero exit fails the start and stderr is what
- * the user sees. Unmanaged domains cost one read of stdin. */
+ * operation; at prepare and start a non-zero exit fails the start and stderr
+ * is what the user sees. prepare checks the topology; start, which libvirt
+ * runs after binding managed='yes' hostdevs to vfio-pci, checks the devices
+ * and takes their nodes. Unmanaged domains cost one read of stdin. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,12 +15,14 @@
 #include "util.h"
 #include "xmlutil.h"
 
-enum op { OP_OTHER, OP_PREPARE, OP_RELEASE, OP_FILTER };
+enum op { OP_OTHER, OP_PREPARE, OP_START, OP_RELEASE, OP_FILTER };
 
 static enum op classify(const char *op, const char *subop)
 {
 	if (strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0)
 		return OP_PREPARE;
+	if (strcmp(op, "start") == 0 && strcmp(subop, "begin") == 0)
+		return OP_START;
 	if (strcmp(op, "release") == 0 && strcmp(subop, "end") == 0)
 		return OP_RELEASE;
 	if ((strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) &&
@@ -37,12 +41,13 @@ static inline void conf_clearp(struct vsmmu_conf *c) { vsmmu_conf_clear(c); }
 static inline void problems_clearp(struct vsmmu_problems *p) { vsmmu_problems_clear(p); }
 
 static int do_prepare(const struct vsmmu_conf *conf, const char *name,
-		      const struct vsmmu_domain *dom, const char *xml, size_t len)
+		      const struct vsmmu_domain *dom, const char *xml, size_t len,
+		      enum vsmmu_phase phase)
 {
 	__attribute__((cleanup(problems_clearp))) struct vsmmu_problems problems = { 0 };
 	vsmmu_err err;
 
-	if (vsmmu_prepare(conf, name, dom, xml, len, &problems, &err) < 0)
+	if (vsmmu_prepare(conf, name, dom, xml, len, phase, &problems, &err) < 0)
 		return fail(name, err.msg);
 	for (size_t i = 0; i < problems.n; i++)
 		fprintf(stderr, "vsmmu: %s\n", problems.lines[i]);
@@ -79,7 +84,9 @@ static int run(const char *name, enum op op, const char *xml, size_t len)
 		return fail(name, err.msg);
 	switch (op) {
 	case OP_PREPARE:
-		return do_prepare(&conf, name, dom, xml, len);
+		return do_prepare(&conf, name, dom, xml, len, VSMMU_PHASE_PREPARE);
+	case OP_START:
+		return do_prepare(&conf, name, dom, xml, len, VSMMU_PHASE_START);
 	case OP_RELEASE:
 		return vsmmu_release(&conf, name, &err) < 0 ? fail(name, err.msg) : 0;
 	case OP_FILTER:

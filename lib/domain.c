@@ -88,8 +88,10 @@ static int parse_hostdev_source(xmlNodePtr node, struct vsmmu_pci_addr *out, vsm
 static int parse_hostdev(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *err)
 {
 	struct vsmmu_dom_hostdev h = { .node = node };
+	_cleanup_free_ char *managed = vsmmu_xml_attr(node, "managed");
 	char bdf[VSMMU_BDF_LEN];
 
+	h.libvirt_managed = vsmmu_streq(managed, "yes");
 	if (parse_hostdev_source(node, &h.source, err) < 0 ||
 	    parse_guest_addr(node, "<hostdev>", &h.addr, err) < 0)
 		return -1;

@@ -36,6 +36,7 @@ struct vsmmu_dom_ctrl { /* <controller type='pci'> */
 
 struct vsmmu_dom_hostdev { /* <hostdev mode='subsystem' type='pci'> */
 	xmlNodePtr node;
+	bool libvirt_managed; /* managed='yes': libvirt binds it to vfio-pci at start */
 	struct vsmmu_pci_addr source;
 	struct vsmmu_guest_addr addr;
 };

@@ -197,8 +197,8 @@ static void check_cdev(const struct vsmmu_host *host, const struct vsmmu_pcidev 
 }
 
 void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode mode,
-			       const struct vsmmu_host *host, const char *devdir,
-			       struct vsmmu_problems *out)
+			       enum vsmmu_phase phase, const struct vsmmu_host *host,
+			       const char *devdir, struct vsmmu_problems *out)
 {
 	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", devdir);
 	bool accel = mode == VSMMU_MODE_ACCEL;
@@ -209,6 +209,8 @@ void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode m
 
 		if (!dev) /* vsmmu_check_xml reports devices missing from the host */
 			continue;
+		if (phase == VSMMU_PHASE_PREPARE && dom->hostdevs[i].libvirt_managed)
+			continue; /* libvirt binds it to vfio-pci after prepare */
 		check_driver(host, dev, out);
 		if (accel && out->n == before)
 			check_cdev(host, dev, devdir, out);
@@ -441,7 +443,7 @@ static int commit_state(const struct vsmmu_conf *conf, struct vsmmu_state *st, u
 
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
 		  const struct vsmmu_domain *dom, const char *xml, size_t len,
-		  struct vsmmu_problems *problems, vsmmu_err *err)
+		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
@@ -457,9 +459,9 @@ int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
 		plan = NULL;
 	if (!plan && problems->n == 0)
 		vsmmu_problems_add(problems, "%s", plan_err.msg);
-	vsmmu_prepare_check_ready(dom, plan ? plan->mode : dom->config.mode, host, conf->dev,
-				  problems);
-	if (problems->n > 0 || !plan)
+	vsmmu_prepare_check_ready(dom, plan ? plan->mode : dom->config.mode, phase, host,
+				  conf->dev, problems);
+	if (problems->n > 0 || !plan || phase == VSMMU_PHASE_PREPARE)
 		return 0;
 	if (vsmmu_qemu_ids(conf, &uid, &gid, err) < 0)
 		return -1;

@@ -41,10 +41,16 @@ char *vsmmu_qemu_conf_value(const char *text, const char *key);
  * defaults. "+N" is a numeric id, as in qemu.conf. */
 int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_err *err);
 
+/* libvirt runs the prepare hook before it binds managed='yes' hostdevs to
+ * vfio-pci (qemuProcessPrepareHost) and the start hook after, just before
+ * QEMU runs. So prepare checks the topology and what libvirt will not
+ * change; start checks every device and takes the device nodes. */
+enum vsmmu_phase { VSMMU_PHASE_PREPARE, VSMMU_PHASE_START };
+
 /* Readiness of the host for dom: one problem per failure. */
 void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode mode,
-			       const struct vsmmu_host *host, const char *devdir,
-			       struct vsmmu_problems *out);
+			       enum vsmmu_phase phase, const struct vsmmu_host *host,
+			       const char *devdir, struct vsmmu_problems *out);
 
 /* Under the run dir lock: take each node for domain name (recording its
  * original owner and mode the first time), chown/chmod it to uid:gid 0660
@@ -55,11 +61,12 @@ int vsmmu_nodes_take(const char *rundir, const char *name, char *const *paths, s
  * any more gets its original owner and mode back. Idempotent. */
 int vsmmu_nodes_release(const char *rundir, const char *name, vsmmu_err *err);
 
-/* prepare begin. Returns -1 on an error (err), else 0: when problems->n > 0
- * the domain must not start and nothing was changed. */
+/* prepare begin and start begin. Returns -1 on an error (err), else 0: when
+ * problems->n > 0 the domain must not start and nothing was changed. Only
+ * the start phase takes device nodes and writes the state. */
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
 		  const struct vsmmu_domain *dom, const char *xml, size_t len,
-		  struct vsmmu_problems *problems, vsmmu_err *err);
+		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);
 /* release end: safe to run twice and without a prepare. */
 int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);
 /* migrate/restore begin: *out is the XML rewritten for this host, or NULL

@@ -47,6 +47,9 @@ hook() {
 		VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" "$HOOK" "$1" "$2" "$3" -
 }
 
+# prepare begin, then start begin: what libvirt runs before QEMU starts.
+start() { hook "$1" prepare begin <"$2" && hook "$1" start begin <"$2"; }
+
 owner() { stat -c '%u:%g:%a' "$DEV/$1"; }
 
 tree_sum() { find "$@" -printf '%p %u %g %m %s %T@\n' 2>/dev/null | sort | md5sum; }
@@ -80,8 +83,13 @@ stale_sys() {
 	[ -z "$stderr" ]
 }
 
-@test "prepare: hands /dev/iommu and the cdevs to the QEMU user and writes the state" {
+@test "prepare checks and changes nothing; start hands /dev/iommu and the cdevs to the QEMU user and writes the state" {
 	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(owner iommu)" = "$ORIG" ]
+	[ ! -e "$RUN/ok" ]
+	run --separate-stderr hook ok start begin <"$F/ok.xml"
 	assert_success
 	[ -z "$stderr" ]
 	[ "$(owner iommu)" = "$QUID:$QGID:660" ]
@@ -103,7 +111,7 @@ stale_sys() {
 }
 
 @test "release: restores owners and modes and removes the state; twice is fine" {
-	hook ok prepare begin <"$F/ok.xml"
+	start ok "$F/ok.xml"
 	run --separate-stderr hook ok release end <"$F/ok.xml"
 	assert_success
 	[ "$(owner iommu)" = "$ORIG" ]
@@ -139,7 +147,7 @@ stale_sys() {
 @test "other ops on a managed domain exit 0 quietly and change nothing" {
 	mkdir -p "$RUN"
 	before=$(tree_sum "$RUN" "$DEV")
-	for op in "start begin" "started begin" "stopped end" "reconnect begin" "attach begin" \
+	for op in "started begin" "stopped end" "reconnect begin" "attach begin" \
 		"prepare end" "frobnicate x"; do
 		run --separate-stderr hook ok $op <"$F/ok.xml"
 		assert_success
@@ -160,26 +168,36 @@ stale_sys() {
 	[ ! -e "$RUN/ok" ]
 }
 
-@test "device on another driver: refused naming the unbind/bind commands" {
+@test "device on another driver: managed='yes' passes prepare (libvirt binds it) and is refused at start" {
 	run --separate-stderr hook gpus prepare begin <"$F/gpus.xml"
+	assert_success
+	run --separate-stderr hook gpus start begin <"$F/gpus.xml"
 	assert_failure 1
 	grep -qF "vsmmu: hostdev 0019:01:00.0 is bound to nvidia, not vfio-pci; bind it to vfio-pci: echo 0019:01:00.0 > $SYS/bus/pci/devices/0019:01:00.0/driver/unbind && echo vfio-pci > $SYS/bus/pci/devices/0019:01:00.0/driver_override && echo 0019:01:00.0 > $SYS/bus/pci/drivers_probe" <<<"$stderr"
 	[ "$(grep -c . <<<"$stderr")" = 1 ]
 	[ "$(owner iommu)" = "$ORIG" ]
+	[ ! -e "$RUN/gpus" ]
+}
+
+@test "device on another driver with managed='no': refused already at prepare" {
+	sed "s/managed=\"yes\"/managed=\"no\"/" "$F/gpus.xml" >"$T/gpus-no.xml"
+	run --separate-stderr hook gpus prepare begin <"$T/gpus-no.xml"
+	assert_failure 1
+	grep -qF "vsmmu: hostdev 0019:01:00.0 is bound to nvidia, not vfio-pci" <<<"$stderr"
 }
 
 @test "unbound device: refused naming driver_override and drivers_probe" {
 	cp -a "$SYS" "$T/sys"
 	rm "$T/sys/bus/pci/devices/0009:01:00.0/driver"
 	SYS="$T/sys"
-	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	run --separate-stderr start ok "$F/ok.xml"
 	assert_failure 1
 	grep -qF "vsmmu: hostdev 0009:01:00.0 is not bound to any driver; bind it to vfio-pci: echo vfio-pci > $SYS/bus/pci/devices/0009:01:00.0/driver_override" <<<"$stderr"
 }
 
 @test "missing cdev node: refused in accel mode" {
 	rm "$DEV/vfio/devices/vfio1"
-	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	run --separate-stderr start ok "$F/ok.xml"
 	assert_failure 1
 	grep -qF "vsmmu: hostdev 0000:01:00.0: its vfio cdev node $DEV/vfio/devices/vfio1 is missing" <<<"$stderr"
 	[ "$(owner iommu)" = "$ORIG" ]
@@ -191,7 +209,7 @@ stale_sys() {
 	assert_failure 1
 	grep -qF "vsmmu: $DEV/iommu is missing: mode 'accel' needs iommufd; load it: modprobe iommufd" <<<"$stderr"
 	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
-	run --separate-stderr hook emu prepare begin <"$F/emu.xml"
+	run --separate-stderr start emu "$F/emu.xml"
 	assert_success
 	grep -qF '"mode": "emulated"' "$RUN/emu/state.json"
 	grep -qF '"nodes": []' "$RUN/emu/state.json"
@@ -246,9 +264,9 @@ stale_sys() {
 	grep -q '^vsmmu: ok: ' <<<"$stderr"
 }
 
-@test "8 domains prepare concurrently; /dev/iommu is restored only after the last release" {
+@test "8 domains start concurrently; /dev/iommu is restored only after the last release" {
 	for i in 1 2 3 4 5 6 7 8; do
-		(hook "vm$i" prepare begin <"$F/ok.xml"; echo $? >"$T/rc$i") &
+		(start "vm$i" "$F/ok.xml"; echo $? >"$T/rc$i") &
 	done
 	wait
 	for i in 1 2 3 4 5 6 7 8; do
@@ -273,7 +291,7 @@ stale_sys() {
 	mkdir -p "$T/hooks"
 	cp "$HOOK" "$T/hooks/qemu"
 	HOOK="$T/hooks/qemu"
-	run --separate-stderr hook ok prepare begin <"$F/ok.xml"
+	run --separate-stderr start ok "$F/ok.xml"
 	assert_success
 	[ "$(owner iommu)" = "$QUID:$QGID:660" ]
 	run hook ok release end <"$F/ok.xml"

@@ -138,7 +138,7 @@ static void test_ready(const char *dev)
 	set_dev(h, 3, "vfio-pci", NULL);
 	set_dev(h, 4, "nvidia", NULL);
 	unlink(iommu);
-	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, h, dev, &p);
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, VSMMU_PHASE_START, h, dev, &p);
 	CHECK_INT(p.n, 4, "accel: four problems");
 	CHECK(any_line(&p, "0000:01:00.1 is not bound", "driver_override"),
 	      "unbound device: bind command");
@@ -150,14 +150,25 @@ static void test_ready(const char *dev)
 	CHECK(!any_line(&p, "0009:01:00.0", NULL), "a vfio-pci variant driver passes");
 	vsmmu_problems_clear(&p);
 
-	vsmmu_prepare_check_ready(dom, VSMMU_MODE_EMULATED, h, dev, &p);
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_EMULATED, VSMMU_PHASE_START, h, dev, &p);
 	CHECK_INT(p.n, 2, "emulated: only the driver problems");
 	vsmmu_problems_clear(&p);
+
+	dom->hostdevs[4].libvirt_managed = true;
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, VSMMU_PHASE_PREPARE, h, dev, &p);
+	CHECK(p.n == 3 && !any_line(&p, "0019:01:00.0", NULL),
+	      "at prepare a managed='yes' device on nvidia passes: libvirt binds it later");
+	vsmmu_problems_clear(&p);
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, VSMMU_PHASE_START, h, dev, &p);
+	CHECK(any_line(&p, "0019:01:00.0 is bound to nvidia", NULL),
+	      "at start the same device is refused: libvirt should have bound it");
+	vsmmu_problems_clear(&p);
+	dom->hostdevs[4].libvirt_managed = false;
 
 	touch(iommu, 0600);
 	set_dev(h, 0, "vfio-pci", "vfio7");
 	dom->n_hostdevs = 1;
-	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, h, dev, &p);
+	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, VSMMU_PHASE_START, h, dev, &p);
 	CHECK(p.n == 1 && any_line(&p, "vfio7 is missing", "udevadm"), "missing cdev node named");
 	vsmmu_problems_clear(&p);
 	dom->n_hostdevs = VSMMU_ARRAY_LEN(bdfs);
