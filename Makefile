@@ -65,6 +65,9 @@ deps-build:
 deps-test:
 	@sh tools/deps.sh test
 
+deps-extra:
+	@sh tools/deps.sh extra
+
 demo: deps-build
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
@@ -80,6 +83,9 @@ install: all
 	install -m 0755 $(B)/vsmmuctl $(DESTDIR)$(BINDIR)/vsmmuctl
 	$(if $(wildcard hooks/*.c),install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKDIR)/vsmmu)
 	$(if $(wildcard wrapper/*.c),install -m 0755 $(B)/vsmmu-qemu $(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	$(if $(wildcard man/*.1),install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(wildcard man/*.8),install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/)
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf"; \
 	else \
@@ -87,13 +93,32 @@ install: all
 	fi
 
 uninstall:
+	@if cmp -s examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf: it holds your settings"; \
+	fi
 	rm -f $(DESTDIR)$(BINDIR)/vsmmuctl $(DESTDIR)$(HOOKDIR)/vsmmu \
 		$(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
-	@echo "left $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf in place (it may hold your settings)"
+
+# Benchmarks of the start path (not part of check): results in bench/results/.
+bench: deps-test deps-extra
+	@$(MAKE) --no-print-directory all
+	@sh bench/run
+
+# libFuzzer targets (clang, ASan+UBSan); FUZZ_SECONDS per target.
+fuzz: deps-test deps-extra
+	@sh tests/fuzz/run
+
+# The whole suite under ASan+UBSan, and the unit tests under valgrind.
+check-asan: deps-test deps-extra
+	@sh tools/check-asan
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps-build deps-test demo check clean install uninstall
+.PHONY: all deps-build deps-test deps-extra demo check bench fuzz check-asan clean install uninstall
 .DELETE_ON_ERROR:

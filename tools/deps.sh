@@ -2,14 +2,18 @@
 # Install the Debian 12 packages vsmmu needs that are missing.
 #   deps.sh build   what building needs
 #   deps.sh test    what `make check` needs on top
+#   deps.sh extra   what `make bench`, `make fuzz` and `make check-asan` add
 set -eu
 build="gcc make pkg-config libxml2-dev libjansson-dev libvirt-dev"
 test="bats bats-assert bats-support libxml2-utils libvirt-clients
       libvirt-daemon-system qemu-system-arm qemu-efi-aarch64 diffutils"
+# bench, fuzz and check-asan
+extra="clang libclang-rt-14-dev valgrind gnuplot-nox"
 case "${1:-build}" in
 build) want=$build ;;
 test) want="$build $test" ;;
-*) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+extra) want=$extra ;;
+*) echo "usage: deps.sh build|test|extra" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
