@@ -69,6 +69,7 @@ static const struct {
 } commands[] = {
 	{ "host", cmd_host }, { "plan", cmd_plan }, { "rewrite", cmd_rewrite },
 	{ "check", cmd_check }, { "show", cmd_show }, { "apply", cmd_apply },
+	{ "doctor", cmd_doctor },
 };
 
 int main(int argc, char **argv)
