@@ -30,9 +30,12 @@ struct scan_ctx {
 /* "smmu3.0x" and exactly 16 lower-case hex digits, as the kernel prints. */
 static bool is_smmu3_name(const char *name)
 {
-	const char *hex = name + strlen(SMMU3_PREFIX);
+	const char *hex;
 
-	if (!vsmmu_has_prefix(name, SMMU3_PREFIX) || strlen(hex) != SMMU3_HEX_DIGITS)
+	if (!vsmmu_has_prefix(name, SMMU3_PREFIX))
+		return false;
+	hex = name + strlen(SMMU3_PREFIX);
+	if (strlen(hex) != SMMU3_HEX_DIGITS)
 		return false;
 	for (; *hex; hex++)
 		if (!isdigit((unsigned char)*hex) && !(*hex >= 'a' && *hex <= 'f'))
@@ -107,7 +110,6 @@ static int read_link(const char *path, char **out, vsmmu_err *err)
 static int read_numa_node(const char *path, const char *what, int *out, vsmmu_err *err)
 {
 	_cleanup_free_ char *s = NULL;
-
 	vsmmu_err why;
 
 	if (vsmmu_read_attr(path, &s, &why) < 0) {
@@ -158,7 +160,7 @@ static int read_smmu(const struct scan_ctx *ctx, const char *class_dir, const ch
 	if (resolve_inside(ctx, entry, what, &real, err) < 0)
 		return -1;
 	plat = platform_dir_of(real, name);
-	if (!plat || strchr(plat, '/') == NULL)
+	if (!plat)
 		return vsmmu_fail(err, "%s: %s resolves to %s, not to <platform device>/iommu/%s; "
 				  "is %s a sysfs root?", what, entry, real, name, ctx->sysfs);
 	numa_path = vsmmu_xasprintf("%s/numa_node", plat);
@@ -261,7 +263,8 @@ static int read_driver(struct dev_scan *s, vsmmu_err *err)
 	vsmmu_err why;
 
 	if (read_link(path, &target, &why) < 0)
-		return errno == ENOENT ? 0 : vsmmu_fail(err, "PCI device %s: %s", s->dev->bdf, why.msg);
+		return errno == ENOENT ? 0
+				       : vsmmu_fail(err, "PCI device %s: %s", s->dev->bdf, why.msg);
 	if (!*base_name(target))
 		return vsmmu_fail(err, "PCI device %s: %s points at '%s', not at a driver",
 				  s->dev->bdf, path, target);
@@ -277,7 +280,8 @@ static int read_iommu_group(struct dev_scan *s, vsmmu_err *err)
 
 	s->dev->iommu_group = -1;
 	if (read_link(path, &target, &why) < 0)
-		return errno == ENOENT ? 0 : vsmmu_fail(err, "PCI device %s: %s", s->dev->bdf, why.msg);
+		return errno == ENOENT ? 0
+				       : vsmmu_fail(err, "PCI device %s: %s", s->dev->bdf, why.msg);
 	if (vsmmu_parse_int(base_name(target), 0, INT_MAX, &s->dev->iommu_group) < 0)
 		return vsmmu_fail(err, "PCI device %s: %s points at '%s', not at an IOMMU group "
 				  "number", s->dev->bdf, path, target);
@@ -313,8 +317,9 @@ static int read_iommu(struct dev_scan *s, vsmmu_err *err)
 	}
 	idx = vsmmu_host_find_smmu(s->host, name);
 	if (idx < 0)
-		return vsmmu_fail(err, "PCI device %s is behind %s, which is not in %s/class/iommu; "
-				  "is the sysfs tree intact?", s->dev->bdf, name, s->ctx->sysfs);
+		return vsmmu_fail(err, "PCI device %s is behind %s, which is not in "
+				  "%s/class/iommu; is the sysfs tree intact?", s->dev->bdf, name,
+				  s->ctx->sysfs);
 	s->dev->iommu_kind = VSMMU_IOMMU_SMMUV3;
 	s->dev->smmu = idx;
 	return 0;
@@ -336,9 +341,11 @@ static int read_vfio_cdev(struct dev_scan *s, vsmmu_err *err)
 	_cleanup_closedir_ DIR *d = opendir(path);
 	const struct dirent *e;
 
+	if (!d && errno == ENOENT)
+		return 0;
 	if (!d)
-		return errno == ENOENT ? 0 : vsmmu_fail_errno(err, errno, "PCI device %s: cannot list %s",
-							      s->dev->bdf, path);
+		return vsmmu_fail_errno(err, errno, "PCI device %s: cannot list %s", s->dev->bdf,
+					path);
 	while ((errno = 0, e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
@@ -346,12 +353,14 @@ static int read_vfio_cdev(struct dev_scan *s, vsmmu_err *err)
 			return vsmmu_fail(err, "PCI device %s: %s holds '%s', not a vfioN entry",
 					  s->dev->bdf, path, e->d_name);
 		if (s->dev->vfio_cdev)
-			return vsmmu_fail(err, "PCI device %s: %s holds both %s and %s; a device has "
-					  "one vfio cdev", s->dev->bdf, path, s->dev->vfio_cdev, e->d_name);
+			return vsmmu_fail(err, "PCI device %s: %s holds both %s and %s; a device "
+					  "has one vfio cdev", s->dev->bdf, path,
+					  s->dev->vfio_cdev, e->d_name);
 		s->dev->vfio_cdev = vsmmu_xstrdup(e->d_name);
 	}
 	if (errno)
-		return vsmmu_fail_errno(err, errno, "PCI device %s: cannot list %s", s->dev->bdf, path);
+		return vsmmu_fail_errno(err, errno, "PCI device %s: cannot list %s", s->dev->bdf,
+					path);
 	return 0;
 }
 
@@ -437,8 +446,8 @@ static int scan_listed_devs(const struct scan_ctx *ctx, struct vsmmu_host *h,
 	struct stat st;
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return vsmmu_fail(err, "no PCI devices under %s (%s is missing): is %s a sysfs root?",
-				  ctx->sysfs, dir, ctx->sysfs);
+		return vsmmu_fail(err, "no PCI devices under %s (%s is missing): is %s a "
+				  "sysfs root?", ctx->sysfs, dir, ctx->sysfs);
 	for (size_t i = 0; i < n_only; i++) {
 		vsmmu_pci_addr_format(&only[i], bdf);
 		if (add_dev(ctx, h, &cap, &only[i], bdf, err) < 0)
