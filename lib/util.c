@@ -111,9 +111,13 @@ int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t 
 int vsmmu_read_file(const char *path, size_t max, char **out, size_t *len, vsmmu_err *err)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	int saved = errno;
 
-	if (!f)
-		return vsmmu_fail_errno(err, errno, "cannot open %s", path);
+	if (!f) {
+		vsmmu_fail_errno(err, saved, "cannot open %s", path);
+		errno = saved; /* callers tell ENOENT from other failures */
+		return -1;
+	}
 	return vsmmu_read_stream(f, path, max, out, len, err);
 }
 
