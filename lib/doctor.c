@@ -1,0 +1,834 @@
+#include "doctor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "prepare.h"
+#include "qemucaps.h"
+#include "util.h"
+
+#define QEMU_CONF_MAX (1u << 20)
+#define PROC_STAT_MAX (64u << 10)
+#define HOOK_MAX (64u << 20)
+#define HOOK_MARKER "vsmmu-hook"
+#define MAX_GROUPS 256
+
+/* libvirt's default cgroup_device_acl: setting the key replaces it. */
+static const char *const default_acl[] = {
+	"/dev/null", "/dev/full", "/dev/zero", "/dev/random", "/dev/urandom",
+	"/dev/ptmx", "/dev/kvm", "/dev/userfaultfd",
+};
+
+/* ---- results ---- */
+
+static struct vsmmu_doctor_result result(const char *name, enum vsmmu_doctor_status status,
+					 char *detail, char *remedy)
+{
+	return (struct vsmmu_doctor_result){ .name = vsmmu_xstrdup(name), .status = status,
+					     .detail = detail, .remedy = remedy };
+}
+
+static struct vsmmu_doctor_result pass(const char *name, char *detail)
+{
+	return result(name, VSMMU_DOCTOR_PASS, detail, NULL);
+}
+
+void vsmmu_doctor_result_clear(struct vsmmu_doctor_result *r)
+{
+	free(r->name);
+	free(r->detail);
+	free(r->remedy);
+	r->name = r->detail = r->remedy = NULL;
+}
+
+void vsmmu_doctor_report_clear(struct vsmmu_doctor_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		vsmmu_doctor_result_clear(&r->results[i]);
+	free(r->results);
+	r->results = NULL;
+	r->n = 0;
+}
+
+static void report_add(struct vsmmu_doctor_report *r, struct vsmmu_doctor_result res)
+{
+	r->results = vsmmu_xrealloc(r->results, r->n + 1, sizeof(*r->results));
+	r->results[r->n++] = res;
+}
+
+const char *vsmmu_doctor_status_name(enum vsmmu_doctor_status s)
+{
+	return s == VSMMU_DOCTOR_PASS ? "PASS" : s == VSMMU_DOCTOR_WARN ? "WARN" : "FAIL";
+}
+
+enum vsmmu_doctor_status vsmmu_doctor_worst(const struct vsmmu_doctor_report *r)
+{
+	enum vsmmu_doctor_status worst = VSMMU_DOCTOR_PASS;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->results[i].status > worst)
+			worst = r->results[i].status;
+	return worst;
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+char *vsmmu_doctor_to_json(const struct vsmmu_doctor_report *r)
+{
+	json_auto_t *arr = json_array();
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct vsmmu_doctor_result *res = &r->results[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o}", "check", res->name,
+						     "status", vsmmu_doctor_status_name(res->status),
+						     "detail", json_str_or_null(res->detail),
+						     "remedy", json_str_or_null(res->remedy)));
+	}
+	return json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+/* ---- context ---- */
+
+static char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return vsmmu_xstrdup(v && *v ? v : dflt);
+}
+
+int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu_err *err)
+{
+	struct vsmmu_conf conf;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (vsmmu_conf_load(&conf, err) < 0) {
+		vsmmu_conf_clear(&conf);
+		return -1;
+	}
+	ctx->sysfs = sysfs ? vsmmu_xstrdup(sysfs) : VSMMU_STEAL(conf.sysfs);
+	ctx->dev = VSMMU_STEAL(conf.dev);
+	ctx->rundir = VSMMU_STEAL(conf.rundir);
+	ctx->qemu = VSMMU_STEAL(conf.qemu);
+	ctx->qemu_user = VSMMU_STEAL(conf.qemu_user);
+	ctx->qemu_group = VSMMU_STEAL(conf.qemu_group);
+	ctx->etc = env_or("VSMMU_ETC", "/etc");
+	ctx->proc = env_or("VSMMU_PROC", "/proc");
+	ctx->wrapper = env_or("VSMMU_WRAPPER", VSMMU_LIBEXECDIR "/vsmmu-qemu");
+	/* conf defaults libvirt_qemu_conf to /etc/...: follow VSMMU_ETC then. */
+	if (vsmmu_streq(conf.libvirt_qemu_conf, "/etc/libvirt/qemu.conf"))
+		ctx->qemu_conf = vsmmu_xasprintf("%s/libvirt/qemu.conf", ctx->etc);
+	else
+		ctx->qemu_conf = VSMMU_STEAL(conf.libvirt_qemu_conf);
+	vsmmu_conf_clear(&conf);
+	return 0;
+}
+
+void vsmmu_doctor_ctx_clear(struct vsmmu_doctor_ctx *ctx)
+{
+	char **fields[] = { &ctx->sysfs, &ctx->dev, &ctx->etc, &ctx->proc, &ctx->rundir,
+			    &ctx->wrapper, &ctx->qemu, &ctx->qemu_conf, &ctx->qemu_user,
+			    &ctx->qemu_group };
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(fields); i++) {
+		free(*fields[i]);
+		*fields[i] = NULL;
+	}
+}
+
+/* ---- SMMUv3 instances ---- */
+
+static const char smmus_name[] = "SMMUv3 instances";
+
+struct vsmmu_doctor_result vsmmu_doctor_smmus(const struct vsmmu_doctor_ctx *ctx,
+					      const struct vsmmu_host *host,
+					      const char *scan_error)
+{
+	struct vsmmu_buf names = { 0 };
+
+	if (!host)
+		return result(smmus_name, VSMMU_DOCTOR_FAIL,
+			      vsmmu_xasprintf("cannot scan %s: %s", ctx->sysfs, scan_error),
+			      vsmmu_xasprintf("check that %s is a sysfs tree (VSMMU_SYSFS, "
+					      "--sysfs)", ctx->sysfs));
+	if (host->n_smmus == 0)
+		return result(smmus_name, VSMMU_DOCTOR_FAIL,
+			      vsmmu_xasprintf("no smmu3.* entry in %s/class/iommu", ctx->sysfs),
+			      vsmmu_xstrdup("enable the SMMUv3 in the firmware (ACPI IORT) and "
+					    "boot a kernel with CONFIG_ARM_SMMU_V3=y, without "
+					    "iommu.passthrough=1"));
+	for (size_t i = 0; i < host->n_smmus; i++)
+		vsmmu_buf_printf(&names, "%s%s", i ? ", " : "", host->smmus[i].name);
+	return pass(smmus_name, vsmmu_xasprintf("%zu found: %s", host->n_smmus, names.data));
+}
+
+/* ---- iommufd ---- */
+
+static bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_iommufd(const struct vsmmu_doctor_ctx *ctx)
+{
+	static const char name[] = "iommufd";
+	_cleanup_free_ char *node = vsmmu_xasprintf("%s/iommu", ctx->dev);
+
+	if (path_exists(node))
+		return pass(name, vsmmu_xasprintf("%s present", node));
+	return result(name, VSMMU_DOCTOR_WARN,
+		      vsmmu_xasprintf("no %s: only mode='emulated' domains can start", node),
+		      vsmmu_xstrdup("load iommufd (modprobe iommufd; CONFIG_IOMMUFD=y, Linux "
+				    "6.6+) for accelerated vSMMUs"));
+}
+
+/* ---- VFIO cdev support ---- */
+
+static bool dev_is_vfio(const struct vsmmu_pcidev *d)
+{
+	return vsmmu_driver_is_vfio(d->driver);
+}
+
+/* An entry of <sysfs>/class/vfio-dev with a dev attribute (a cdev). */
+static bool class_has_cdev(const char *sysfs)
+{
+	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/class/vfio-dev", sysfs);
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	const struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL) {
+		_cleanup_free_ char *attr = NULL;
+
+		if (e->d_name[0] == '.')
+			continue;
+		attr = vsmmu_xasprintf("%s/%s/dev", dir, e->d_name);
+		if (path_exists(attr))
+			return true;
+	}
+	return false;
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_vfio_cdev(const struct vsmmu_doctor_ctx *ctx,
+						  const struct vsmmu_host *host)
+{
+	static const char name[] = "VFIO cdev support";
+	size_t n_vfio = 0, n_cdev = 0;
+
+	for (size_t i = 0; host && i < host->n_devs; i++) {
+		n_vfio += dev_is_vfio(&host->devs[i]);
+		n_cdev += dev_is_vfio(&host->devs[i]) && host->devs[i].vfio_cdev;
+	}
+	if (n_cdev > 0 || class_has_cdev(ctx->sysfs))
+		return pass(name, vsmmu_xasprintf("%zu of %zu vfio-pci devices have a cdev",
+						  n_cdev, n_vfio));
+	if (n_vfio > 0)
+		return result(name, VSMMU_DOCTOR_WARN,
+			      vsmmu_xasprintf("none of %zu vfio-pci devices has a vfio-dev/ cdev",
+					      n_vfio),
+			      vsmmu_xstrdup("boot a kernel with CONFIG_VFIO_DEVICE_CDEV=y (Linux "
+					    "6.6+) for accelerated vSMMUs"));
+	return result(name, VSMMU_DOCTOR_WARN,
+		      vsmmu_xasprintf("no device is bound to vfio-pci and %s/class/vfio-dev "
+				      "holds no cdev: cannot tell", ctx->sysfs),
+		      vsmmu_xstrdup("bind the devices to pass through to vfio-pci and run "
+				    "vsmmuctl doctor again"));
+}
+
+/* ---- each vfio-pci device ---- */
+
+static struct vsmmu_doctor_result device_iommu_fail(const char *name,
+						    const struct vsmmu_pcidev *dev)
+{
+	if (dev->iommu_kind == VSMMU_IOMMU_NONE)
+		return result(name, VSMMU_DOCTOR_FAIL,
+			      vsmmu_xasprintf("%s has no iommu link: it bypasses translation",
+					      dev->bdf),
+			      vsmmu_xasprintf("%s cannot be passed through nested; use a device "
+					      "behind an SMMUv3, or check the firmware's IORT "
+					      "mapping for it", dev->bdf));
+	return result(name, VSMMU_DOCTOR_FAIL,
+		      vsmmu_xasprintf("%s is behind %s, not an SMMUv3", dev->bdf,
+				      dev->iommu_name ? dev->iommu_name : "an unknown IOMMU"),
+		      vsmmu_xasprintf("vsmmu needs devices behind an SMMUv3; do not pass %s "
+				      "through a vsmmu-managed domain", dev->bdf));
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_vfio_device(const struct vsmmu_doctor_ctx *ctx,
+						    const struct vsmmu_host *host,
+						    const struct vsmmu_pcidev *dev)
+{
+	_cleanup_free_ char *name = vsmmu_xasprintf("vfio-pci device %s", dev->bdf);
+	_cleanup_free_ char *node = NULL;
+	const struct vsmmu_smmu *smmu = vsmmu_host_dev_smmu(host, dev);
+
+	if (dev->iommu_kind != VSMMU_IOMMU_SMMUV3 || !smmu)
+		return device_iommu_fail(name, dev);
+	if (!dev->vfio_cdev)
+		return result(name, VSMMU_DOCTOR_WARN,
+			      vsmmu_xasprintf("behind %s, no cdev in %s/bus/pci/devices/%s/"
+					      "vfio-dev/: emulated mode only", smmu->name,
+					      ctx->sysfs, dev->bdf),
+			      vsmmu_xstrdup("boot a kernel with CONFIG_VFIO_DEVICE_CDEV=y "
+					    "(Linux 6.6+) for accelerated vSMMUs"));
+	node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->dev, dev->vfio_cdev);
+	if (!path_exists(node))
+		return result(name, VSMMU_DOCTOR_WARN,
+			      vsmmu_xasprintf("behind %s, cdev %s in sysfs but no %s", smmu->name,
+					      dev->vfio_cdev, node),
+			      vsmmu_xasprintf("create the node (devtmpfs or udev should: "
+					      "udevadm trigger %s/bus/pci/devices/%s/vfio-dev/%s)",
+					      ctx->sysfs, dev->bdf, dev->vfio_cdev));
+	return pass(name, vsmmu_xasprintf("%s, behind %s, cdev %s", dev->driver, smmu->name,
+					  node));
+}
+
+/* ---- the libvirt hook ---- */
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+static bool file_has_marker(const char *path)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	vsmmu_err ignored;
+
+	if (vsmmu_read_file(path, HOOK_MAX, &data, &len, &ignored) < 0)
+		return false;
+	return memmem(data, len, HOOK_MARKER, strlen(HOOK_MARKER)) != NULL;
+}
+
+/* The start time of pid (clock ticks since boot) from <proc>/pid/stat. */
+static int proc_start_ticks(const char *proc, const char *pid, unsigned long long *ticks)
+{
+	_cleanup_free_ char *path = vsmmu_xasprintf("%s/%s/stat", proc, pid);
+	_cleanup_free_ char *text = NULL;
+	const char *p;
+	char *end = NULL;
+	vsmmu_err ignored;
+
+	if (vsmmu_read_file(path, PROC_STAT_MAX, &text, NULL, &ignored) < 0)
+		return -1;
+	p = strrchr(text, ')');
+	/* after "pid (comm)": field 3 (state) ... field 22 (starttime) */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -1;
+	errno = 0;
+	*ticks = strtoull(p + 1, &end, 10);
+	return errno || end == p + 1 || (*end != ' ' && *end != '\n' && *end) ? -1 : 0;
+}
+
+/* "btime N" from <proc>/stat: boot time, epoch seconds. */
+static int proc_boot_time(const char *proc, long long *btime)
+{
+	_cleanup_free_ char *path = vsmmu_xasprintf("%s/stat", proc);
+	_cleanup_free_ char *text = NULL;
+	vsmmu_err ignored;
+
+	if (vsmmu_read_file(path, PROC_STAT_MAX, &text, NULL, &ignored) < 0)
+		return -1;
+	for (char *line = text; line; line = strchr(line, '\n')) {
+		char *end = NULL;
+
+		if (*line == '\n')
+			line++;
+		if (!vsmmu_has_prefix(line, "btime "))
+			continue;
+		errno = 0;
+		*btime = strtoll(line + strlen("btime "), &end, 10);
+		return errno || end == line + strlen("btime ") || (*end && *end != '\n') ? -1 : 0;
+	}
+	return -1;
+}
+
+static bool is_pid(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* The running libvirtd or virtqemud: its name and start (epoch seconds). */
+static bool find_daemon(const char *proc, char *daemon, size_t size, long long *start)
+{
+	_cleanup_closedir_ DIR *d = opendir(proc);
+	const struct dirent *e;
+	long long btime;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!d || proc_boot_time(proc, &btime) < 0 || hz <= 0)
+		return false;
+	while ((e = readdir(d)) != NULL) {
+		_cleanup_free_ char *path = NULL, *comm = NULL;
+		unsigned long long ticks;
+		vsmmu_err ignored;
+
+		if (!is_pid(e->d_name))
+			continue;
+		path = vsmmu_xasprintf("%s/%s/comm", proc, e->d_name);
+		if (vsmmu_read_attr(path, &comm, &ignored) < 0 ||
+		    (strcmp(comm, "libvirtd") != 0 && strcmp(comm, "virtqemud") != 0) ||
+		    proc_start_ticks(proc, e->d_name, &ticks) < 0)
+			continue;
+		snprintf(daemon, size, "%s (pid %s)", comm, e->d_name);
+		*start = btime + (long long)(ticks / (unsigned long long)hz);
+		return true;
+	}
+	return false;
+}
+
+/* The hook file libvirt runs for us, or NULL. */
+static char *find_hook(const struct vsmmu_doctor_ctx *ctx)
+{
+	char *dropin = vsmmu_xasprintf("%s/libvirt/hooks/qemu.d/vsmmu", ctx->etc);
+	char *main_hook;
+
+	if (path_exists(dropin))
+		return dropin;
+	free(dropin);
+	main_hook = vsmmu_xasprintf("%s/libvirt/hooks/qemu", ctx->etc);
+	if (file_has_marker(main_hook))
+		return main_hook;
+	free(main_hook);
+	return NULL;
+}
+
+static struct vsmmu_doctor_result hook_freshness(const struct vsmmu_doctor_ctx *ctx,
+						 const char *name, const char *hook)
+{
+	struct stat st;
+	char daemon[128];
+	long long start;
+
+	if (stat(hook, &st) < 0 || !find_daemon(ctx->proc, daemon, sizeof(daemon), &start))
+		return pass(name, vsmmu_xasprintf("%s (no libvirt daemon running; it will "
+						  "find the hook when it starts)", hook));
+	if ((long long)st.st_mtim.tv_sec > start)
+		return result(name, VSMMU_DOCTOR_WARN,
+			      vsmmu_xasprintf("%s is newer than the running %s", hook, daemon),
+			      vsmmu_xstrdup("restart libvirtd so it finds the hook (systemctl "
+					    "restart libvirtd, or virtqemud)"));
+	return pass(name, vsmmu_xasprintf("%s, found by the running %s", hook, daemon));
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_hook(const struct vsmmu_doctor_ctx *ctx)
+{
+	static const char name[] = "libvirt hook";
+	_cleanup_free_ char *hook = find_hook(ctx);
+
+	if (!hook)
+		return result(name, VSMMU_DOCTOR_FAIL,
+			      vsmmu_xasprintf("neither %s/libvirt/hooks/qemu.d/vsmmu nor a vsmmu "
+					      "%s/libvirt/hooks/qemu", ctx->etc, ctx->etc),
+			      vsmmu_xasprintf("install the hook (make install puts vsmmu-hook at "
+					      "%s/libvirt/hooks/qemu.d/vsmmu), then restart "
+					      "libvirtd", ctx->etc));
+	if (!is_executable_file(hook))
+		return result(name, VSMMU_DOCTOR_FAIL,
+			      vsmmu_xasprintf("%s is not an executable file", hook),
+			      vsmmu_xasprintf("chmod 0755 %s", hook));
+	return hook_freshness(ctx, name, hook);
+}
+
+/* ---- the wrapper, as the QEMU user ---- */
+
+struct ids {
+	uid_t uid;
+	gid_t groups[MAX_GROUPS]; /* primary first */
+	int n_groups;
+};
+
+static int qemu_ids(const struct vsmmu_doctor_ctx *ctx, struct ids *ids, vsmmu_err *err)
+{
+	struct vsmmu_conf conf = { .qemu_user = ctx->qemu_user, .qemu_group = ctx->qemu_group,
+				   .libvirt_qemu_conf = ctx->qemu_conf };
+	const struct passwd *pw;
+	gid_t gid;
+
+	if (vsmmu_qemu_ids(&conf, &ids->uid, &gid, err) < 0)
+		return -1;
+	ids->groups[0] = gid;
+	ids->n_groups = 1;
+	pw = getpwuid(ids->uid);
+	if (pw) {
+		int n = MAX_GROUPS;
+
+		if (getgrouplist(pw->pw_name, gid, ids->groups, &n) < 0)
+			ids->n_groups = 1;
+		else
+			ids->n_groups = n;
+	}
+	return 0;
+}
+
+static bool in_groups(const struct ids *ids, gid_t gid)
+{
+	for (int i = 0; i < ids->n_groups; i++)
+		if (ids->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* May ids use bit (1: search/execute) on st, by its mode bits? */
+static bool may_exec(const struct ids *ids, const struct stat *st)
+{
+	if (ids->uid == 0)
+		return S_ISDIR(st->st_mode) || (st->st_mode & 0111);
+	if (st->st_uid == ids->uid)
+		return st->st_mode & S_IXUSR;
+	if (in_groups(ids, st->st_gid))
+		return st->st_mode & S_IXGRP;
+	return st->st_mode & S_IXOTH;
+}
+
+/* The first directory above path (canonical) ids cannot search, or NULL. */
+static char *unsearchable_parent(const struct ids *ids, const char *path)
+{
+	_cleanup_free_ char *dir = vsmmu_xstrdup(path);
+	struct stat st;
+
+	if (stat("/", &st) < 0 || !may_exec(ids, &st))
+		return vsmmu_xstrdup("/");
+	for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (stat(dir, &st) < 0 || !may_exec(ids, &st))
+			return vsmmu_xstrdup(dir);
+		*slash = '/';
+	}
+	return NULL;
+}
+
+static struct vsmmu_doctor_result wrapper_fail(const char *name, char *detail, char *remedy)
+{
+	return result(name, VSMMU_DOCTOR_FAIL, detail, remedy);
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_wrapper(const struct vsmmu_doctor_ctx *ctx)
+{
+	static const char name[] = "wrapper executable by the QEMU user";
+	char real[PATH_MAX];
+	_cleanup_free_ char *dir = NULL;
+	struct ids ids;
+	struct stat st;
+	vsmmu_err err;
+
+	if (!realpath(ctx->wrapper, real) || stat(real, &st) < 0)
+		return wrapper_fail(name, vsmmu_xasprintf("no %s", ctx->wrapper),
+				    vsmmu_xstrdup("install vsmmu (make install), or point "
+						  "VSMMU_WRAPPER at vsmmu-qemu"));
+	if (qemu_ids(ctx, &ids, &err) < 0)
+		return wrapper_fail(name, vsmmu_xstrdup(err.msg),
+				    vsmmu_xstrdup("set qemu_user and qemu_group in vsmmu.conf"));
+	dir = unsearchable_parent(&ids, real);
+	if (dir)
+		return wrapper_fail(name, vsmmu_xasprintf("uid %u cannot search %s, above %s",
+							  (unsigned)ids.uid, dir, real),
+				    vsmmu_xasprintf("chmod o+x %s", dir));
+	if (!S_ISREG(st.st_mode) || !may_exec(&ids, &st))
+		return wrapper_fail(name, vsmmu_xasprintf("uid %u gid %u cannot execute %s "
+							  "(mode %04o)", (unsigned)ids.uid,
+							  (unsigned)ids.groups[0], real,
+							  (unsigned)(st.st_mode & 07777)),
+				    vsmmu_xasprintf("chmod 0755 %s", real));
+	return pass(name, vsmmu_xasprintf("%s, uid %u gid %u", real, (unsigned)ids.uid,
+					  (unsigned)ids.groups[0]));
+}
+
+/* ---- the real QEMU ---- */
+
+static bool caps_serve(const struct vsmmu_doctor_ctx *ctx, const struct vsmmu_qemucaps *caps,
+		       int major, int minor, bool accel)
+{
+	struct vsmmu_qemu_need need = { .version = { major, minor, 0 }, .why = "doctor",
+					.primary_bus = true, .accel = accel };
+	vsmmu_err ignored;
+
+	return vsmmu_qemucaps_check(ctx->qemu, caps, &need, &ignored) == 0;
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_qemu(const struct vsmmu_doctor_ctx *ctx)
+{
+	static const char name[] = "QEMU arm-smmuv3 support";
+	struct vsmmu_qemucaps caps = { 0 };
+	const struct vsmmu_qemu_version *v = &caps.version;
+	vsmmu_err err;
+
+	if (vsmmu_qemucaps_get(ctx->rundir, ctx->qemu, &caps, &err) < 0)
+		return result(name, VSMMU_DOCTOR_FAIL, vsmmu_xstrdup(err.msg),
+			      vsmmu_xstrdup("install qemu-system-aarch64 11.0 or newer, or set "
+					    "'qemu =' in vsmmu.conf"));
+	if (caps_serve(ctx, &caps, 11, 0, true))
+		return pass(name, vsmmu_xasprintf("%s %d.%d.%d: user-creatable and accelerated "
+						  "arm-smmuv3", ctx->qemu, v->major, v->minor,
+						  v->micro));
+	if (caps_serve(ctx, &caps, 10, 2, false))
+		return result(name, VSMMU_DOCTOR_WARN,
+			      vsmmu_xasprintf("%s %d.%d.%d: user-creatable arm-smmuv3 without "
+					      "accel: emulated vSMMUs only", ctx->qemu, v->major,
+					      v->minor, v->micro),
+			      vsmmu_xstrdup("install QEMU 11.0 or newer for accelerated vSMMUs"));
+	return result(name, VSMMU_DOCTOR_FAIL,
+		      vsmmu_xasprintf("%s %d.%d.%d: no user-creatable arm-smmuv3 with "
+				      "primary-bus (QEMU 10.2+)", ctx->qemu, v->major, v->minor,
+				      v->micro),
+		      vsmmu_xstrdup("install QEMU 11.0 or newer (10.2 for emulated vSMMUs only), "
+				    "or set 'qemu =' in vsmmu.conf"));
+}
+
+/* ---- qemu.conf ---- */
+
+struct strlist {
+	char **items;
+	size_t n;
+};
+
+static void strlist_clear(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+#define _cleanup_strlist_ __attribute__((cleanup(strlist_clear)))
+
+static void strlist_add(struct strlist *l, const char *s, size_t len)
+{
+	l->items = vsmmu_xrealloc(l->items, l->n + 1, sizeof(char *));
+	l->items[l->n++] = strndup(s, len);
+	if (!l->items[l->n - 1])
+		abort();
+}
+
+static bool strlist_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* qemu.conf text with comments blanked ('#' outside quotes to line end). */
+static char *strip_comments(const char *text)
+{
+	char *copy = vsmmu_xstrdup(text);
+	bool quoted = false;
+
+	for (char *p = copy; *p; p++) {
+		if (*p == '\n') {
+			quoted = false;
+		} else if (*p == '"') {
+			quoted = !quoted;
+		} else if (*p == '#' && !quoted) {
+			while (p[1] && p[1] != '\n')
+				*p++ = ' ';
+			*p = ' ';
+		}
+	}
+	return copy;
+}
+
+/* At a line start: "key = [" (returns past '['), else NULL. */
+static const char *list_start(const char *line, const char *key)
+{
+	size_t klen = strlen(key);
+
+	line += strspn(line, " \t");
+	if (strncmp(line, key, klen) != 0)
+		return NULL;
+	line += klen;
+	line += strspn(line, " \t");
+	if (*line++ != '=')
+		return NULL;
+	line += strspn(line, " \t\n");
+	return *line == '[' ? line + 1 : NULL;
+}
+
+/* Parse the strings of a list up to ']'. 0, or -1 when unterminated. */
+static int parse_list(const char *p, struct strlist *out)
+{
+	while (*p && *p != ']') {
+		const char *end;
+
+		if (*p != '"') {
+			p++;
+			continue;
+		}
+		end = strchr(p + 1, '"');
+		if (!end)
+			return -1;
+		strlist_add(out, p + 1, (size_t)(end - p - 1));
+		p = end + 1;
+	}
+	return *p == ']' ? 0 : -1;
+}
+
+/* The last "key = [ ... ]" setting: 1 found (out filled), 0 absent. */
+static int conf_list(const char *text, const char *key, struct strlist *out)
+{
+	_cleanup_free_ char *clean = strip_comments(text);
+	int found = 0;
+
+	for (const char *line = clean; line; line = strchr(line, '\n')) {
+		const char *items;
+
+		if (*line == '\n')
+			line++;
+		items = list_start(line, key);
+		if (!items)
+			continue;
+		strlist_clear(out);
+		found = parse_list(items, out) == 0;
+		if (!found)
+			strlist_clear(out);
+	}
+	return found;
+}
+
+/* The nodes QEMU must open: <dev>/iommu and every vfio-pci device's cdev. */
+static void needed_nodes(const struct vsmmu_doctor_ctx *ctx, const struct vsmmu_host *host,
+			 struct strlist *out)
+{
+	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->dev);
+
+	strlist_add(out, iommu, strlen(iommu));
+	for (size_t i = 0; host && i < host->n_devs; i++) {
+		_cleanup_free_ char *node = NULL;
+
+		if (!dev_is_vfio(&host->devs[i]) || !host->devs[i].vfio_cdev)
+			continue;
+		node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->dev, host->devs[i].vfio_cdev);
+		strlist_add(out, node, strlen(node));
+	}
+}
+
+/* "cgroup_device_acl = [ ... ]": the list set (or libvirt's default) plus
+ * the missing nodes. */
+static char *acl_line(const struct strlist *acl, bool acl_set, const struct strlist *missing)
+{
+	struct vsmmu_buf b = { 0 };
+	size_t k = 0;
+
+	vsmmu_buf_printf(&b, "cgroup_device_acl = [ ");
+	for (size_t i = 0; acl_set && i < acl->n; i++)
+		vsmmu_buf_printf(&b, "%s\"%s\"", k++ ? ", " : "", acl->items[i]);
+	for (size_t i = 0; !acl_set && i < VSMMU_ARRAY_LEN(default_acl); i++)
+		vsmmu_buf_printf(&b, "%s\"%s\"", k++ ? ", " : "", default_acl[i]);
+	for (size_t i = 0; i < missing->n; i++)
+		vsmmu_buf_printf(&b, "%s\"%s\"", k++ ? ", " : "", missing->items[i]);
+	vsmmu_buf_printf(&b, " ]");
+	return b.data;
+}
+
+static bool cgroup_devices_off(const char *text)
+{
+	_cleanup_strlist_ struct strlist ctl = { 0 };
+
+	return conf_list(text, "cgroup_controllers", &ctl) == 1 && !strlist_has(&ctl, "devices");
+}
+
+static bool namespaces_off(const char *text)
+{
+	_cleanup_strlist_ struct strlist ns = { 0 };
+
+	return conf_list(text, "namespaces", &ns) == 1 && ns.n == 0;
+}
+
+static char *join(const struct strlist *l)
+{
+	struct vsmmu_buf b = { 0 };
+
+	for (size_t i = 0; i < l->n; i++)
+		vsmmu_buf_printf(&b, "%s%s", i ? ", " : "", l->items[i]);
+	return b.data ? b.data : vsmmu_xstrdup("");
+}
+
+static struct vsmmu_doctor_result qemu_conf_gap(const struct vsmmu_doctor_ctx *ctx,
+						const char *name, const struct strlist *acl,
+						bool acl_set, const struct strlist *missing,
+						bool ns_off)
+{
+	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->dev);
+	_cleanup_free_ char *list = join(missing);
+	_cleanup_free_ char *line = acl_line(acl, acl_set, missing);
+
+	return result(name, path_exists(iommu) ? VSMMU_DOCTOR_FAIL : VSMMU_DOCTOR_WARN,
+		      vsmmu_xasprintf("%s: cgroup_device_acl %s %s%s", ctx->qemu_conf,
+				      acl_set ? "lacks" : "is not set, so QEMU cannot open", list,
+				      ns_off ? " (namespaces = [] is not enough: the cgroup "
+					       "device controller still blocks them)" : ""),
+		      vsmmu_xasprintf("set in %s: %s; then restart libvirtd", ctx->qemu_conf,
+				      line));
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx *ctx,
+						  const struct vsmmu_host *host)
+{
+	static const char name[] = "qemu.conf device access";
+	_cleanup_strlist_ struct strlist acl = { 0 }, needed = { 0 }, missing = { 0 };
+	_cleanup_free_ char *text = NULL;
+	unsigned long v = ctx->libvirt_version;
+	vsmmu_err err;
+	bool acl_set;
+
+	if (v >= VSMMU_LIBVIRT_IOMMUFD_VERSION)
+		return pass(name, vsmmu_xasprintf("libvirt %lu.%lu gives QEMU /dev/iommu and the "
+						  "vfio cdevs itself", v / 1000000, v / 1000 % 1000));
+	if (vsmmu_read_file(ctx->qemu_conf, QEMU_CONF_MAX, &text, NULL, &err) < 0) {
+		if (errno != ENOENT)
+			return result(name, VSMMU_DOCTOR_WARN, vsmmu_xstrdup(err.msg),
+				      vsmmu_xstrdup("run vsmmuctl doctor as root"));
+		text = vsmmu_xstrdup("");
+	}
+	acl_set = conf_list(text, "cgroup_device_acl", &acl) == 1;
+	needed_nodes(ctx, host, &needed);
+	for (size_t i = 0; i < needed.n; i++)
+		if (!strlist_has(&acl, needed.items[i]))
+			strlist_add(&missing, needed.items[i], strlen(needed.items[i]));
+	if (missing.n == 0)
+		return pass(name, vsmmu_xasprintf("%s: cgroup_device_acl lists %zu node(s) QEMU "
+						  "needs", ctx->qemu_conf, needed.n));
+	if (namespaces_off(text) && cgroup_devices_off(text))
+		return pass(name, vsmmu_xasprintf("%s: namespaces = [] and no devices cgroup "
+						  "controller", ctx->qemu_conf));
+	return qemu_conf_gap(ctx, name, &acl, acl_set, &missing, namespaces_off(text));
+}
+
+/* ---- all of them ---- */
+
+void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_report *out)
+{
+	_cleanup_host_ struct vsmmu_host *host = NULL;
+	vsmmu_err err = { { 0 } };
+
+	if (vsmmu_host_scan(ctx->sysfs, &host, &err) < 0)
+		host = NULL;
+	report_add(out, vsmmu_doctor_smmus(ctx, host, err.msg));
+	report_add(out, vsmmu_doctor_iommufd(ctx));
+	report_add(out, vsmmu_doctor_vfio_cdev(ctx, host));
+	for (size_t i = 0; host && i < host->n_devs; i++)
+		if (dev_is_vfio(&host->devs[i]))
+			report_add(out, vsmmu_doctor_vfio_device(ctx, host, &host->devs[i]));
+	report_add(out, vsmmu_doctor_hook(ctx));
+	report_add(out, vsmmu_doctor_wrapper(ctx));
+	report_add(out, vsmmu_doctor_qemu(ctx));
+	report_add(out, vsmmu_doctor_qemu_conf(ctx, host));
+}
