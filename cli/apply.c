@@ -120,8 +120,7 @@ static int rewrite_definition(struct cli *cli, const char *old, char **new)
 		return EXIT_ERROR;
 	if (vsmmu_rewrite_xml(adopted, len, host, NULL, new, &new_len, &plan, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		fprintf(stderr, "%s: warning: %s\n", cli->prog, plan->warnings[i]);
+	cli_print_advice(cli, plan);
 	if (old_emulator && strcmp(old_emulator, "/usr/bin/qemu-system-aarch64") != 0)
 		fprintf(stderr, "%s: note: <emulator> was %s; the wrapper runs the QEMU named by "
 			"'qemu =' in /etc/vsmmu/vsmmu.conf\n", cli->prog, old_emulator);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "host.h"
+#include "plan.h"
 
 enum { EXIT_OK = 0, EXIT_MISMATCH = 1, EXIT_ERROR = 2 };
 
@@ -19,6 +20,8 @@ int cli_error(const struct cli *cli, const char *fmt, ...) __attribute__((format
 /* Read FILE, or stdin for "-", bounded. */
 int cli_read_input(const struct cli *cli, const char *file, char **data, size_t *len);
 int cli_scan_host(const struct cli *cli, struct vsmmu_host **host);
+/* The plan's warnings and notes on stderr. */
+void cli_print_advice(const struct cli *cli, const struct vsmmu_plan *plan);
 
 int cmd_host(struct cli *cli, int argc, char **argv);
 int cmd_plan(struct cli *cli, int argc, char **argv);

@@ -76,8 +76,7 @@ static int load_and_plan(struct cli *cli, const char *file, struct vsmmu_domain 
 	if (vsmmu_domain_parse(xml, len, dom, &err) < 0 ||
 	    vsmmu_plan_build(*dom, host, NULL, plan, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
-	for (size_t i = 0; i < (*plan)->n_warnings; i++)
-		fprintf(stderr, "%s: warning: %s\n", cli->prog, (*plan)->warnings[i]);
+	cli_print_advice(cli, *plan);
 	return 0;
 }
 
@@ -118,8 +117,7 @@ int cmd_rewrite(struct cli *cli, int argc, char **argv)
 		return EXIT_ERROR;
 	if (vsmmu_rewrite_xml(xml, len, host, NULL, &out, &out_len, &plan, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		fprintf(stderr, "%s: warning: %s\n", cli->prog, plan->warnings[i]);
+	cli_print_advice(cli, plan);
 	if (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout) != 0)
 		return cli_error(cli, "cannot write the rewritten XML to standard output");
 	return EXIT_OK;

@@ -63,6 +63,14 @@ int cli_scan_host(const struct cli *cli, struct vsmmu_host **host)
 	return 0;
 }
 
+void cli_print_advice(const struct cli *cli, const struct vsmmu_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_warnings; i++)
+		fprintf(stderr, "%s: warning: %s\n", cli->prog, plan->warnings[i]);
+	for (size_t i = 0; i < plan->n_notes; i++)
+		fprintf(stderr, "%s: note: %s\n", cli->prog, plan->notes[i]);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct cli *, int, char **);

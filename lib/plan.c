@@ -16,10 +16,15 @@ struct planner {
 	size_t cap_exp, cap_port, cap_remove;
 };
 
+static void add_line(char ***lines, size_t *n, const char *msg)
+{
+	*lines = vsmmu_xrealloc(*lines, *n + 1, sizeof(char *));
+	(*lines)[(*n)++] = vsmmu_xstrdup(msg);
+}
+
 static void add_warning(struct vsmmu_plan *plan, const char *msg)
 {
-	plan->warnings = vsmmu_xrealloc(plan->warnings, plan->n_warnings + 1, sizeof(char *));
-	plan->warnings[plan->n_warnings++] = vsmmu_xstrdup(msg);
+	add_line(&plan->warnings, &plan->n_warnings, msg);
 }
 
 static bool is_expander_model(const char *model)
@@ -422,10 +427,28 @@ static int balance_spares(struct planner *p, int e, vsmmu_err *err)
 	return 0;
 }
 
+/* libvirt puts a device that has no PCI address yet on the first free root
+ * port, which would be a spare port behind an accelerated vSMMU, where QEMU
+ * refuses emulated devices. Spares wait until every device has an address. */
+static void hold_spares_for_addressless(struct planner *p)
+{
+	struct vsmmu_plan *plan = p->plan;
+	char msg[256];
+
+	if (plan->mode != VSMMU_MODE_ACCEL || plan->spare_ports == 0 || p->dom->n_addressless == 0)
+		return;
+	snprintf(msg, sizeof(msg), "no spare root ports yet: %zu device(s) have no PCI address "
+		 "and libvirt would put them on a spare port behind an accelerated vSMMU; "
+		 "define the domain, then run 'vsmmuctl apply'", p->dom->n_addressless);
+	add_line(&plan->notes, &plan->n_notes, msg);
+	plan->spare_ports = 0;
+}
+
 static int plan_ports(struct planner *p, vsmmu_err *err)
 {
 	struct vsmmu_plan *plan = p->plan;
 
+	hold_spares_for_addressless(p);
 	for (size_t i = 0; i < plan->n_expanders; i++)
 		if (plan->expanders[i].has_hostdevs)
 			collect_existing_ports(p, &plan->expanders[i]);

@@ -70,8 +70,10 @@ struct vsmmu_plan {
 	size_t n_hostdevs;
 	int *remove;        /* indexes of managed controllers no longer needed */
 	size_t n_remove;
-	char **warnings;
+	char **warnings;    /* the domain will not work as it is: check reports these */
 	size_t n_warnings;
+	char **notes;       /* advice for whoever rewrites it; not a mismatch */
+	size_t n_notes;
 };
 
 int vsmmu_plan_build(const struct vsmmu_domain *dom, const struct vsmmu_host *host,

@@ -14,6 +14,9 @@ void vsmmu_plan_free(struct vsmmu_plan *plan)
 		free(plan->hostdevs[i].smmu);
 	for (size_t i = 0; i < plan->n_warnings; i++)
 		free(plan->warnings[i]);
+	for (size_t i = 0; i < plan->n_notes; i++)
+		free(plan->notes[i]);
+	free(plan->notes);
 	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
 		free(plan->props[i]);
 	free(plan->expanders);

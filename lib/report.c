@@ -106,12 +106,12 @@ void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
 			 "NODE", "SLOT", "MIRRORS", "VSMMU");
 	for (size_t i = 0; i < plan->n_expanders; i++) {
 		const struct vsmmu_plan_expander *e = &plan->expanders[i];
-		char id[16];
+		char id[16], range[16];
 
 		snprintf(id, sizeof(id), "vsmmu.%d", e->index);
-		vsmmu_buf_printf(out, "pci.%-5d %-7d %d-%-5d %-5s 0x%02x  %-26s %s\n", e->index,
-				 e->bus_nr, e->bus_nr, e->bus_nr + (int)e->n_buses - 1,
-				 node_text(e->numa_node, node), e->slot, e->smmu,
+		snprintf(range, sizeof(range), "%d-%d", e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
+		vsmmu_buf_printf(out, "pci.%-5d %-7d %-7s %-5s 0x%02x  %-26s %s\n", e->index,
+				 e->bus_nr, range, node_text(e->numa_node, node), e->slot, e->smmu,
 				 e->has_hostdevs ? id : "-");
 	}
 	vsmmu_buf_printf(out, "\n%-10s %-9s %-5s %s\n", "ROOT PORT", "EXPANDER", "SLOT", "HOSTDEV");
