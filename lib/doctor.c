@@ -156,7 +156,7 @@ struct vsmmu_doctor_result vsmmu_doctor_smmus(const struct vsmmu_doctor_ctx *ctx
 					      const struct vsmmu_host *host,
 					      const char *scan_error)
 {
-	struct vsmmu_buf names = { 0 };
+	_cleanup_buf_ struct vsmmu_buf names = { 0 };
 
 	if (!host)
 		return result(smmus_name, VSMMU_DOCTOR_FAIL,
