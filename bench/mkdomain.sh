@@ -1,9 +1,12 @@
 #!/bin/sh
 # mkdomain.sh NAME MANAGED BDF... : print a libvirt domain XML with one
-# vfio hostdev per BDF; MANAGED=1 adds the vsmmu metadata (mode accel).
+# vfio hostdev per BDF; MANAGED=1 adds the vsmmu metadata (mode accel) and
+# points <emulator> at the wrapper, MANAGED=0 leaves both to plain QEMU.
 set -eu
 name=$1 managed=$2
 shift 2
+emulator=/usr/bin/qemu-system-aarch64
+[ "$managed" = 1 ] && emulator=/usr/local/libexec/vsmmu/vsmmu-qemu
 cat <<X
 <domain type='kvm'>
   <name>$name</name>
@@ -32,7 +35,7 @@ cat <<X
     </numa>
   </cpu>
   <devices>
-    <emulator>/usr/local/libexec/vsmmu/vsmmu-qemu</emulator>
+    <emulator>$emulator</emulator>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
       <source file='/var/lib/libvirt/images/$name.qcow2'/>

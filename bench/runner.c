@@ -68,7 +68,11 @@ static int run_once(struct cmd *c, double *us, long *rss)
 			return -1;
 	*us = now_us() - t0;
 	*rss = ru.ru_maxrss;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	fprintf(stderr, "runner: %s: exit status %d, signal %d\n", c->label,
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return -1;
 }
 
 static int cmp(const void *a, const void *b)
