@@ -113,7 +113,7 @@ int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu
 {
 	struct vsmmu_conf conf;
 
-	memset(ctx, 0, sizeof(*ctx));
+	*ctx = (struct vsmmu_doctor_ctx){ 0 };
 	if (vsmmu_conf_load(&conf, err) < 0) {
 		vsmmu_conf_clear(&conf);
 		return -1;
@@ -138,14 +138,17 @@ int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu
 
 void vsmmu_doctor_ctx_clear(struct vsmmu_doctor_ctx *ctx)
 {
-	char **fields[] = { &ctx->sysfs, &ctx->dev, &ctx->etc, &ctx->proc, &ctx->rundir,
-			    &ctx->wrapper, &ctx->qemu, &ctx->qemu_conf, &ctx->qemu_user,
-			    &ctx->qemu_group };
-
-	for (size_t i = 0; i < VSMMU_ARRAY_LEN(fields); i++) {
-		free(*fields[i]);
-		*fields[i] = NULL;
-	}
+	free(ctx->sysfs);
+	free(ctx->dev);
+	free(ctx->etc);
+	free(ctx->proc);
+	free(ctx->rundir);
+	free(ctx->wrapper);
+	free(ctx->qemu);
+	free(ctx->qemu_conf);
+	free(ctx->qemu_user);
+	free(ctx->qemu_group);
+	*ctx = (struct vsmmu_doctor_ctx){ 0 };
 }
 
 /* ---- SMMUv3 instances ---- */
@@ -366,8 +369,9 @@ static bool is_pid(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* The running libvirtd or virtqemud: its name and start (epoch seconds). */
-static bool find_daemon(const char *proc, char *daemon, size_t size, long long *start)
+/* The running libvirtd or virtqemud: "name (pid N)" and its start (epoch
+ * seconds), or NULL. */
+static char *find_daemon(const char *proc, long long *start)
 {
 	_cleanup_closedir_ DIR *d = opendir(proc);
 	const struct dirent *e;
@@ -375,7 +379,7 @@ static bool find_daemon(const char *proc, char *daemon, size_t size, long long *
 	long hz = sysconf(_SC_CLK_TCK);
 
 	if (!d || proc_boot_time(proc, &btime) < 0 || hz <= 0)
-		return false;
+		return NULL;
 	while ((e = readdir(d)) != NULL) {
 		_cleanup_free_ char *path = NULL, *comm = NULL;
 		unsigned long long ticks;
@@ -388,11 +392,10 @@ static bool find_daemon(const char *proc, char *daemon, size_t size, long long *
 		    (strcmp(comm, "libvirtd") != 0 && strcmp(comm, "virtqemud") != 0) ||
 		    proc_start_ticks(proc, e->d_name, &ticks) < 0)
 			continue;
-		snprintf(daemon, size, "%s (pid %s)", comm, e->d_name);
 		*start = btime + (long long)(ticks / (unsigned long long)hz);
-		return true;
+		return vsmmu_xasprintf("%s (pid %s)", comm, e->d_name);
 	}
-	return false;
+	return NULL;
 }
 
 /* The hook file libvirt runs for us, or NULL. */
@@ -414,11 +417,13 @@ static char *find_hook(const struct vsmmu_doctor_ctx *ctx)
 static struct vsmmu_doctor_result hook_freshness(const struct vsmmu_doctor_ctx *ctx,
 						 const char *name, const char *hook)
 {
+	_cleanup_free_ char *daemon = NULL;
 	struct stat st;
-	char daemon[128];
-	long long start;
+	long long start = 0;
 
-	if (stat(hook, &st) < 0 || !find_daemon(ctx->proc, daemon, sizeof(daemon), &start))
+	if (stat(hook, &st) == 0)
+		daemon = find_daemon(ctx->proc, &start);
+	if (!daemon)
 		return pass(name, vsmmu_xasprintf("%s (no libvirt daemon running; it will "
 						  "find the hook when it starts)", hook));
 	if ((long long)st.st_mtim.tv_sec > start)
