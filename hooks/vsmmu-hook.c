@@ -37,6 +37,17 @@ static int fail(const char *name, const char *msg)
 	return 1;
 }
 
+/* The wrapper without our metadata has no plan: say how to opt in rather
+ * than start a domain without the topology its owner expects. */
+static int refuse_unmanaged(const char *name)
+{
+	fprintf(stderr, "vsmmu: %s: <emulator> is the vsmmu wrapper but the domain has no "
+		"vsmmu metadata; opt in with <vsmmu:config xmlns:vsmmu='%s' topology='runtime'/> "
+		"in <metadata> (topology built at every start) or run 'vsmmuctl apply %s' "
+		"(topology written into the definition)\n", name, VSMMU_NS_URI, name);
+	return 1;
+}
+
 static inline void conf_clearp(struct vsmmu_conf *c) { vsmmu_conf_clear(c); }
 static inline void problems_clearp(struct vsmmu_problems *p) { vsmmu_problems_clear(p); }
 
@@ -79,7 +90,7 @@ static int run(const char *name, enum op op, const char *xml, size_t len)
 	if (vsmmu_domain_parse(xml, len, &dom, &err) < 0)
 		return fail(name, err.msg);
 	if (!vsmmu_domain_is_managed(dom))
-		return 0;
+		return op == OP_PREPARE && vsmmu_domain_uses_wrapper(dom) ? refuse_unmanaged(name) : 0;
 	if (vsmmu_conf_load(&conf, &err) < 0)
 		return fail(name, err.msg);
 	switch (op) {

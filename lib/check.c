@@ -88,10 +88,14 @@ static int check_plan(struct vsmmu_domain *dom,
 	_cleanup_free_ char *before = NULL, *after = NULL;
 	size_t before_len, after_len;
 
-	check_hostdevs(dom, plan, c);
-	check_expanders(dom, plan, c);
 	for (size_t i = 0; i < plan->n_warnings; i++)
 		add_problem(c, "%s", plan->warnings[i]);
+	/* Runtime topology: the wrapper builds it at every start; the
+	 * definition only has to be plannable on this host. */
+	if (plan->topology == VSMMU_TOPO_RUNTIME)
+		return 0;
+	check_hostdevs(dom, plan, c);
+	check_expanders(dom, plan, c);
 	if (vsmmu_domain_format(dom, &before, &before_len, err) < 0 ||
 	    vsmmu_rewrite(dom, plan, err) < 0 ||
 	    vsmmu_domain_format(dom, &after, &after_len, err) < 0)

@@ -336,6 +336,7 @@ int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, v
 		return vsmmu_fail(err, "domain XML: the root element is <%s>, not <domain>",
 				  (const char *)root->name);
 	dom->name = child_text(root, "name");
+	dom->emulator = child_text(vsmmu_xml_child(root, "devices"), "emulator");
 	parse_os(dom, root);
 	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
 	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0)
@@ -367,6 +368,7 @@ void vsmmu_domain_free(struct vsmmu_domain *dom)
 	free(dom->name);
 	free(dom->arch);
 	free(dom->machine);
+	free(dom->emulator);
 	if (dom->doc)
 		xmlFreeDoc(dom->doc);
 	free(dom);
@@ -387,6 +389,13 @@ bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom)
 		    dom->iommus[i].form == VSMMU_IOMMU_SMMUV3DEV)
 			return true;
 	return false;
+}
+
+bool vsmmu_domain_uses_wrapper(const struct vsmmu_domain *dom)
+{
+	const char *slash = dom->emulator ? strrchr(dom->emulator, '/') : NULL;
+
+	return dom->emulator && strcmp(slash ? slash + 1 : dom->emulator, VSMMU_WRAPPER_NAME) == 0;
 }
 
 const struct vsmmu_dom_ctrl *vsmmu_domain_ctrl(const struct vsmmu_domain *dom, int index)

@@ -92,6 +92,7 @@ struct vsmmu_domain {
 	char *name;
 	char *arch;
 	char *machine;
+	char *emulator; /* <devices><emulator> */
 	bool acpi;
 	bool uefi;
 	struct vsmmu_dom_ctrl *ctrls;
@@ -120,6 +121,10 @@ int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 
 /* Managed: has <vsmmu:config>, or uses an earlier proposal's iommu model. */
 bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom);
+
+#define VSMMU_WRAPPER_NAME "vsmmu-qemu"
+/* <emulator> is the vsmmu wrapper (by its file name). */
+bool vsmmu_domain_uses_wrapper(const struct vsmmu_domain *dom);
 
 const struct vsmmu_dom_ctrl *vsmmu_domain_ctrl(const struct vsmmu_domain *dom, int index);
 

@@ -60,10 +60,8 @@ static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_
 	return vsmmu_plan_expander(plan, index);
 }
 
-/* The -device vfio-pci with host=addr: 1 and *index (the last one), 0
- * none, -1 error; *count is how many there are. */
-static int find_hostdev(const struct vsmmu_qargs *args, const struct vsmmu_pci_addr *addr,
-			size_t *index, size_t *count, vsmmu_err *err)
+int vsmmu_inject_find_hostdev(const struct vsmmu_qargs *args, const struct vsmmu_pci_addr *addr,
+			      size_t *index, size_t *count, vsmmu_err *err)
 {
 	size_t i = 0;
 	int r;
@@ -206,7 +204,7 @@ static int check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 {
 	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(c->plan, h->expander);
 	size_t idx = 0, count = 0;
-	int r = find_hostdev(c->args, &h->host, &idx, &count, c->err);
+	int r = vsmmu_inject_find_hostdev(c->args, &h->host, &idx, &count, c->err);
 
 	if (r < 0)
 		return -1;
@@ -428,11 +426,6 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
 	struct checker c = { .args = args, .plan = plan, .host = host, .out = problems,
 			     .err = err };
 
-	if (plan->topology == VSMMU_TOPO_RUNTIME) {
-		problem(&c, "VSMMU_PLAN: topology 'runtime' is not supported by this vsmmu-qemu yet; "
-			"use topology='persistent' and run 'vsmmuctl apply DOMAIN'");
-		return c.problems;
-	}
 	for (size_t i = 0; i < plan->n_expanders; i++)
 		check_plan_expander(&c, &plan->expanders[i]);
 	for (size_t i = 0; i < plan->n_ports; i++)
@@ -585,7 +578,7 @@ static int set_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, 
 	for (size_t i = 0; i < plan->n_hostdevs; i++) {
 		size_t idx = 0, count = 0;
 
-		if (find_hostdev(args, &plan->hostdevs[i].host, &idx, &count, err) <= 0)
+		if (vsmmu_inject_find_hostdev(args, &plan->hostdevs[i].host, &idx, &count, err) <= 0)
 			return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it",
 					  plan->hostdevs[i].bdf);
 		if (vsmmu_qargs_set_str(vsmmu_qargs_at(args, idx), "iommufd", VSMMU_IOMMUFD_ID,
@@ -602,8 +595,6 @@ int vsmmu_inject_apply(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 	bool accel = plan->mode == VSMMU_MODE_ACCEL;
 	size_t n = 0;
 
-	if (plan->topology == VSMMU_TOPO_RUNTIME)
-		return vsmmu_fail(err, "VSMMU_PLAN: topology 'runtime' is not supported yet");
 	if (accel && set_iommufd(args, plan, err) < 0)
 		return -1;
 	if (inject_expander_smmus(args, plan, &list, &n, err) < 0 ||

@@ -2,11 +2,10 @@
  * add what libvirt cannot express: the iommufd object, iommufd= on the
  * planned vfio-pci devices and one arm-smmuv3 per planned expander.
  *
- * Only topology='persistent' plans: libvirt already generated the
- * expanders, root ports and hostdev addresses, the wrapper only adds. A
- * topology='runtime' plan (the wrapper builds the topology itself) is
- * refused until that mode exists; it will be a separate step
- * (vsmmu_inject_build_topology) run before vsmmu_inject_check.
+ * With a topology='persistent' plan libvirt already generated the
+ * expanders, root ports and hostdev addresses, and the wrapper only adds.
+ * A topology='runtime' plan is first built into the argv by
+ * vsmmu_runtime_build (lib/runtime.h); the same checks then apply.
  * No global state. */
 #ifndef VSMMU_INJECT_H
 #define VSMMU_INJECT_H
@@ -32,5 +31,10 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
  * caller) is one line "injected ...". 0 or -1. */
 int vsmmu_inject_apply(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 		       char **summary, vsmmu_err *err);
+
+/* The -device vfio-pci with host=addr: 1 and *index (the last one), 0
+ * none, -1 error; *count is how many there are. */
+int vsmmu_inject_find_hostdev(const struct vsmmu_qargs *args, const struct vsmmu_pci_addr *addr,
+			      size_t *index, size_t *count, vsmmu_err *err);
 
 #endif

@@ -28,8 +28,8 @@ void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
 void vsmmu_problems_clear(struct vsmmu_problems *p);
 
 /* Cheap test on the raw XML: false means it cannot be a managed domain
- * (no vsmmu namespace, no earlier-proposal iommu model), so the hook can
- * leave without parsing it. */
+ * (no vsmmu namespace, no earlier-proposal iommu model) nor one that runs
+ * the wrapper, so the hook can leave without parsing it. */
 bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
 
 /* A vfio-pci driver or a variant of it ("nvgrace-gpu-vfio-pci"). */

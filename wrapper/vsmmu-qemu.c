@@ -5,6 +5,11 @@
  * object and the vSMMUs (lib/inject.c), checks the QEMU binary can run the
  * result (lib/qemucaps.c), logs one line to stderr and execs QEMU.
  *
+ * A runtime-topology domain (topology='runtime') has no VSMMU_PLAN: its
+ * hook leaves the plan in <rundir>/<name>/state.json, found through
+ * "-name guest=NAME", and the wrapper first builds the expanders and root
+ * ports into the argv (lib/runtime.c).
+ *
  * VSMMU_DRY_RUN=1 prints the final argv, one argument per line, instead of
  * exec. VSMMU_SKIP_CAPS=1 skips the QEMU capability check, for tests, and
  * only in a dry run. Exit: 1 when a check fails (QEMU is never started),
@@ -22,6 +27,8 @@
 #include "plan.h"
 #include "qemucaps.h"
 #include "qemuargs.h"
+#include "runtime.h"
+#include "state.h"
 #include "util.h"
 
 #define PROG "vsmmu-qemu"
@@ -52,21 +59,6 @@ static int exec_qemu(const char *qemu, char **argv)
 	return 127;
 }
 
-/* The probe path: no parsing, only the config file when VSMMU_QEMU is unset. */
-static int pass_through(char **argv)
-{
-	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
-	const char *qemu = getenv("VSMMU_QEMU");
-	vsmmu_err err;
-
-	if (qemu && *qemu)
-		return exec_qemu(qemu, argv);
-	if (vsmmu_conf_load(&conf, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return 1;
-	}
-	return exec_qemu(conf.qemu, argv);
-}
 
 static bool env_set(const char *name)
 {
@@ -118,7 +110,9 @@ static int prepare(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,
 
 	if (scan_planned(conf, plan, &host, err) < 0)
 		return -1;
-	n = vsmmu_inject_check(args, plan, host, &problems, err);
+	n = vsmmu_runtime_build(args, plan, &problems, err);
+	if (n == 0)
+		n = vsmmu_inject_check(args, plan, host, &problems, err);
 	if (n != 0) {
 		print_problems(problems.data);
 		return n < 0 ? -1 : 1;
@@ -175,6 +169,42 @@ static int managed(int argc, char **argv, const char *plan_text)
 	return r < 0 ? 1 : r;
 }
 
+/* The plan a runtime-topology domain's hook left for this start, or NULL. */
+static char *runtime_plan(const struct vsmmu_conf *conf, const char *name)
+{
+	_cleanup_state_ struct vsmmu_state *st = NULL;
+	vsmmu_err err;
+
+	if (vsmmu_state_name_check(name, &err) < 0 ||
+	    vsmmu_state_read(conf->rundir, name, &st, &err) < 0 || !st || !st->plan_json ||
+	    !strstr(st->plan_json, "\"topology\":\"runtime\""))
+		return NULL;
+	return VSMMU_STEAL(st->plan_json);
+}
+
+/* No VSMMU_PLAN: libvirt's probe (no -name: nothing parsed, nothing read
+ * when VSMMU_QEMU is set), an unmanaged domain, or a runtime-topology
+ * domain whose plan the hook left in the run dir. */
+static int unplanned(int argc, char **argv)
+{
+	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
+	_cleanup_free_ char *name = vsmmu_runtime_domain_name(argc, argv);
+	_cleanup_free_ char *plan = NULL;
+	const char *qemu = getenv("VSMMU_QEMU");
+	vsmmu_err err;
+
+	if (!name && qemu && *qemu)
+		return exec_qemu(qemu, argv);
+	if (vsmmu_conf_load(&conf, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 1;
+	}
+	plan = name ? runtime_plan(&conf, name) : NULL;
+	if (plan)
+		return managed(argc, argv, plan);
+	return exec_qemu(conf.qemu, argv);
+}
+
 int main(int argc, char **argv)
 {
 	const char *plan = getenv("VSMMU_PLAN");
@@ -182,6 +212,6 @@ int main(int argc, char **argv)
 	if (argc < 1)
 		return 1;
 	if (!plan)
-		return pass_through(argv);
+		return unplanned(argc, argv);
 	return managed(argc, argv, plan);
 }

@@ -205,9 +205,9 @@ refused() { # NEEDLE, then the wrapper's arguments
 	VSMMU_PLAN=$p refused "hostdev 0019:05:00.0: not found on this host" "${ARGS[@]}"
 }
 
-@test "refused: topology=runtime plans, for now" {
+@test "refused: a runtime plan whose controllers libvirt's argv already has" {
 	fixture keyval-grace.argv
-	VSMMU_PLAN=$(plan accel runtime) refused "VSMMU_PLAN: topology 'runtime' is not supported" "${ARGS[@]}"
+	VSMMU_PLAN=$(plan accel runtime) refused "pci.1: the runtime plan adds a controller with this id but libvirt's command line has one" "${ARGS[@]}"
 }
 
 @test "refused: malformed VSMMU_PLAN" {

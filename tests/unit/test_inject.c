@@ -215,7 +215,6 @@ static void test_emulated_root(void)
 
 static void test_refusals_topology(void)
 {
-	static const char *const ok[] = { HEAD, PXB_J, RP_J, VFIO_J, NULL };
 	static const char *const no_pxb[] = { HEAD, RP_J, VFIO_J, NULL };
 	static const char *const bad_nr[] = { HEAD, "-device",
 		"{\"driver\":\"pxb-pcie\",\"bus_nr\":200,\"id\":\"pci.1\",\"bus\":\"pcie.0\"}",
@@ -231,7 +230,6 @@ static void test_refusals_topology(void)
 	static const char *const on_pxb[] = { HEAD, PXB_J, RP_J, "-device",
 		"vfio-pci,host=0009:01:00.0,id=hostdev0,bus=pci.1", NULL };
 	_cleanup_free_ char *plan = plan_text("accel", "persistent", "", "");
-	_cleanup_free_ char *runtime = plan_text("accel", "runtime", "", "");
 
 	expect_refused(no_pxb, plan, 0, "expander pci.1 (for " SMMU0 "): no -device with id pci.1",
 		       "expander missing from argv");
@@ -246,8 +244,6 @@ static void test_refusals_topology(void)
 		       "hostdev behind the wrong expander");
 	expect_refused(on_pxb, plan, 0, "is on bus pci.1, which is not a pcie-root-port",
 		       "hostdev directly on the expander");
-	expect_refused(ok, runtime, 0, "topology 'runtime' is not supported",
-		       "runtime topology plans, for now");
 }
 
 static void test_refusals_devices(void)

@@ -1,0 +1,227 @@
+#include "runtime.h"
+
+#include <string.h>
+
+#include "inject.h"
+
+static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsmmu_buf_vprintf(out, fmt, ap);
+	va_end(ap);
+	vsmmu_buf_printf(out, "\n");
+	(*n)++;
+}
+
+static int check_id_free(const struct vsmmu_qargs *args, int index, struct vsmmu_buf *out,
+			 int *n, vsmmu_err *err)
+{
+	char id[16];
+	size_t at;
+	int r;
+
+	snprintf(id, sizeof(id), "pci.%d", index);
+	r = vsmmu_qargs_find_device(args, id, &at, err);
+	if (r > 0)
+		add_problem(out, n, "%s: the runtime plan adds a controller with this id but "
+			    "libvirt's command line has one; the definition changed since the hook "
+			    "planned it: start the domain again", id);
+	return r < 0 ? -1 : 0;
+}
+
+/* Root ports on an expander: each takes one bus after the expander's own. */
+static int ports_on(const struct vsmmu_plan *plan, int expander)
+{
+	int n = 0;
+
+	for (size_t p = 0; p < plan->n_ports; p++)
+		n += plan->ports[p].expander == expander;
+	return n;
+}
+
+/* libvirt's own expanders must keep clear of the planned bus ranges. */
+static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+				   struct vsmmu_buf *out, int *n, vsmmu_err *err)
+{
+	size_t i = 0;
+	int r;
+
+	while ((r = vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, "pxb-pcie", &i, err)) > 0) {
+		unsigned long bus_nr;
+
+		if (vsmmu_qargs_get_ulong(vsmmu_qargs_at(args, i), "bus_nr", 255, &bus_nr, err) < 0)
+			return -1;
+		for (size_t e = 0; e < plan->n_expanders; e++) {
+			const struct vsmmu_plan_expander *x = &plan->expanders[e];
+			int last = x->bus_nr + ports_on(plan, x->index);
+
+			if ((int)bus_nr >= x->bus_nr && (int)bus_nr <= last)
+				add_problem(out, n, "pxb-pcie bus_nr %lu in libvirt's command line falls "
+					    "in the range planned for pci.%d; start the domain again",
+					    bus_nr, x->index);
+		}
+		i++;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* Every planned hostdev once as vfio-pci; *first is the lowest index. */
+static int find_hostdevs(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+			 size_t *first, struct vsmmu_buf *out, int *n, vsmmu_err *err)
+{
+	*first = VSMMU_QARGS_NONE;
+	for (size_t h = 0; h < plan->n_hostdevs; h++) {
+		size_t at, count;
+		int r = vsmmu_inject_find_hostdev(args, &plan->hostdevs[h].host, &at, &count, err);
+
+		if (r < 0)
+			return -1;
+		if (count != 1)
+			add_problem(out, n, "hostdev %s: %zu -device vfio-pci with host=%s in libvirt's "
+				    "command line, the runtime plan needs exactly one",
+				    plan->hostdevs[h].bdf, count, plan->hostdevs[h].bdf);
+		else if (at < *first)
+			*first = at;
+	}
+	return 0;
+}
+
+static int insert_device(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
+			 const struct vsmmu_qargs_pair *pairs, size_t n, vsmmu_err *err)
+{
+	struct vsmmu_qargs_arg *arg = NULL;
+
+	if (vsmmu_qargs_new_props(VSMMU_QARGS_OPT_DEVICE, syntax, pairs, n, &arg, err) < 0 ||
+	    vsmmu_qargs_insert_after(args, *after, arg, err) < 0)
+		return -1;
+	(*after)++;
+	return 0;
+}
+
+static int insert_expander(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
+			   const struct vsmmu_plan_expander *e, vsmmu_err *err)
+{
+	char id[16], addr[8];
+	struct vsmmu_qargs_pair pairs[6];
+	size_t n = 0;
+
+	snprintf(id, sizeof(id), "pci.%d", e->index);
+	snprintf(addr, sizeof(addr), "0x%x", e->slot);
+	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_STR("driver", "pxb-pcie");
+	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_INT("bus_nr", e->bus_nr);
+	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_STR("id", id);
+	if (e->numa_node >= 0)
+		pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_INT("numa_node", e->numa_node);
+	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_STR("bus", "pcie.0");
+	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_STR("addr", addr);
+	return insert_device(args, after, syntax, pairs, n, err);
+}
+
+/* What libvirt gives a root port it is told nothing about: chassis = index,
+ * port = slot << 3. Indexes are unique, so no chassis collides. */
+static int insert_port(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
+		       const struct vsmmu_plan_port *pt, vsmmu_err *err)
+{
+	char id[16], bus[16], addr[8];
+
+	snprintf(id, sizeof(id), "pci.%d", pt->index);
+	snprintf(bus, sizeof(bus), "pci.%d", pt->expander);
+	snprintf(addr, sizeof(addr), "0x%x", pt->slot);
+	{
+		const struct vsmmu_qargs_pair pairs[] = {
+			VSMMU_QARGS_PAIR_STR("driver", "pcie-root-port"),
+			VSMMU_QARGS_PAIR_INT("port", (long long)(pt->slot << 3)),
+			VSMMU_QARGS_PAIR_INT("chassis", pt->index),
+			VSMMU_QARGS_PAIR_STR("id", id),
+			VSMMU_QARGS_PAIR_STR("bus", bus),
+			VSMMU_QARGS_PAIR_STR("addr", addr),
+		};
+
+		return insert_device(args, after, syntax, pairs, VSMMU_ARRAY_LEN(pairs), err);
+	}
+}
+
+static int move_hostdev(struct vsmmu_qargs *args, const struct vsmmu_plan_hostdev *h,
+			vsmmu_err *err)
+{
+	struct vsmmu_qargs_arg *arg;
+	size_t at, count;
+	char bus[16];
+
+	if (vsmmu_inject_find_hostdev(args, &h->host, &at, &count, err) <= 0)
+		return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it", h->bdf);
+	arg = vsmmu_qargs_at(args, at);
+	snprintf(bus, sizeof(bus), "pci.%d", h->port);
+	if (vsmmu_qargs_set_str(arg, "bus", bus, err) < 0 ||
+	    vsmmu_qargs_set_str(arg, "addr", "0x0", err) < 0 ||
+	    vsmmu_qargs_unset(arg, "multifunction", err) < 0)
+		return -1;
+	return 0;
+}
+
+static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t first,
+		 vsmmu_err *err)
+{
+	enum vsmmu_qargs_syntax syntax = vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, first));
+	size_t after = first - 1;
+
+	for (size_t e = 0; e < plan->n_expanders; e++) {
+		if (insert_expander(args, &after, syntax, &plan->expanders[e], err) < 0)
+			return -1;
+		for (size_t p = 0; p < plan->n_ports; p++)
+			if (plan->ports[p].expander == plan->expanders[e].index &&
+			    insert_port(args, &after, syntax, &plan->ports[p], err) < 0)
+				return -1;
+	}
+	for (size_t h = 0; h < plan->n_hostdevs; h++)
+		if (move_hostdev(args, &plan->hostdevs[h], err) < 0)
+			return -1;
+	return 0;
+}
+
+int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+			struct vsmmu_buf *problems, vsmmu_err *err)
+{
+	size_t first;
+	int n = 0;
+
+	if (plan->topology != VSMMU_TOPO_RUNTIME || plan->n_hostdevs == 0)
+		return 0;
+	for (size_t e = 0; e < plan->n_expanders; e++)
+		if (check_id_free(args, plan->expanders[e].index, problems, &n, err) < 0)
+			return -1;
+	for (size_t p = 0; p < plan->n_ports; p++)
+		if (check_id_free(args, plan->ports[p].index, problems, &n, err) < 0)
+			return -1;
+	if (check_foreign_expanders(args, plan, problems, &n, err) < 0 ||
+	    find_hostdevs(args, plan, &first, problems, &n, err) < 0)
+		return -1;
+	if (n > 0 || first == VSMMU_QARGS_NONE)
+		return n;
+	return build(args, plan, first, err) < 0 ? -1 : 0;
+}
+
+/* "guest=NAME,debug-threads=on" -> NAME, with libvirt's ",," escapes undone. */
+static char *name_of(const char *value)
+{
+	const char *p = strncmp(value, "guest=", 6) == 0 ? value + 6 : value;
+	struct vsmmu_buf name = { 0 };
+
+	for (; *p && (*p != ',' || p[1] == ','); p++) {
+		vsmmu_buf_printf(&name, "%c", *p);
+		p += *p == ',';
+	}
+	return name.data;
+}
+
+char *vsmmu_runtime_domain_name(int argc, char **argv)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-name") == 0 || strcmp(argv[i], "--name") == 0)
+			return name_of(argv[i + 1]);
+	return NULL;
+}
