@@ -195,8 +195,8 @@ struct vsmmu_doctor_result vsmmu_doctor_iommufd(const struct vsmmu_doctor_ctx *c
 		return pass(name, vsmmu_xasprintf("%s present", node));
 	return result(name, VSMMU_DOCTOR_WARN,
 		      vsmmu_xasprintf("no %s: only mode='emulated' domains can start", node),
-		      vsmmu_xstrdup("load iommufd (modprobe iommufd; CONFIG_IOMMUFD=y, Linux "
-				    "6.6+) for accelerated vSMMUs"));
+		      vsmmu_xstrdup("load iommufd (modprobe iommufd; CONFIG_IOMMUFD=y) for "
+				    "accelerated vSMMUs"));
 }
 
 /* ---- VFIO cdev support ---- */
