@@ -23,6 +23,8 @@ static const char usage_text[] =
 	"  apply DOMAIN [--dry-run]\n"
 	"                         rewrite a libvirt domain for this host: opt it in, set\n"
 	"                         <emulator> to the wrapper, define it, print the diff\n"
+	"  doctor [--json]        what this host still lacks: PASS/WARN/FAIL per check;\n"
+	"                         exit 0 all pass, 1 warnings only, 2 a failure\n"
 	"\n"
 	"options:\n"
 	"  --sysfs DIR   sysfs root to scan (default $VSMMU_SYSFS or /sys)\n"

@@ -51,7 +51,8 @@ bool vsmmu_xml_maybe_managed(const char *xml, size_t len)
 
 bool vsmmu_driver_is_vfio(const char *driver)
 {
-	return driver && strstr(driver, "vfio-pci") != NULL;
+	/* "vfio-pci", "nvgrace-gpu-vfio-pci", "hisi_acc_vfio_pci", "mlx5_vfio_pci" */
+	return driver && (strstr(driver, "vfio-pci") || strstr(driver, "vfio_pci"));
 }
 
 /* ---- the QEMU user and group ---- */
