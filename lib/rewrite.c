@@ -285,8 +285,9 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
 	if (vsmmu_domain_parse(xml, len, &dom, err) < 0 ||
 	    vsmmu_plan_build(dom, host, policy, &plan, err) < 0)
 		return -1;
-	if (!plan->managed) {
-		*out = vsmmu_xstrdup(xml);
+	if (!plan->managed) { /* xml need not be NUL-terminated: copy len bytes */
+		*out = vsmmu_xcalloc(len + 1, 1);
+		memcpy(*out, xml, len);
 		*out_len = len;
 	} else if (vsmmu_rewrite(dom, plan, err) < 0 ||
 		   vsmmu_domain_format(dom, out, out_len, err) < 0) {
