@@ -460,6 +460,12 @@ disk_image() { # NAME: the domain's (empty) disk
 	local m
 	for m in man1/vsmmuctl.1 man8/vsmmu-hook.8 man8/vsmmu-qemu.8; do
 		[ -f "$x/usr/local/share/man/$m" ]
+		# The page renders without a roff warning (when man is installed).
+		if command -v man >/dev/null; then
+			run -0 --separate-stderr env LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$x/usr/local/share/man/$m"
+			[ -z "$stderr" ] || { echo "$stderr"; false; }
+			assert_output --partial "NAME"
+		fi
 	done
 	run make -C "$TOP" --no-print-directory uninstall DESTDIR="$x"
 	assert_success
