@@ -14,17 +14,8 @@
 #include "cli.h"
 #include "rewrite.h"
 #include "util.h"
+#include "virt.h"
 #include "xmlutil.h"
-
-static void close_conn(virConnectPtr *c) { if (*c) virConnectClose(*c); }
-static void free_dom(virDomainPtr *d) { if (*d) virDomainFree(*d); }
-
-static int virt_error(const struct cli *cli, const char *what)
-{
-	const virError *e = virGetLastError();
-
-	return cli_error(cli, "%s: %s", what, e && e->message ? e->message : "unknown error");
-}
 
 static const char *wrapper_path(void)
 {
@@ -129,8 +120,8 @@ static int rewrite_definition(struct cli *cli, const char *old, char **new)
 
 int cmd_apply(struct cli *cli, int argc, char **argv)
 {
-	__attribute__((cleanup(close_conn))) virConnectPtr conn = NULL;
-	__attribute__((cleanup(free_dom))) virDomainPtr dom = NULL;
+	_cleanup_virconn_ virConnectPtr conn = NULL;
+	_cleanup_virdom_ virDomainPtr dom = NULL;
 	_cleanup_free_ char *old = NULL, *old_form = NULL, *new = NULL;
 	const char *name = NULL;
 	size_t len;
@@ -147,16 +138,12 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	}
 	if (!name)
 		return cli_error(cli, "apply needs a DOMAIN name");
-	conn = virConnectOpen(cli->uri);
-	if (!conn)
-		return virt_error(cli, "cannot connect to libvirt");
-	dom = virDomainLookupByName(conn, name);
-	if (!dom)
-		return virt_error(cli, name);
+	if (cli_virt_domain(cli, name, &conn, &dom))
+		return EXIT_ERROR;
 	/* SECURE keeps passwords that a redefine would otherwise drop. */
 	old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
 	if (!old)
-		return virt_error(cli, name);
+		return cli_virt_error(cli, name);
 	if (rewrite_definition(cli, old, &new))
 		return EXIT_ERROR;
 	/* Compare in one serialisation: libvirt quotes with ', libxml2 with ". */
@@ -173,7 +160,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	virDomainFree(dom);
 	dom = virDomainDefineXML(conn, new);
 	if (!dom)
-		return virt_error(cli, "libvirt refused the rewritten definition (unchanged)");
+		return cli_virt_error(cli, "libvirt refused the rewritten definition (unchanged)");
 	printf("%s: defined; the change applies at the next start\n", name);
 	return EXIT_OK;
 }

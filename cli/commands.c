@@ -11,6 +11,10 @@
 #include "report.h"
 #include "rewrite.h"
 #include "util.h"
+#include "virt.h"
+#include "conf.h"
+#include "state.h"
+#include <unistd.h>
 
 /* Parse "CMD [FILE] [--flag]": at most one file and one optional flag. */
 static int parse_args(struct cli *cli, int argc, char **argv, const char *flag,
@@ -148,18 +152,73 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* show NAME of a running runtime-topology domain: what QEMU was given. */
+static int show_runtime(const struct cli *cli, const char *name, bool *shown)
+{
+	struct vsmmu_conf conf;
+	_cleanup_state_ struct vsmmu_state *st = NULL;
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
+	_cleanup_buf_ struct vsmmu_buf out = { 0 };
+	vsmmu_err err;
+	int r = 0;
+
+	*shown = false;
+	if (vsmmu_state_name_check(name, &err) < 0)
+		return 0;
+	if (vsmmu_conf_load(&conf, &err) < 0)
+		r = cli_error(cli, "%s", err.msg);
+	else if (vsmmu_state_read(conf.rundir, name, &st, &err) < 0)
+		r = cli_error(cli, "%s", err.msg);
+	vsmmu_conf_clear(&conf);
+	if (r || !st || !st->plan_json)
+		return r;
+	if (vsmmu_plan_from_json(st->plan_json, &plan, &err) < 0)
+		return cli_error(cli, "%s: runtime state: %s", name, err.msg);
+	if (plan->topology != VSMMU_TOPO_RUNTIME)
+		return 0;
+	vsmmu_report_plan_tree(plan, name, &out);
+	print_buf(&out);
+	printf("note: this is the topology QEMU was given at start; libvirt's own view "
+	       "(virsh dumpxml %s) differs: it shows the hostdevs where libvirt placed them\n",
+	       name);
+	*shown = true;
+	return 0;
+}
+
+/* The XML to show: FILE, stdin, or the named libvirt domain (live when it
+ * runs). */
+static int show_source(struct cli *cli, const char *what, char **xml, size_t *len)
+{
+	_cleanup_virconn_ virConnectPtr conn = NULL;
+	_cleanup_virdom_ virDomainPtr dom = NULL;
+
+	if (strcmp(what, "-") == 0 || strchr(what, '/') || access(what, F_OK) == 0)
+		return cli_read_input(cli, what, xml, len);
+	if (cli_virt_domain(cli, what, &conn, &dom))
+		return EXIT_ERROR;
+	*xml = virDomainGetXMLDesc(dom, 0);
+	if (!*xml)
+		return cli_virt_error(cli, what);
+	*len = strlen(*xml);
+	return 0;
+}
+
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	_cleanup_buf_ struct vsmmu_buf out = { 0 };
 	_cleanup_free_ char *xml = NULL;
-	const char *file;
-	bool dot;
+	const char *what;
+	bool dot, shown;
 	size_t len;
 	vsmmu_err err;
 
-	if (parse_args(cli, argc, argv, "--dot", true, &file, &dot) ||
-	    cli_read_input(cli, file, &xml, &len))
+	if (parse_args(cli, argc, argv, "--dot", true, &what, &dot))
+		return EXIT_ERROR;
+	if (!dot && access(what, F_OK) != 0 && strcmp(what, "-") != 0 &&
+	    (show_runtime(cli, what, &shown) || shown))
+		return shown ? EXIT_OK : EXIT_ERROR;
+	if (show_source(cli, what, &xml, &len))
 		return EXIT_ERROR;
 	if (vsmmu_domain_parse(xml, len, &dom, &err) < 0)
 		return cli_error(cli, "%s", err.msg);

@@ -19,7 +19,10 @@ static const char usage_text[] =
 	"  rewrite FILE|-         the domain XML rewritten for this host, on stdout\n"
 	"  check FILE|-           exit 0 if the domain matches this host, 1 with one\n"
 	"                         line per mismatch, 2 on error\n"
-	"  show FILE|- [--dot]    the guest PCI topology the definition describes\n"
+	"  show FILE|-|DOMAIN [--dot]\n"
+	"                         the guest PCI topology: of a file, or of a libvirt\n"
+	"                         domain (for a running topology='runtime' domain, the\n"
+	"                         one QEMU was given)\n"
 	"  apply DOMAIN [--dry-run]\n"
 	"                         rewrite a libvirt domain for this host: opt it in, set\n"
 	"                         <emulator> to the wrapper, define it, print the diff\n"
@@ -28,7 +31,7 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  --sysfs DIR   sysfs root to scan (default $VSMMU_SYSFS or /sys)\n"
-	"  -c URI        libvirt connection URI (apply)\n"
+	"  -c URI        libvirt connection URI (apply, show DOMAIN, doctor)\n"
 	"  -h, --help    this text\n"
 	"  -V, --version the version\n";
 

@@ -290,3 +290,51 @@ void vsmmu_report_dot(const struct vsmmu_domain *dom, struct vsmmu_buf *out)
 	dot_bus(dom, 0, "pcie.0", out, 0);
 	vsmmu_buf_printf(out, "}\n");
 }
+
+static void plan_tree_ports(const struct vsmmu_plan *plan, int expander, const char *prefix,
+			    struct vsmmu_buf *out)
+{
+	size_t n = 0, seen = 0;
+
+	for (size_t i = 0; i < plan->n_ports; i++)
+		n += plan->ports[i].expander == expander;
+	for (size_t i = 0; i < plan->n_ports; i++) {
+		const struct vsmmu_plan_port *pt = &plan->ports[i];
+		bool last;
+
+		if (pt->expander != expander)
+			continue;
+		last = ++seen == n;
+		vsmmu_buf_printf(out, "%s%s %02x.0 pci.%d pcie-root-port\n", prefix,
+				 last ? "`--" : "+--", pt->slot, pt->index);
+		for (size_t h = 0; h < plan->n_hostdevs; h++)
+			if (plan->hostdevs[h].port == pt->index)
+				vsmmu_buf_printf(out, "%s%s`-- 00.0 hostdev %s (vfio-pci)\n", prefix,
+						 last ? "    " : "|   ", plan->hostdevs[h].bdf);
+	}
+}
+
+void vsmmu_report_plan_tree(const struct vsmmu_plan *plan, const char *name,
+			    struct vsmmu_buf *out)
+{
+	char node[16];
+
+	vsmmu_buf_printf(out, "domain %s, vsmmu mode %s, topology %s\n", name,
+			 vsmmu_mode_name(plan->mode),
+			 plan->topology == VSMMU_TOPO_RUNTIME ? "runtime" : "persistent");
+	vsmmu_buf_printf(out, "pcie.0 pcie-root%s\n",
+			 plan->root_vsmmu ? " [vSMMU vsmmu.0, emulated]" : "");
+	for (size_t i = 0; i < plan->n_expanders; i++) {
+		const struct vsmmu_plan_expander *e = &plan->expanders[i];
+		bool last = i + 1 == plan->n_expanders;
+
+		vsmmu_buf_printf(out, "%s %02x.0 pci.%d pcie-expander-bus busNr %d node %s mirrors %s",
+				 last ? "`--" : "+--", e->slot, e->index, e->bus_nr,
+				 node_text(e->numa_node, node), e->smmu);
+		if (e->has_hostdevs)
+			vsmmu_buf_printf(out, " [vSMMU vsmmu.%d%s]", e->index,
+					 plan->mode == VSMMU_MODE_ACCEL ? ", accel=on" : "");
+		vsmmu_buf_printf(out, "\n");
+		plan_tree_ports(plan, e->index, last ? "    " : "|   ", out);
+	}
+}

@@ -16,5 +16,8 @@ void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
  * a Graphviz digraph. */
 void vsmmu_report_tree(const struct vsmmu_domain *dom, struct vsmmu_buf *out);
 void vsmmu_report_dot(const struct vsmmu_domain *dom, struct vsmmu_buf *out);
+/* The topology a plan gives QEMU (runtime mode: what the wrapper built). */
+void vsmmu_report_plan_tree(const struct vsmmu_plan *plan, const char *name,
+			    struct vsmmu_buf *out);
 
 #endif

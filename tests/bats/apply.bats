@@ -117,3 +117,10 @@ ctl() {
 	assert_failure 2
 	assert_output --partial "vsmmuctl: no-such-domain: Domain not found"
 }
+
+@test "vsmmuctl show DOMAIN reads the definition through libvirt" {
+	run ctl show "$DOM"
+	assert_success
+	assert_line --index 0 "domain $DOM, vsmmu mode accel"
+	assert_output --regexp 'pcie-expander-bus busNr [0-9]+ mirrors smmu3\.0x0000000016000000 \[vSMMU vsmmu\.[0-9]+, accel=on\]'
+}

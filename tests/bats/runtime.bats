@@ -171,3 +171,18 @@ prop() { sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" <<<"$1"; }
 	assert_success
 	assert_output "${argv[*]:1}"
 }
+
+@test "vsmmuctl show NAME of a started runtime domain shows what QEMU was given" {
+	hook start begin
+	run env VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" "$TOP/build/vsmmuctl" show "$DOM"
+	assert_success
+	assert_line --index 0 "domain $DOM, vsmmu mode accel, topology runtime"
+	assert_output --regexp 'pci\.[0-9]+ pcie-expander-bus busNr [0-9]+ node 0 mirrors smmu3\.0x0000000016000000 \[vSMMU vsmmu\.[0-9]+, accel=on\]'
+	assert_output --partial 'hostdev 0009:01:00.0 (vfio-pci)'
+	assert_output --partial "libvirt's own view (virsh dumpxml $DOM) differs"
+	hook release end
+	run env VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" "$TOP/build/vsmmuctl" -c "$VSMMU_LIBVIRT_URI" show "$DOM"
+	assert_success
+	assert_output --partial 'pcie-root-port'
+	refute_output --partial 'pcie-expander-bus'
+}
