@@ -52,7 +52,11 @@ setup_file() {
 		return 0
 	fi
 	export ROOT="$BATS_FILE_TMPDIR/root"
-	make -C "$TOP" --no-print-directory install DESTDIR="$ROOT" >"$BATS_FILE_TMPDIR/install.log" 2>&1 || {
+	# A private build directory: other builds in $TOP/build cannot race
+	# ours, and what gets installed is exactly this tree's sources.
+	export E2E_B="$BATS_FILE_TMPDIR/build"
+	make -C "$TOP" -j"$(nproc)" --no-print-directory B="$E2E_B" install DESTDIR="$ROOT" \
+		>"$BATS_FILE_TMPDIR/install.log" 2>&1 || {
 		cat "$BATS_FILE_TMPDIR/install.log" >&2
 		return 1
 	}
@@ -451,7 +455,7 @@ disk_image() { # NAME: the domain's (empty) disk
 
 @test "make install DESTDIR=X then make uninstall DESTDIR=X leaves no file in X" {
 	local x=$T/x
-	run make -C "$TOP" --no-print-directory install DESTDIR="$x"
+	run make -C "$TOP" --no-print-directory B="$E2E_B" install DESTDIR="$x"
 	assert_success
 	[ -x "$x/usr/local/bin/vsmmuctl" ]
 	[ -x "$x/usr/local/libexec/vsmmu/vsmmu-qemu" ]
@@ -467,7 +471,7 @@ disk_image() { # NAME: the domain's (empty) disk
 			assert_output --partial "NAME"
 		fi
 	done
-	run make -C "$TOP" --no-print-directory uninstall DESTDIR="$x"
+	run make -C "$TOP" --no-print-directory B="$E2E_B" uninstall DESTDIR="$x"
 	assert_success
 	run find "$x" ! -type d
 	assert_output ''
