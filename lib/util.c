@@ -87,9 +87,11 @@ int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t 
 		      vsmmu_err *err)
 {
 	_cleanup_free_ char *data = NULL;
-	size_t used = 0, cap = 0, got;
+	size_t used = 0, cap = 0;
 
 	for (;;) {
+		size_t got;
+
 		vsmmu_grow(&data, &cap, used + 4096, 1);
 		got = fread(data + used, 1, cap - used - 1, f);
 		used += got;
@@ -121,15 +123,43 @@ int vsmmu_read_file(const char *path, size_t max, char **out, size_t *len, vsmmu
 	return vsmmu_read_stream(f, path, max, out, len, err);
 }
 
+/* sysfs attributes are regular files. Anything else is refused unread: a
+ * FIFO in their place would block the hook, and libvirtd with it, forever. */
+static FILE *open_attr(const char *path, vsmmu_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+	int saved = errno;
+
+	if (fd < 0) {
+		vsmmu_fail_errno(err, saved, "cannot open %s", path);
+		errno = saved;
+		return NULL;
+	}
+	saved = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR
+				   : !S_ISREG(st.st_mode) ? EINVAL : 0;
+	f = saved ? NULL : fdopen(fd, "r");
+	if (!f) {
+		saved = saved ? saved : errno;
+		close(fd);
+		vsmmu_fail(err, "cannot read %s: %s", path,
+			   saved == EINVAL ? "not a regular file" : strerror(saved));
+		errno = saved;
+	}
+	return f;
+}
+
 int vsmmu_read_attr(const char *path, char **out, vsmmu_err *err)
 {
+	_cleanup_fclose_ FILE *f = open_attr(path, err);
 	char *data = NULL;
 	size_t len = 0;
-	int saved;
 
-	if (vsmmu_read_file(path, VSMMU_SYSFS_ATTR_MAX, &data, &len, err) < 0) {
-		saved = errno;
-		errno = saved ? saved : EIO;
+	if (!f)
+		return -1;
+	if (vsmmu_read_stream(f, path, VSMMU_SYSFS_ATTR_MAX, &data, &len, err) < 0) {
+		errno = errno ? errno : EIO;
 		return -1;
 	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))

@@ -8,29 +8,23 @@
 
 #include "util.h"
 
-static void silent_error(void *ctx, const char *msg, ...)
-{
-	(void)ctx;
-	(void)msg;
-}
-
 int vsmmu_xml_parse(const char *data, size_t len, const char *what, xmlDocPtr *out,
 		    vsmmu_err *err)
 {
 	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
-	const xmlError *xe;
 
 	if (len > VSMMU_XML_MAX)
 		return vsmmu_fail(err, "%s: XML is larger than %u bytes; refusing it", what,
 				  VSMMU_XML_MAX);
-	xmlSetGenericErrorFunc(NULL, silent_error);
 	xmlResetLastError();
 	doc = xmlReadMemory(data, (int)len, what, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
-		xe = xmlGetLastError();
-		return vsmmu_fail(err, "%s: malformed XML at line %d: %s", what, xe ? xe->line : 0,
-				  xe && xe->message ? xe->message : "unknown error\n") ;
+		const xmlError *xe = xmlGetLastError();
+		const char *msg = xe && xe->message ? xe->message : "unknown error";
+
+		return vsmmu_fail(err, "%s: malformed XML at line %d: %.*s", what, xe ? xe->line : 0,
+				  (int)strcspn(msg, "\n"), msg);
 	}
 	if (doc->intSubset || doc->extSubset)
 		return vsmmu_fail(err, "%s: XML with a DOCTYPE is refused (domain XML has none); "
