@@ -122,3 +122,5 @@ clean:
 
 .PHONY: all deps-build deps-test deps-extra demo check bench fuzz check-asan clean install uninstall
 .DELETE_ON_ERROR:
+# Keep intermediate objects: a concurrent make must not lose them mid-link.
+.SECONDARY:

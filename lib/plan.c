@@ -130,6 +130,10 @@ static int resolve_hostdev(struct planner *p, size_t i, vsmmu_err *err)
 		return vsmmu_fail(err, "hostdev %s is behind IOMMU '%s', which is not an SMMUv3; "
 				  "vsmmu cannot route it", ph->bdf,
 				  dev->iommu_name ? dev->iommu_name : "?");
+	if ((dev->class_code >> 8) == 0x0604)
+		return vsmmu_fail(err, "hostdev %s is a PCI bridge (class 0x%06x); vfio-pci cannot "
+				  "pass a bridge through: name the endpoint behind it", ph->bdf,
+				  dev->class_code);
 	ph->smmu = vsmmu_xstrdup(p->host->smmus[dev->smmu].name);
 	return 0;
 }

@@ -196,6 +196,11 @@ bad() { # expected-message, then the vsmmuctl arguments
 	bad 'which is not an SMMUv3' --sysfs "$BATS_FILE_TMPDIR/other-iommu" rewrite d.xml
 }
 
+@test "bad input: a PCI bridge as hostdev" {
+	domain_with 0003:00:00.0 >d.xml
+	bad 'hostdev 0003:00:00.0 is a PCI bridge (class 0x060400)' --sysfs "$GRACE" plan d.xml
+}
+
 @test "bad input: duplicate hostdev" {
 	domain_with 0009:01:00.0 0009:01:00.0 >d.xml
 	bad 'hostdev 0009:01:00.0 appears twice' --sysfs "$GRACE" plan d.xml

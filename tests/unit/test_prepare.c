@@ -59,7 +59,9 @@ static void test_cheap_tests(void)
 	CHECK(!vsmmu_xml_maybe_managed(plain, strlen(plain)), "plain domain: not managed");
 	CHECK(vsmmu_driver_is_vfio("vfio-pci"), "vfio-pci is vfio");
 	CHECK(vsmmu_driver_is_vfio("nvgrace-gpu-vfio-pci"), "nvgrace-gpu-vfio-pci is vfio");
-	CHECK(vsmmu_driver_is_vfio("mlx5_vfio_pci") == false, "mlx5_vfio_pci is not (no dash)");
+	CHECK(vsmmu_driver_is_vfio("mlx5_vfio_pci"), "mlx5_vfio_pci is (the kernel spells it so)");
+	CHECK(vsmmu_driver_is_vfio("hisi_acc_vfio_pci"), "hisi_acc_vfio_pci is");
+	CHECK(!vsmmu_driver_is_vfio("vfio"), "plain 'vfio' is not a PCI driver");
 	CHECK(!vsmmu_driver_is_vfio("nvidia") && !vsmmu_driver_is_vfio(NULL),
 	      "nvidia and no driver are not vfio");
 }
