@@ -143,11 +143,12 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return EXIT_ERROR;
 	if (vsmmu_check_xml(xml, len, host, &result, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
-	for (size_t i = 0; i < result.n_problems; i++)
-		printf("%s: fix: vsmmuctl apply DOMAIN (or vsmmuctl rewrite)\n", result.problems[i]);
+	for (size_t i = 0; i < result.problems.n; i++)
+		printf("%s: fix: vsmmuctl apply DOMAIN (or vsmmuctl rewrite)\n",
+		       result.problems.lines[i]);
 	if (!result.managed)
 		printf("not managed by vsmmu: nothing to check\n");
-	rc = result.n_problems ? EXIT_MISMATCH : EXIT_OK;
+	rc = result.problems.n ? EXIT_MISMATCH : EXIT_OK;
 	vsmmu_check_clear(&result);
 	return rc;
 }

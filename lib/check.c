@@ -8,20 +8,6 @@
 #include "util.h"
 #include "xmlutil.h"
 
-static void add_problem(struct vsmmu_check *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void add_problem(struct vsmmu_check *c, const char *fmt, ...)
-{
-	struct vsmmu_buf b = { 0 };
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsmmu_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	c->problems = vsmmu_xrealloc(c->problems, c->n_problems + 1, sizeof(char *));
-	c->problems[c->n_problems++] = b.data;
-}
-
 static const char *recorded_smmu(const struct vsmmu_domain *dom, int expander)
 {
 	for (size_t i = 0; i < dom->config.n_records; i++)
@@ -52,11 +38,11 @@ static void check_hostdevs(const struct vsmmu_domain *dom, const struct vsmmu_pl
 		if (!ph->moved)
 			continue;
 		if (mirrors && !vsmmu_streq(mirrors, ph->smmu))
-			add_problem(c, "hostdev %s is behind %s on this host, but is routed to "
+			vsmmu_problems_add(&c->problems, "hostdev %s is behind %s on this host, but is routed to "
 				    "expander pci.%d, which mirrors %s", ph->bdf, ph->smmu, exp,
 				    mirrors);
 		else
-			add_problem(c, "hostdev %s is not on a root port of an expander for %s, the "
+			vsmmu_problems_add(&c->problems, "hostdev %s is not on a root port of an expander for %s, the "
 				    "SMMU it is behind on this host", ph->bdf, ph->smmu);
 	}
 }
@@ -71,15 +57,15 @@ static void check_expanders(const struct vsmmu_domain *dom, const struct vsmmu_p
 		if (!ctrl || !e->has_hostdevs)
 			continue;
 		if (ctrl->bus_nr != e->bus_nr)
-			add_problem(c, "expander pci.%d has busNr %d but needs %u buses clear of "
+			vsmmu_problems_add(&c->problems, "expander pci.%d has busNr %d but needs %u buses clear of "
 				    "pcie.0 and the other expanders (busNr %d)", e->index,
 				    ctrl->bus_nr, e->n_buses, e->bus_nr);
 		if (ctrl->numa_node != e->numa_node)
-			add_problem(c, "expander pci.%d has NUMA node %d, but %s maps to guest "
+			vsmmu_problems_add(&c->problems, "expander pci.%d has NUMA node %d, but %s maps to guest "
 				    "cell %d", e->index, ctrl->numa_node, e->smmu, e->numa_node);
 	}
 	for (size_t i = 0; i < plan->n_remove; i++)
-		add_problem(c, "controller pci.%d serves no hostdev any more", plan->remove[i]);
+		vsmmu_problems_add(&c->problems, "controller pci.%d serves no hostdev any more", plan->remove[i]);
 }
 
 static int check_plan(struct vsmmu_domain *dom,
@@ -89,7 +75,7 @@ static int check_plan(struct vsmmu_domain *dom,
 	size_t before_len, after_len;
 
 	for (size_t i = 0; i < plan->n_warnings; i++)
-		add_problem(c, "%s", plan->warnings[i]);
+		vsmmu_problems_add(&c->problems, "%s", plan->warnings[i]);
 	/* Runtime topology: the wrapper builds it at every start; the
 	 * definition only has to be plannable on this host. */
 	if (plan->topology == VSMMU_TOPO_RUNTIME)
@@ -100,8 +86,8 @@ static int check_plan(struct vsmmu_domain *dom,
 	    vsmmu_rewrite(dom, plan, err) < 0 ||
 	    vsmmu_domain_format(dom, &after, &after_len, err) < 0)
 		return -1;
-	if (c->n_problems == 0 && strcmp(before, after) != 0)
-		add_problem(c, "the definition differs from what vsmmu writes for this host "
+	if (c->problems.n == 0 && strcmp(before, after) != 0)
+		vsmmu_problems_add(&c->problems, "the definition differs from what vsmmu writes for this host "
 			    "(topology, metadata or VSMMU_PLAN out of date)");
 	return 0;
 }
@@ -120,7 +106,7 @@ int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
 	if (!out->managed)
 		return 0;
 	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0) {
-		add_problem(out, "%s", plan_err.msg);
+		vsmmu_problems_add(&out->problems, "%s", plan_err.msg);
 		return 0;
 	}
 	return check_plan(dom, plan, out, err);
@@ -128,8 +114,6 @@ int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
 
 void vsmmu_check_clear(struct vsmmu_check *c)
 {
-	for (size_t i = 0; i < c->n_problems; i++)
-		free(c->problems[i]);
-	free(c->problems);
-	memset(c, 0, sizeof(*c));
+	vsmmu_problems_clear(&c->problems);
+	c->managed = false;
 }

@@ -8,11 +8,11 @@
 
 #include "err.h"
 #include "host.h"
+#include "util.h"
 
 struct vsmmu_check {
 	bool managed;
-	char **problems; /* one line each, without the remedy */
-	size_t n_problems;
+	struct vsmmu_problems problems; /* one line each, without the remedy */
 };
 
 /* Fails (-1) only on input that cannot be read; a definition that does not

@@ -654,14 +654,8 @@ static char *strip_comments(const char *text)
 /* At a line start: "key = [" (returns past '['), else NULL. */
 static const char *list_start(const char *line, const char *key)
 {
-	size_t klen = strlen(key);
-
-	line += strspn(line, " \t");
-	if (strncmp(line, key, klen) != 0)
-		return NULL;
-	line += klen;
-	line += strspn(line, " \t");
-	if (*line++ != '=')
+	line = vsmmu_qemu_conf_after_key(line, key);
+	if (!line)
 		return NULL;
 	line += strspn(line, " \t\n");
 	return *line == '[' ? line + 1 : NULL;

@@ -15,27 +15,6 @@
 
 #define QEMU_CONF_MAX (1u << 20)
 
-void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
-{
-	struct vsmmu_buf b = { 0 };
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsmmu_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	p->lines = vsmmu_xrealloc(p->lines, p->n + 1, sizeof(char *));
-	p->lines[p->n++] = b.data;
-}
-
-void vsmmu_problems_clear(struct vsmmu_problems *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->lines[i]);
-	free(p->lines);
-	p->lines = NULL;
-	p->n = 0;
-}
-
 static inline void check_clearp(struct vsmmu_check *c) { vsmmu_check_clear(c); }
 
 bool vsmmu_xml_maybe_managed(const char *xml, size_t len)
@@ -57,10 +36,9 @@ bool vsmmu_driver_is_vfio(const char *driver)
 
 /* ---- the QEMU user and group ---- */
 
-static char *conf_line_value(char *line, const char *key)
+const char *vsmmu_qemu_conf_after_key(const char *line, const char *key)
 {
 	size_t klen = strlen(key);
-	char *end;
 
 	line += strspn(line, " \t");
 	if (strncmp(line, key, klen) != 0)
@@ -69,8 +47,15 @@ static char *conf_line_value(char *line, const char *key)
 	line += strspn(line, " \t");
 	if (*line++ != '=')
 		return NULL;
-	line += strspn(line, " \t");
-	if (*line++ != '"')
+	return line + strspn(line, " \t");
+}
+
+static char *conf_line_value(char *line, const char *key)
+{
+	char *end;
+
+	line = (char *)vsmmu_qemu_conf_after_key(line, key);
+	if (!line || *line++ != '"')
 		return NULL;
 	end = strchr(line, '"');
 	if (!end || end == line)
@@ -371,8 +356,8 @@ static int check_topology(const char *name, const char *xml, size_t len,
 
 	if (vsmmu_check_xml(xml, len, host, &check, err) < 0)
 		return -1;
-	for (size_t i = 0; i < check.n_problems; i++)
-		vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'", check.problems[i],
+	for (size_t i = 0; i < check.problems.n; i++)
+		vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'", check.problems.lines[i],
 				   name);
 	return 0;
 }

@@ -14,18 +14,15 @@
 #include "err.h"
 #include "host.h"
 #include "state.h"
+#include "util.h"
 
 #define VSMMU_DEFAULT_QEMU_USER "libvirt-qemu" /* Debian's libvirt defaults */
 #define VSMMU_DEFAULT_QEMU_GROUP "kvm"
 #define VSMMU_NODE_MODE 0660
 
-struct vsmmu_problems {
-	char **lines; /* "what is wrong; the command that fixes it" */
-	size_t n;
-};
-void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void vsmmu_problems_clear(struct vsmmu_problems *p);
+/* libvirt's qemu.conf: the text after "key =" on line (blanks skipped),
+ * or NULL when the line does not set key. */
+const char *vsmmu_qemu_conf_after_key(const char *line, const char *key);
 
 /* Cheap test on the raw XML: false means it cannot be a managed domain
  * (no vsmmu namespace, no earlier-proposal iommu model) nor one that runs

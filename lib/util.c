@@ -275,3 +275,24 @@ void vsmmu_buf_free(struct vsmmu_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
+{
+	struct vsmmu_buf b = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsmmu_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	p->lines = vsmmu_xrealloc(p->lines, p->n + 1, sizeof(char *));
+	p->lines[p->n++] = b.data;
+}
+
+void vsmmu_problems_clear(struct vsmmu_problems *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->lines[i]);
+	free(p->lines);
+	p->lines = NULL;
+	p->n = 0;
+}

@@ -63,6 +63,15 @@ int vsmmu_parse_int(const char *s, long min, long max, int *out);
 bool vsmmu_streq(const char *a, const char *b);  /* NULL-safe */
 bool vsmmu_has_prefix(const char *s, const char *prefix);
 
+/* A list of one-line problems: "what is wrong; what fixes it". */
+struct vsmmu_problems {
+	char **lines;
+	size_t n;
+};
+void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vsmmu_problems_clear(struct vsmmu_problems *p);
+
 /* Growable NUL-terminated string. */
 struct vsmmu_buf {
 	char *data;
