@@ -180,6 +180,7 @@ static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostd
 				size_t idx)
 {
 	_cleanup_free_ char *want = vsmmu_xasprintf("pci.%d", h->expander);
+	_cleanup_free_ char *planned = vsmmu_xasprintf("pci.%d", h->port);
 	const char *bus = NULL, *port_bus = NULL;
 	vsmmu_err why;
 	size_t port;
@@ -198,6 +199,9 @@ static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostd
 		problem(c, "hostdev %s: its root port %s is on %s, but %s belongs behind "
 			"expander %s; " APPLY_HINT, h->bdf, bus, port_bus ? port_bus : "(none)",
 			h->smmu, want);
+	else if (strcmp(bus, planned) != 0)
+		problem(c, "hostdev %s: is on root port %s, the plan puts it on %s; " APPLY_HINT,
+			h->bdf, bus, planned);
 }
 
 static int check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
