@@ -501,8 +501,12 @@ int vsmmu_node_ref_list(const char *rundir, char ***paths, size_t *n, vsmmu_err 
 	while ((e = readdir(d))) {
 		char *path = e->d_name[0] == '%' ? unescape_path(e->d_name) : NULL;
 
-		if (!path)
+		if (!path) {
+			/* a temporary record of a writer killed mid-way (callers hold the lock) */
+			if (e->d_name[0] == '%' && strstr(e->d_name, ".tmp"))
+				unlinkat(dirfd(d), e->d_name, 0);
 			continue;
+		}
 		vsmmu_grow(paths, &cap, *n, sizeof(char *));
 		(*paths)[(*n)++] = path;
 	}

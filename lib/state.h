@@ -98,7 +98,8 @@ bool vsmmu_node_ref_held_by(const struct vsmmu_node_ref *ref, const char *name);
 void vsmmu_node_ref_add(struct vsmmu_node_ref *ref, const char *name);
 void vsmmu_node_ref_drop(struct vsmmu_node_ref *ref, const char *name);
 /* Paths of every node with a record (for release, which must not depend on
- * a domain state that a failed prepare never wrote). */
+ * a domain state that a failed prepare never wrote). Removes the temporary
+ * records of writers killed mid-way: call it with the lock held. */
 int vsmmu_node_ref_list(const char *rundir, char ***paths, size_t *n, vsmmu_err *err);
 
 #endif
