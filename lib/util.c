@@ -164,6 +164,12 @@ int vsmmu_read_attr(const char *path, char **out, vsmmu_err *err)
 	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
 		data[--len] = '\0';
+	if (strcspn(data, "\n") != len) { /* a value, not lines: keeps messages on one line */
+		free(data);
+		vsmmu_fail(err, "%s holds more than one line, not a single value", path);
+		errno = EINVAL;
+		return -1;
+	}
 	*out = data;
 	return 0;
 }
