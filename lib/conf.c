@@ -116,13 +116,16 @@ int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
 {
 	const char *path = getenv("VSMMU_CONF");
 	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
 
 	memset(conf, 0, sizeof(*conf));
 	conf->log_level = VSMMU_LOG_WARN;
 	conf->path = vsmmu_xstrdup(path && *path ? path : VSMMU_CONF_DEFAULT);
-	if (vsmmu_read_file(conf->path, CONF_MAX, &text, NULL, err) < 0) {
+	if (vsmmu_read_file(conf->path, CONF_MAX, &text, &len, err) < 0) {
 		if (errno != ENOENT)
 			return -1;
+	} else if (strlen(text) != len) { /* parsing would silently stop at the NUL */
+		return vsmmu_fail(err, "%s holds a NUL byte; vsmmu.conf is a text file", conf->path);
 	} else if (vsmmu_conf_parse(conf, text, conf->path, err) < 0) {
 		return -1;
 	}
