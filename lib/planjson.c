@@ -111,9 +111,6 @@ static int expander_from_json(struct vsmmu_plan *plan, json_t *o, struct vsmmu_p
 			"slot", &slot, "smmu", &smmu, "numa_node", &node) < 0 ||
 	    index < 1 || index > 255 || bus_nr < 1 || bus_nr > 255 || slot < 0 || slot > 31)
 		return vsmmu_fail(err, "VSMMU_PLAN: malformed expander entry");
-	*e = (struct vsmmu_plan_expander){ .index = (int)index, .bus_nr = (int)bus_nr,
-		.slot = (unsigned int)slot, .numa_node = (int)node, .existing = true,
-		.has_hostdevs = v != NULL, .smmu = vsmmu_xstrdup(smmu) };
 	for (size_t i = 0; v && i < VSMMU_N_SMMU_PROPS; i++) {
 		json_t *p = json_object_get(v, vsmmu_smmu_prop_name(i));
 
@@ -123,6 +120,10 @@ static int expander_from_json(struct vsmmu_plan *plan, json_t *o, struct vsmmu_p
 		if (p && !plan->props[i])
 			plan->props[i] = vsmmu_xstrdup(json_string_value(p));
 	}
+	/* only now: a failed entry is not counted, so it must own nothing */
+	*e = (struct vsmmu_plan_expander){ .index = (int)index, .bus_nr = (int)bus_nr,
+		.slot = (unsigned int)slot, .numa_node = (int)node, .existing = true,
+		.has_hostdevs = v != NULL, .smmu = vsmmu_xstrdup(smmu) };
 	return 0;
 }
 
