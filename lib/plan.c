@@ -50,6 +50,11 @@ static int check_domain_kind(struct planner *p, vsmmu_err *err)
 	if (dom->machine && !vsmmu_has_prefix(dom->machine, "virt"))
 		return vsmmu_fail(err, "domain uses machine '%s': vsmmu needs the aarch64 'virt' "
 				  "machine", dom->machine);
+	for (size_t i = 0; i < dom->n_ctrls; i++)
+		if (dom->ctrls[i].index == 0 && !vsmmu_streq(dom->ctrls[i].model, "pcie-root"))
+			return vsmmu_fail(err, "PCI controller index 0 is a %s: index 0 is the "
+					  "pcie-root; renumber that controller",
+					  dom->ctrls[i].model ? dom->ctrls[i].model : "(no model)");
 	if (!dom->acpi)
 		add_warning(p->plan, "the domain has no <features><acpi/>: guests see nothing "
 			    "behind a pcie-expander-bus under device-tree boot; add <acpi/>");
