@@ -700,8 +700,11 @@ static int run_planner(struct planner *p, const struct vsmmu_policy *policy, vsm
 	if (plan_ports(p, err) < 0 || plan_bus_numbers(p, err) < 0 || plan_numa(p, err) < 0 ||
 	    check_no_emulated_behind_accel(p, err) < 0)
 		return -1;
-	qsort(plan->expanders, plan->n_expanders, sizeof(*plan->expanders), compare_expanders);
-	qsort(plan->ports, plan->n_ports, sizeof(*plan->ports), compare_ports);
+	if (plan->n_expanders) /* qsort(NULL, 0, ...) is undefined */
+		qsort(plan->expanders, plan->n_expanders, sizeof(*plan->expanders),
+		      compare_expanders);
+	if (plan->n_ports)
+		qsort(plan->ports, plan->n_ports, sizeof(*plan->ports), compare_ports);
 	return 0;
 }
 
