@@ -15,8 +15,10 @@ struct cli {
 	const char *uri;
 };
 
-/* Print "vsmmuctl: msg" to stderr and return EXIT_ERROR. */
-int cli_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "vsmmuctl: msg" to stderr. */
+void cli_report(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cli_report, then EXIT_ERROR, visibly so to the reader and the analyzer. */
+#define cli_error(cli, ...) (cli_report((cli), __VA_ARGS__), EXIT_ERROR)
 /* Read FILE, or stdin for "-", bounded. */
 int cli_read_input(const struct cli *cli, const char *file, char **data, size_t *len);
 int cli_scan_host(const struct cli *cli, struct vsmmu_host **host);

@@ -211,7 +211,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	_cleanup_free_ char *xml = NULL;
 	const char *what;
 	bool dot, shown;
-	size_t len;
+	size_t len = 0;
 	vsmmu_err err;
 
 	if (parse_args(cli, argc, argv, "--dot", true, &what, &dot))

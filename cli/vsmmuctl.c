@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"  -h, --help    this text\n"
 	"  -V, --version the version\n";
 
-int cli_error(const struct cli *cli, const char *fmt, ...)
+void cli_report(const struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -44,7 +44,6 @@ int cli_error(const struct cli *cli, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return EXIT_ERROR;
 }
 
 int cli_read_input(const struct cli *cli, const char *file, char **data, size_t *len)

@@ -158,7 +158,7 @@ int vsmmu_read_attr(const char *path, char **out, vsmmu_err *err)
 
 	if (!f)
 		return -1;
-	if (vsmmu_read_stream(f, path, VSMMU_SYSFS_ATTR_MAX, &data, &len, err) < 0) {
+	if (vsmmu_read_stream(f, path, VSMMU_SYSFS_ATTR_MAX, &data, &len, err) < 0 || !data) {
 		errno = errno ? errno : EIO;
 		return -1;
 	}
