@@ -20,8 +20,9 @@
 #define BDF "0009:01:00.0"
 #define N_FIELDS 7
 #define FIELD_MAX 512
+#define PATH_BUF 4096
 
-static char root[64];
+static char root[1024];
 
 static void must(int r, const char *what)
 {
@@ -33,7 +34,7 @@ static void must(int r, const char *what)
 
 static void put(const char *rel, const char *text)
 {
-	char path[256];
+	char path[PATH_BUF];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
@@ -46,7 +47,7 @@ static void put(const char *rel, const char *text)
 
 static void mkdirs(const char *rel)
 {
-	char path[256];
+	char path[PATH_BUF];
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
 	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
@@ -59,7 +60,9 @@ static void mkdirs(const char *rel)
 
 static void build_fixed(void)
 {
-	strcpy(root, "/tmp/vsmmu-fuzz-sysfs.XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(root, sizeof(root), "%s/vsmmu-fuzz-sysfs.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(root))
 		abort();
 	mkdirs(PLAT "/iommu/" SMMU);
@@ -77,7 +80,7 @@ static void build_fixed(void)
 /* Replace the entry at rel by a symlink to target, or remove it. */
 static void relink(const char *rel, const char *target)
 {
-	char path[256];
+	char path[PATH_BUF];
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
 	unlink(path);
@@ -87,7 +90,7 @@ static void relink(const char *rel, const char *target)
 
 static void set_vfio_entry(const char *name)
 {
-	char dir[256], path[1024];
+	char dir[PATH_BUF], path[PATH_BUF];
 	_cleanup_closedir_ DIR *d = NULL;
 	const struct dirent *e;
 
