@@ -28,8 +28,7 @@ LIBA = $(B)/libvsmmu.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-PROGS = $(B)/vsmmuctl $(if $(wildcard hooks/*.c),$(B)/vsmmu-hook) \
-	$(if $(wildcard wrapper/*.c),$(B)/vsmmu-qemu)
+PROGS = $(B)/vsmmuctl $(B)/vsmmu-hook $(B)/vsmmu-hook-full $(B)/vsmmu-qemu
 
 all: $(PROGS) $(UNIT_BIN)
 
@@ -48,7 +47,12 @@ $(LIBA): $(LIB_OBJ)
 $(B)/vsmmuctl: $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c)) $(LIBA)
 	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS) $(VIRT_LIBS)
 
-$(B)/vsmmu-hook: $(patsubst %.c,$(B)/%.o,$(wildcard hooks/*.c)) $(LIBA)
+# The hook libvirt runs for every domain links only libc; it execs
+# vsmmu-hook-full (libxml2, jansson) for domains that may be managed.
+$(B)/vsmmu-hook: $(B)/hooks/front.o $(LIBA)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(B)/vsmmu-hook-full: $(B)/hooks/vsmmu-hook.o $(LIBA)
 	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS)
 
 # The wrapper runs on every QEMU start and probe: it links no libxml2 or libvirt.
@@ -81,8 +85,9 @@ check: deps-test
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(HOOKDIR)
 	install -m 0755 $(B)/vsmmuctl $(DESTDIR)$(BINDIR)/vsmmuctl
-	$(if $(wildcard hooks/*.c),install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKDIR)/vsmmu)
-	$(if $(wildcard wrapper/*.c),install -m 0755 $(B)/vsmmu-qemu $(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu)
+	install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKDIR)/vsmmu
+	install -m 0755 $(B)/vsmmu-hook-full $(DESTDIR)$(LIBEXECDIR)/vsmmu-hook-full
+	install -m 0755 $(B)/vsmmu-qemu $(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	$(if $(wildcard man/*.1),install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(wildcard man/*.8),install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/)
@@ -99,7 +104,7 @@ uninstall:
 		echo "keeping $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf: it holds your settings"; \
 	fi
 	rm -f $(DESTDIR)$(BINDIR)/vsmmuctl $(DESTDIR)$(HOOKDIR)/vsmmu \
-		$(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu
+		$(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu $(DESTDIR)$(LIBEXECDIR)/vsmmu-hook-full
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null

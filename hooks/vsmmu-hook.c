@@ -1,5 +1,7 @@
-/* vsmmu-hook: the libvirt qemu hook, installed as
- * /etc/libvirt/hooks/qemu.d/vsmmu (or as /etc/libvirt/hooks/qemu itself).
+/* vsmmu-hook-full: the libvirt qemu hook for domains that may be managed.
+ * libvirt runs the small front (hooks/front.c), installed as
+ * /etc/libvirt/hooks/qemu.d/vsmmu (or as /etc/libvirt/hooks/qemu itself),
+ * which execs this with the same argv and the XML on stdin.
  * libvirt runs it as `<name> <op> <subop> <extra>` with the domain XML on
  * stdin, as root, with only LC_ALL and PATH set. Exit 0 allows the
  * operation; at prepare and start a non-zero exit fails the start and stderr
@@ -14,22 +16,6 @@
 #include "prepare.h"
 #include "util.h"
 #include "xmlutil.h"
-
-enum op { OP_OTHER, OP_PREPARE, OP_START, OP_RELEASE, OP_FILTER };
-
-static enum op classify(const char *op, const char *subop)
-{
-	if (strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0)
-		return OP_PREPARE;
-	if (strcmp(op, "start") == 0 && strcmp(subop, "begin") == 0)
-		return OP_START;
-	if (strcmp(op, "release") == 0 && strcmp(subop, "end") == 0)
-		return OP_RELEASE;
-	if ((strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) &&
-	    strcmp(subop, "begin") == 0)
-		return OP_FILTER;
-	return OP_OTHER;
-}
 
 static int fail(const char *name, const char *msg)
 {
@@ -79,7 +65,7 @@ static int do_filter(const struct vsmmu_conf *conf, const char *name,
 	return 0;
 }
 
-static int run(const char *name, enum op op, const char *xml, size_t len)
+static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t len)
 {
 	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	__attribute__((cleanup(conf_clearp))) struct vsmmu_conf conf = { 0 };
@@ -90,19 +76,19 @@ static int run(const char *name, enum op op, const char *xml, size_t len)
 	if (vsmmu_domain_parse(xml, len, &dom, &err) < 0)
 		return fail(name, err.msg);
 	if (!vsmmu_domain_is_managed(dom))
-		return op == OP_PREPARE && vsmmu_domain_uses_wrapper(dom) ? refuse_unmanaged(name) : 0;
+		return op == VSMMU_OP_PREPARE && vsmmu_domain_uses_wrapper(dom) ? refuse_unmanaged(name) : 0;
 	if (vsmmu_conf_load(&conf, &err) < 0)
 		return fail(name, err.msg);
 	switch (op) {
-	case OP_PREPARE:
+	case VSMMU_OP_PREPARE:
 		return do_prepare(&conf, name, dom, xml, len, VSMMU_PHASE_PREPARE);
-	case OP_START:
+	case VSMMU_OP_START:
 		return do_prepare(&conf, name, dom, xml, len, VSMMU_PHASE_START);
-	case OP_RELEASE:
+	case VSMMU_OP_RELEASE:
 		return vsmmu_release(&conf, name, &err) < 0 ? fail(name, err.msg) : 0;
-	case OP_FILTER:
+	case VSMMU_OP_FILTER:
 		return do_filter(&conf, name, dom, xml, len);
-	case OP_OTHER:
+	case VSMMU_OP_OTHER:
 		break;
 	}
 	return 0;
@@ -112,7 +98,7 @@ int main(int argc, char **argv)
 {
 	_cleanup_free_ char *xml = NULL;
 	size_t len = 0;
-	enum op op;
+	enum vsmmu_hook_op op;
 	vsmmu_err err;
 
 	if (argc < 4) {
@@ -120,12 +106,12 @@ int main(int argc, char **argv)
 		      "(the libvirt qemu hook; see /etc/libvirt/hooks/qemu.d/)\n", stderr);
 		return 2;
 	}
-	op = classify(argv[2], argv[3]);
+	op = vsmmu_hook_op(argv[2], argv[3]);
 	/* Read stdin for every op, so libvirt never writes into a closed pipe. */
 	if (vsmmu_read_stream(stdin, "the domain XML on stdin", VSMMU_XML_MAX, &xml, &len,
 			      &err) < 0)
-		return op == OP_OTHER ? 0 : fail(argv[1], err.msg);
-	if (op == OP_OTHER)
+		return op == VSMMU_OP_OTHER ? 0 : fail(argv[1], err.msg);
+	if (op == VSMMU_OP_OTHER)
 		return 0;
 	return run(argv[1], op, xml, len);
 }

@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "hookop.h"
 #include "pciaddr.h"
 
-#define VSMMU_NS_URI "urn:vsmmu:domain:1"
 #define VSMMU_NS_PREFIX "vsmmu"
 #define VSMMU_QEMU_NS_URI "http://libvirt.org/schemas/domain/qemu/1.0"
 #define VSMMU_PLAN_ENV "VSMMU_PLAN"
@@ -122,7 +122,6 @@ int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 /* Managed: has <vsmmu:config>, or uses an earlier proposal's iommu model. */
 bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom);
 
-#define VSMMU_WRAPPER_NAME "vsmmu-qemu"
 /* <emulator> is the vsmmu wrapper (by its file name). */
 bool vsmmu_domain_uses_wrapper(const struct vsmmu_domain *dom);
 

@@ -17,17 +17,6 @@
 
 static inline void check_clearp(struct vsmmu_check *c) { vsmmu_check_clear(c); }
 
-bool vsmmu_xml_maybe_managed(const char *xml, size_t len)
-{
-	static const char *const markers[] = { VSMMU_NS_URI, "nestedSmmuv3", "smmuv3Dev",
-						VSMMU_WRAPPER_NAME };
-
-	for (size_t i = 0; i < VSMMU_ARRAY_LEN(markers); i++)
-		if (memmem(xml, len, markers[i], strlen(markers[i])))
-			return true;
-	return false;
-}
-
 bool vsmmu_driver_is_vfio(const char *driver)
 {
 	/* "vfio-pci", "nvgrace-gpu-vfio-pci", "hisi_acc_vfio_pci", "mlx5_vfio_pci" */

@@ -24,10 +24,7 @@
  * or NULL when the line does not set key. */
 const char *vsmmu_qemu_conf_after_key(const char *line, const char *key);
 
-/* Cheap test on the raw XML: false means it cannot be a managed domain
- * (no vsmmu namespace, no earlier-proposal iommu model) nor one that runs
- * the wrapper, so the hook can leave without parsing it. */
-bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
+#include "hookop.h"
 
 /* A vfio-pci driver or a variant of it ("nvgrace-gpu-vfio-pci"). */
 bool vsmmu_driver_is_vfio(const char *driver);

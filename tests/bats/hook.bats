@@ -44,7 +44,7 @@ setup() {
 # hook NAME OP SUBOP < xml: the way libvirt runs it.
 hook() {
 	env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$SYS" VSMMU_DEV="$DEV" \
-		VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" "$HOOK" "$1" "$2" "$3" -
+		VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" VSMMU_HOOK_FULL="$TOP/build/vsmmu-hook-full" "$HOOK" "$1" "$2" "$3" -
 }
 
 # prepare begin, then start begin: what libvirt runs before QEMU starts.

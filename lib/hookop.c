@@ -1,0 +1,31 @@
+#include "hookop.h"
+
+#include <string.h>
+
+#include "util.h"
+
+enum vsmmu_hook_op vsmmu_hook_op(const char *op, const char *subop)
+{
+	bool begin = strcmp(subop, "begin") == 0;
+
+	if (strcmp(op, "prepare") == 0 && begin)
+		return VSMMU_OP_PREPARE;
+	if (strcmp(op, "start") == 0 && begin)
+		return VSMMU_OP_START;
+	if (strcmp(op, "release") == 0 && strcmp(subop, "end") == 0)
+		return VSMMU_OP_RELEASE;
+	if ((strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) && begin)
+		return VSMMU_OP_FILTER;
+	return VSMMU_OP_OTHER;
+}
+
+bool vsmmu_xml_maybe_managed(const char *xml, size_t len)
+{
+	static const char *const markers[] = { VSMMU_NS_URI, "nestedSmmuv3", "smmuv3Dev",
+						VSMMU_WRAPPER_NAME };
+
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(markers); i++)
+		if (memmem(xml, len, markers[i], strlen(markers[i])))
+			return true;
+	return false;
+}

@@ -1,0 +1,26 @@
+/* What the hook's two halves share: which libvirt hook operations it acts
+ * on, and the cheap test that lets unmanaged domains go without loading or
+ * parsing anything. Plain libc, so the small front binary links nothing
+ * else. */
+#ifndef VSMMU_HOOKOP_H
+#define VSMMU_HOOKOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VSMMU_NS_URI "urn:vsmmu:domain:1"  /* our metadata's namespace */
+#define VSMMU_WRAPPER_NAME "vsmmu-qemu"    /* the <emulator> wrapper's file name */
+
+enum vsmmu_hook_op { VSMMU_OP_OTHER, VSMMU_OP_PREPARE, VSMMU_OP_START, VSMMU_OP_RELEASE,
+		     VSMMU_OP_FILTER };
+
+/* prepare begin, start begin, release end, migrate/restore begin; the rest
+ * (started, stopped, reconnect, attach, ...) are VSMMU_OP_OTHER. */
+enum vsmmu_hook_op vsmmu_hook_op(const char *op, const char *subop);
+
+/* Cheap test on the raw XML: false means it cannot be a managed domain
+ * (no vsmmu namespace, no earlier-proposal iommu model) nor one that runs
+ * the wrapper, so the hook can leave without parsing it. */
+bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
+
+#endif
