@@ -38,13 +38,12 @@ static inline void conf_clearp(struct vsmmu_conf *c) { vsmmu_conf_clear(c); }
 static inline void problems_clearp(struct vsmmu_problems *p) { vsmmu_problems_clear(p); }
 
 static int do_prepare(const struct vsmmu_conf *conf, const char *name,
-		      const struct vsmmu_domain *dom, const char *xml, size_t len,
-		      enum vsmmu_phase phase)
+		      struct vsmmu_domain *dom, enum vsmmu_phase phase)
 {
 	__attribute__((cleanup(problems_clearp))) struct vsmmu_problems problems = { 0 };
 	vsmmu_err err;
 
-	if (vsmmu_prepare(conf, name, dom, xml, len, phase, &problems, &err) < 0)
+	if (vsmmu_prepare(conf, name, dom, phase, &problems, &err) < 0)
 		return fail(name, err.msg);
 	for (size_t i = 0; i < problems.n; i++)
 		fprintf(stderr, "vsmmu: %s\n", problems.lines[i]);
@@ -81,9 +80,9 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 		return fail(name, err.msg);
 	switch (op) {
 	case VSMMU_OP_PREPARE:
-		return do_prepare(&conf, name, dom, xml, len, VSMMU_PHASE_PREPARE);
+		return do_prepare(&conf, name, dom, VSMMU_PHASE_PREPARE);
 	case VSMMU_OP_START:
-		return do_prepare(&conf, name, dom, xml, len, VSMMU_PHASE_START);
+		return do_prepare(&conf, name, dom, VSMMU_PHASE_START);
 	case VSMMU_OP_RELEASE:
 		return vsmmu_release(&conf, name, &err) < 0 ? fail(name, err.msg) : 0;
 	case VSMMU_OP_FILTER:

@@ -68,12 +68,9 @@ static void check_expanders(const struct vsmmu_domain *dom, const struct vsmmu_p
 		vsmmu_problems_add(&c->problems, "controller pci.%d serves no hostdev any more", plan->remove[i]);
 }
 
-static int check_plan(struct vsmmu_domain *dom,
-		      const struct vsmmu_plan *plan, struct vsmmu_check *c, vsmmu_err *err)
+static int check_plan(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
+		      struct vsmmu_check *c, vsmmu_err *err)
 {
-	_cleanup_free_ char *before = NULL, *after = NULL;
-	size_t before_len, after_len;
-
 	for (size_t i = 0; i < plan->n_warnings; i++)
 		vsmmu_problems_add(&c->problems, "%s", plan->warnings[i]);
 	/* Runtime topology: the wrapper builds it at every start; the
@@ -82,26 +79,22 @@ static int check_plan(struct vsmmu_domain *dom,
 		return 0;
 	check_hostdevs(dom, plan, c);
 	check_expanders(dom, plan, c);
-	if (vsmmu_domain_format(dom, &before, &before_len, err) < 0 ||
-	    vsmmu_rewrite(dom, plan, err) < 0 ||
-	    vsmmu_domain_format(dom, &after, &after_len, err) < 0)
+	vsmmu_xml_clear_changed(dom->doc);
+	if (vsmmu_rewrite(dom, plan, err) < 0)
 		return -1;
-	if (c->problems.n == 0 && strcmp(before, after) != 0)
-		vsmmu_problems_add(&c->problems, "the definition differs from what vsmmu writes for this host "
-			    "(topology, metadata or VSMMU_PLAN out of date)");
+	if (c->problems.n == 0 && vsmmu_xml_changed(dom->doc))
+		vsmmu_problems_add(&c->problems, "the definition differs from what vsmmu writes for "
+				   "this host (topology, metadata or VSMMU_PLAN out of date)");
 	return 0;
 }
 
-int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
-		    struct vsmmu_check *out, vsmmu_err *err)
+int vsmmu_check_domain(struct vsmmu_domain *dom, const struct vsmmu_host *host,
+		       struct vsmmu_plan **plan_out, struct vsmmu_check *out, vsmmu_err *err)
 {
-	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	vsmmu_err plan_err;
 
 	memset(out, 0, sizeof(*out));
-	if (vsmmu_domain_parse(xml, len, &dom, err) < 0)
-		return -1;
 	out->managed = vsmmu_domain_is_managed(dom);
 	if (!out->managed)
 		return 0;
@@ -109,7 +102,22 @@ int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
 		vsmmu_problems_add(&out->problems, "%s", plan_err.msg);
 		return 0;
 	}
-	return check_plan(dom, plan, out, err);
+	if (check_plan(dom, plan, out, err) < 0)
+		return -1;
+	if (plan_out)
+		*plan_out = VSMMU_STEAL(plan);
+	return 0;
+}
+
+int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
+		    struct vsmmu_check *out, vsmmu_err *err)
+{
+	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (vsmmu_domain_parse(xml, len, &dom, err) < 0)
+		return -1;
+	return vsmmu_check_domain(dom, host, NULL, out, err);
 }
 
 void vsmmu_check_clear(struct vsmmu_check *c)

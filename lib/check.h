@@ -19,6 +19,13 @@ struct vsmmu_check {
  * fit the host is a success with problems listed. */
 int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
 		    struct vsmmu_check *out, vsmmu_err *err);
+/* The same on a parsed domain, which it rewrites in place while checking
+ * (its hostdev and config fields stay as parsed). *plan_out (optional)
+ * gets the plan when one could be built. */
+struct vsmmu_domain;
+struct vsmmu_plan;
+int vsmmu_check_domain(struct vsmmu_domain *dom, const struct vsmmu_host *host,
+		       struct vsmmu_plan **plan_out, struct vsmmu_check *out, vsmmu_err *err);
 void vsmmu_check_clear(struct vsmmu_check *c);
 
 #endif

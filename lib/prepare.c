@@ -337,13 +337,14 @@ static int scan_hostdevs(const struct vsmmu_conf *conf, const struct vsmmu_domai
 	return vsmmu_host_scan_some(conf->sysfs, addrs, dom->n_hostdevs, host, err);
 }
 
-static int check_topology(const char *name, const char *xml, size_t len,
-			  const struct vsmmu_host *host, struct vsmmu_problems *problems,
-			  vsmmu_err *err)
+/* The topology check, with the remedy on each line; *plan when buildable. */
+static int check_topology(const char *name, struct vsmmu_domain *dom,
+			  const struct vsmmu_host *host, struct vsmmu_plan **plan,
+			  struct vsmmu_problems *problems, vsmmu_err *err)
 {
 	__attribute__((cleanup(check_clearp))) struct vsmmu_check check = { 0 };
 
-	if (vsmmu_check_xml(xml, len, host, &check, err) < 0)
+	if (vsmmu_check_domain(dom, host, plan, &check, err) < 0)
 		return -1;
 	for (size_t i = 0; i < check.problems.n; i++)
 		vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'", check.problems.lines[i],
@@ -417,24 +418,18 @@ static int commit_state(const struct vsmmu_conf *conf, struct vsmmu_state *st, u
 	return -1;
 }
 
-int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
-		  const struct vsmmu_domain *dom, const char *xml, size_t len,
+int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
 		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	_cleanup_state_ struct vsmmu_state *st = NULL;
-	vsmmu_err plan_err = { "no plan for this domain" };
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 
 	if (vsmmu_state_name_check(name, err) < 0 || scan_hostdevs(conf, dom, &host, err) < 0 ||
-	    check_topology(name, xml, len, host, problems, err) < 0)
+	    check_topology(name, dom, host, &plan, problems, err) < 0)
 		return -1;
-	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0)
-		plan = NULL;
-	if (!plan && problems->n == 0)
-		vsmmu_problems_add(problems, "%s", plan_err.msg);
 	vsmmu_prepare_check_ready(dom, plan ? plan->mode : dom->config.mode, phase, host,
 				  conf->dev, problems);
 	if (problems->n > 0 || !plan || phase == VSMMU_PHASE_PREPARE)

@@ -57,11 +57,10 @@ int vsmmu_nodes_release(const char *rundir, const char *name, vsmmu_err *err);
 
 /* prepare begin and start begin. Returns -1 on an error (err), else 0: when
  * problems->n > 0 the domain must not start and nothing was changed. Only
- * the start phase takes device nodes and writes the state. */
-int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name,
-		  const struct vsmmu_domain *dom, const char *xml, size_t len,
-		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);
-/* release end: safe to run twice and without a prepare. */
+ * the start phase takes device nodes and writes the state. dom is
+ * rewritten in place by the topology check (see vsmmu_check_domain). */
+int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
+		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);/* release end: safe to run twice and without a prepare. */
 int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);
 /* migrate/restore begin: *out is the XML rewritten for this host, or NULL
  * when nothing changes. */

@@ -73,8 +73,10 @@ static void set_expander_target(xmlNodePtr ctrl, const struct vsmmu_plan_expande
 		_cleanup_xmlstr_ xmlChar *old = xmlNodeGetContent(node);
 
 		snprintf(text, sizeof(text), "%d", e->numa_node);
-		if (!old || strcmp((const char *)old, text) != 0)
+		if (!old || strcmp((const char *)old, text) != 0) {
 			xmlNodeSetContent(node, BAD_CAST text);
+			vsmmu_xml_mark_changed(node);
+		}
 	}
 }
 

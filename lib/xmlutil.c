@@ -120,12 +120,32 @@ int vsmmu_xml_attr_uint(const xmlNode *node, const char *name, unsigned long max
 	return 0;
 }
 
+static char changed_marker; /* doc->_private points here once edited */
+
+void vsmmu_xml_mark_changed(xmlNodePtr node)
+{
+	if (node && node->doc)
+		node->doc->_private = &changed_marker;
+}
+
+bool vsmmu_xml_changed(const xmlDoc *doc)
+{
+	return doc->_private == &changed_marker;
+}
+
+void vsmmu_xml_clear_changed(xmlDocPtr doc)
+{
+	doc->_private = NULL;
+}
+
 void vsmmu_xml_set_attr(xmlNodePtr node, const char *name, const char *value)
 {
 	_cleanup_free_ char *old = vsmmu_xml_attr(node, name);
 
-	if (!vsmmu_streq(old, value))
-		xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)value);
+	if (vsmmu_streq(old, value))
+		return;
+	xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)value);
+	vsmmu_xml_mark_changed(node);
 }
 
 void vsmmu_xml_set_attr_fmt(xmlNodePtr node, const char *name, const char *fmt, ...)
@@ -178,6 +198,7 @@ xmlNodePtr vsmmu_xml_append(xmlNodePtr parent, xmlNodePtr child)
 	xmlNodePtr last = parent->last;
 	int depth = depth_of(parent) + 1;
 
+	vsmmu_xml_mark_changed(parent);
 	if (is_blank_text(last)) {
 		xmlAddPrevSibling(last, indent_text(depth));
 		xmlAddPrevSibling(last, child);
@@ -193,6 +214,7 @@ xmlNodePtr vsmmu_xml_insert_after(xmlNodePtr sibling, xmlNodePtr node)
 {
 	xmlNodePtr text = indent_text(depth_of(sibling));
 
+	vsmmu_xml_mark_changed(sibling);
 	xmlAddNextSibling(sibling, text);
 	xmlAddNextSibling(text, node);
 	return node;
@@ -200,6 +222,7 @@ xmlNodePtr vsmmu_xml_insert_after(xmlNodePtr sibling, xmlNodePtr node)
 
 xmlNodePtr vsmmu_xml_insert_before(xmlNodePtr sibling, xmlNodePtr node)
 {
+	vsmmu_xml_mark_changed(sibling);
 	xmlAddPrevSibling(sibling, node);
 	xmlAddPrevSibling(sibling, indent_text(depth_of(sibling)));
 	return node;
@@ -216,6 +239,7 @@ void vsmmu_xml_remove(xmlNodePtr node)
 {
 	xmlNodePtr prev = node->prev;
 
+	vsmmu_xml_mark_changed(node);
 	if (is_blank_text(prev)) {
 		xmlUnlinkNode(prev);
 		xmlFreeNode(prev);

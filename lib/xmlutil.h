@@ -39,6 +39,13 @@ char *vsmmu_xml_attr(const xmlNode *node, const char *name);
 int vsmmu_xml_attr_uint(const xmlNode *node, const char *name, unsigned long max,
 			long dflt, long *out, const char *elem, vsmmu_err *err);
 
+/* Every edit below marks the document changed (in doc->_private, which
+ * libxml2 leaves to applications): check tells a definition that would
+ * change from one that would not without serialising it twice. */
+void vsmmu_xml_mark_changed(xmlNodePtr node);
+bool vsmmu_xml_changed(const xmlDoc *doc);
+void vsmmu_xml_clear_changed(xmlDocPtr doc);
+
 /* Set an attribute only when its value differs, so untouched attributes
  * keep their bytes. */
 void vsmmu_xml_set_attr(xmlNodePtr node, const char *name, const char *value);
