@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *xml = NULL;
 	enum vsmmu_hook_op op;
 	size_t len = 0;
+	vsmmu_err err;
 
 	if (argc < 4) {
 		fputs("usage: vsmmu-hook NAME OP SUBOP [EXTRA] < domain.xml\n"
@@ -75,11 +76,10 @@ int main(int argc, char **argv)
 	}
 	op = vsmmu_hook_op(argv[2], argv[3]);
 	/* Read stdin for every op, so libvirt never writes into a closed pipe. */
-	if (vsmmu_read_stream(stdin, "the domain XML on stdin", XML_MAX, &xml, &len, NULL) < 0) {
+	if (vsmmu_read_stream(stdin, "the domain XML on stdin", XML_MAX, &xml, &len, &err) < 0) {
 		if (op == VSMMU_OP_OTHER)
 			return 0;
-		fprintf(stderr, "vsmmu: %s: the domain XML on stdin is unreadable or larger than "
-			"%u bytes\n", argv[1], XML_MAX);
+		fprintf(stderr, "vsmmu: %s: %s\n", argv[1], err.msg);
 		return 1;
 	}
 	if (op == VSMMU_OP_OTHER || !vsmmu_xml_maybe_managed(xml, len))
