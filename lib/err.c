@@ -4,15 +4,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Messages are formatted into a copy first: callers may wrap an earlier
+ * message, passing err->msg itself as an argument. */
 int vsmmu_fail(vsmmu_err *err, const char *fmt, ...)
 {
+	char msg[VSMMU_ERR_MAX];
 	va_list ap;
 
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(err->msg, msg, sizeof(msg));
 	return -1;
 }
 
@@ -23,10 +27,13 @@ int vsmmu_fail_errno(vsmmu_err *err, int errno_value, const char *fmt, ...)
 
 	if (!err)
 		return -1;
+	char msg[VSMMU_ERR_MAX];
+
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	len = strlen(err->msg);
-	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(errno_value));
+	len = strlen(msg);
+	snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(errno_value));
+	memcpy(err->msg, msg, sizeof(msg));
 	return -1;
 }

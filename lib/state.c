@@ -221,10 +221,19 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 
 /* ---- files ---- */
 
+/* Create path, or accept it when it is already a directory; a symlink
+ * planted there is refused, so state is never written through one. */
 static int mkdir_p1(const char *path, mode_t mode, vsmmu_err *err)
 {
+	struct stat st;
+
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return vsmmu_fail_errno(err, errno, "cannot create %s", path);
+	if (lstat(path, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot inspect %s", path);
+	if (!S_ISDIR(st.st_mode))
+		return vsmmu_fail(err, "%s is not a directory (a symlink or a file); remove it",
+				  path);
 	return 0;
 }
 
@@ -392,7 +401,8 @@ int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_
 		return errno == ENOENT ? 0 : -1;
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return vsmmu_fail(err, "%s: line %d: %s", file, je.line, je.text);
+		return vsmmu_fail(err, "%s: line %d: %s; remove it and fix the owner of %s by hand",
+				  file, je.line, je.text, path);
 	if (node_from_json(root, &ref->node, err) < 0 ||
 	    holders_from_json(json_object_get(root, "holders"), ref, err) < 0) {
 		vsmmu_node_ref_clear(ref);
