@@ -14,7 +14,6 @@
 #include "util.h"
 
 #define FULL_NAME "vsmmu-hook-full"
-#define XML_MAX (4u << 20) /* as VSMMU_XML_MAX: the full hook refuses more */
 
 /* stdin for the full hook: the XML already read, from the start. */
 static int xml_as_stdin(const char *xml, size_t len)
@@ -67,22 +66,11 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *xml = NULL;
 	enum vsmmu_hook_op op;
 	size_t len = 0;
-	vsmmu_err err;
+	int rc = vsmmu_hook_begin(argc, argv, VSMMU_XML_MAX, &op, &xml, &len);
 
-	if (argc < 4) {
-		fputs("usage: vsmmu-hook NAME OP SUBOP [EXTRA] < domain.xml\n"
-		      "(the libvirt qemu hook; see /etc/libvirt/hooks/qemu.d/)\n", stderr);
-		return 2;
-	}
-	op = vsmmu_hook_op(argv[2], argv[3]);
-	/* Read stdin for every op, so libvirt never writes into a closed pipe. */
-	if (vsmmu_read_stream(stdin, "the domain XML on stdin", XML_MAX, &xml, &len, &err) < 0) {
-		if (op == VSMMU_OP_OTHER)
-			return 0;
-		fprintf(stderr, "vsmmu: %s: %s\n", argv[1], err.msg);
-		return 1;
-	}
-	if (op == VSMMU_OP_OTHER || !vsmmu_xml_maybe_managed(xml, len))
+	if (rc >= 0)
+		return rc;
+	if (!vsmmu_xml_maybe_managed(xml, len))
 		return 0;
 	if (xml_as_stdin(xml, len) < 0) {
 		fprintf(stderr, "vsmmu: %s: cannot pass the domain XML on: %s\n", argv[1],

@@ -96,21 +96,9 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 int main(int argc, char **argv)
 {
 	_cleanup_free_ char *xml = NULL;
-	size_t len = 0;
 	enum vsmmu_hook_op op;
-	vsmmu_err err;
+	size_t len = 0;
+	int rc = vsmmu_hook_begin(argc, argv, VSMMU_XML_MAX, &op, &xml, &len);
 
-	if (argc < 4) {
-		fputs("usage: vsmmu-hook NAME OP SUBOP [EXTRA] < domain.xml\n"
-		      "(the libvirt qemu hook; see /etc/libvirt/hooks/qemu.d/)\n", stderr);
-		return 2;
-	}
-	op = vsmmu_hook_op(argv[2], argv[3]);
-	/* Read stdin for every op, so libvirt never writes into a closed pipe. */
-	if (vsmmu_read_stream(stdin, "the domain XML on stdin", VSMMU_XML_MAX, &xml, &len,
-			      &err) < 0)
-		return op == VSMMU_OP_OTHER ? 0 : fail(argv[1], err.msg);
-	if (op == VSMMU_OP_OTHER)
-		return 0;
-	return run(argv[1], op, xml, len);
+	return rc >= 0 ? rc : run(argv[1], op, xml, len);
 }

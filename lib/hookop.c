@@ -1,5 +1,6 @@
 #include "hookop.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -28,4 +29,24 @@ bool vsmmu_xml_maybe_managed(const char *xml, size_t len)
 		if (memmem(xml, len, markers[i], strlen(markers[i])))
 			return true;
 	return false;
+}
+
+int vsmmu_hook_begin(int argc, char **argv, size_t max, enum vsmmu_hook_op *op, char **xml,
+		     size_t *len)
+{
+	vsmmu_err err;
+
+	if (argc < 4) {
+		fputs("usage: vsmmu-hook NAME OP SUBOP [EXTRA] < domain.xml\n"
+		      "(the libvirt qemu hook; see /etc/libvirt/hooks/qemu.d/)\n", stderr);
+		return 2;
+	}
+	*op = vsmmu_hook_op(argv[2], argv[3]);
+	if (vsmmu_read_stream(stdin, "the domain XML on stdin", max, xml, len, &err) < 0) {
+		if (*op == VSMMU_OP_OTHER)
+			return 0;
+		fprintf(stderr, "vsmmu: %s: %s\n", argv[1], err.msg);
+		return 1;
+	}
+	return *op == VSMMU_OP_OTHER ? 0 : -1;
 }

@@ -23,4 +23,11 @@ enum vsmmu_hook_op vsmmu_hook_op(const char *op, const char *subop);
  * the wrapper, so the hook can leave without parsing it. */
 bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
 
+/* The start both halves share: usage check, op, and the XML read from
+ * stdin for every op (so libvirt never writes into a closed pipe), at most
+ * max bytes. Returns -1 to go on with *op, *xml, *len set; otherwise the
+ * exit status, after the message (an op the hook ignores: 0, quietly). */
+int vsmmu_hook_begin(int argc, char **argv, size_t max, enum vsmmu_hook_op *op, char **xml,
+		     size_t *len);
+
 #endif

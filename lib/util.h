@@ -28,6 +28,9 @@ void vsmmu_closep(int *fd);
 
 #define VSMMU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Larger domain XML is refused (hook, vsmmuctl). */
+#define VSMMU_XML_MAX (4u << 20)
+
 /* Upper bound for any single sysfs attribute we read. */
 #define VSMMU_SYSFS_ATTR_MAX 4096
 

@@ -9,7 +9,6 @@
 
 #include "err.h"
 
-#define VSMMU_XML_MAX (4u << 20) /* larger domain XML is refused */
 
 static inline void vsmmu_xml_freedocp(xmlDocPtr *d) { if (*d) xmlFreeDoc(*d); }
 static inline void vsmmu_xml_freep(xmlChar **s) { if (*s) xmlFree(*s); }
