@@ -11,25 +11,13 @@
 
 #include "doctor.h"
 #include "fakehost.h"
+#include "shell.h"
 #include "tap.h"
 #include "util.h"
 
 #define P VSMMU_DOCTOR_PASS
 #define W VSMMU_DOCTOR_WARN
 #define F VSMMU_DOCTOR_FAIL
-
-static int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *fmt, ...)
-{
-	_cleanup_free_ char *cmd = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	return r < 0 ? -1 : system(cmd);
-}
 
 /* A scratch tree: <top>/{sys,dev,etc,proc,run}, and a context on it. */
 struct tree {

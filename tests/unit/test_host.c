@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "shell.h"
 #include "tap.h"
 #include "util.h"
 
@@ -15,21 +16,6 @@ struct tree {
 	char *top;
 	char *sys;
 };
-
-static int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *fmt, ...)
-{
-	_cleanup_free_ char *cmd = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -1;
-	return system(cmd);
-}
 
 static void tree_free(struct tree *t)
 {
