@@ -11,6 +11,7 @@
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+load '../lib/hookenv'
 
 setup_file() {
 	export TOP
@@ -27,20 +28,7 @@ setup_file() {
 }
 
 setup() {
-	T="$BATS_TEST_TMPDIR"
-	F="$BATS_FILE_TMPDIR"
-	SYS="$F/sys"
-	DEV="$T/dev"
-	RUN="$T/run"
-	mkdir -p "$DEV/vfio/devices"
-	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2; do
-		: >"$DEV/$n"
-		chmod 0600 "$DEV/$n"
-	done
-	if [ "$(id -u)" = 0 ]; then QUID=1234 QGID=5678; else QUID=$(id -u) QGID=$(id -g); fi
-	ORIG="$(id -u):$(id -g):600"
-	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$QUID" "$QGID" >"$T/vsmmu.conf"
-	CONF="$T/vsmmu.conf"
+	hook_env_setup
 }
 
 # ---- recording ---------------------------------------------------------------
@@ -80,18 +68,12 @@ one_line_refusal() {
 
 # ---- drivers -----------------------------------------------------------------
 
-# Bounded: a hook that blocks would stall libvirtd; here it exits 124.
-hook() {
-	timeout "${HOOK_TIMEOUT:-60}" env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$SYS" VSMMU_DEV="$DEV" \
-		VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" "$HOOK" "$1" "$2" "$3" -
-}
-
-start() { hook "$1" prepare begin <"$2" && hook "$1" start begin <"$2"; }
-
-owner() { stat -c '%u:%g:%a' "$DEV/$1"; }
+# The hook itself is bounded (hookenv: a blocked hook exits 124), because
+# one that blocks would stall libvirtd.
 
 all_orig() {
-	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2; do
+	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 \
+		vfio/devices/vfio3 vfio/devices/vfio4; do
 		[ "$(owner "$n")" = "$ORIG" ] || {
 			echo "$n is $(owner "$n"), want $ORIG"
 			return 1

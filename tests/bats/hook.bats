@@ -6,6 +6,7 @@
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+load '../lib/hookenv'
 
 setup_file() {
 	export TOP="$BATS_TEST_DIRNAME/../.."
@@ -24,33 +25,8 @@ setup_file() {
 }
 
 setup() {
-	T="$BATS_TEST_TMPDIR"
-	F="$BATS_FILE_TMPDIR"
-	SYS="$F/sys"
-	DEV="$T/dev"
-	RUN="$T/run"
-	mkdir -p "$DEV/vfio/devices"
-	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 \
-		vfio/devices/vfio3 vfio/devices/vfio4; do
-		: >"$DEV/$n"
-		chmod 0600 "$DEV/$n"
-	done
-	if [ "$(id -u)" = 0 ]; then QUID=1234 QGID=5678; else QUID=$(id -u) QGID=$(id -g); fi
-	ORIG="$(id -u):$(id -g):600"
-	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$QUID" "$QGID" >"$T/vsmmu.conf"
-	CONF="$T/vsmmu.conf"
+	hook_env_setup
 }
-
-# hook NAME OP SUBOP < xml: the way libvirt runs it.
-hook() {
-	env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$SYS" VSMMU_DEV="$DEV" \
-		VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" VSMMU_HOOK_FULL="$TOP/build/vsmmu-hook-full" "$HOOK" "$1" "$2" "$3" -
-}
-
-# prepare begin, then start begin: what libvirt runs before QEMU starts.
-start() { hook "$1" prepare begin <"$2" && hook "$1" start begin <"$2"; }
-
-owner() { stat -c '%u:%g:%a' "$DEV/$1"; }
 
 tree_sum() { find "$@" -printf '%p %u %g %m %s %T@\n' 2>/dev/null | sort | md5sum; }
 
