@@ -11,10 +11,9 @@ WRAPPER=/var/lib/libvirt/vsmmu/vsmmu-qemu
 
 setup_file() {
 	export TOP="$BATS_TEST_DIRNAME/../.."
-	if [ "$(id -u)" != 0 ] || ! command -v libvirtd >/dev/null; then
-		export APPLY_SKIP="needs root and libvirt-daemon-system"
-		return 0
-	fi
+	APPLY_SKIP=$(vsmmu_libvirt_missing)
+	export APPLY_SKIP
+	[ -z "$APPLY_SKIP" ] || return 0
 	"$TOP/tests/fixtures/mkhost" grace "$BATS_FILE_TMPDIR/grace" >/dev/null
 	vsmmu_ns_start
 	vsmmu_libvirtd_start

@@ -28,25 +28,11 @@ WRAPPER=/usr/local/libexec/vsmmu/vsmmu-qemu
 TREES=/var/lib/libvirt/vsmmu-e2e
 CONF=/etc/vsmmu/vsmmu.conf
 
-# Why this suite cannot run here, or nothing.
-e2e_missing() {
-	[ "$(id -u)" = 0 ] || { echo "needs root (mount namespace, libvirtd)"; return; }
-	local c
-	for c in unshare nsenter libvirtd virsh xmllint make; do
-		command -v "$c" >/dev/null || { echo "$c not installed"; return; }
-	done
-	for c in "$QEMU" "$AAVMF_CODE" "$AAVMF_VARS"; do
-		[ -e "$c" ] || { echo "$c missing"; return; }
-	done
-	unshare --mount --net true 2>/dev/null ||
-		echo "unshare --mount --net is not permitted here (no CAP_SYS_ADMIN?)"
-}
-
 setup_file() {
 	export TOP
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	local why
-	why=$(e2e_missing)
+	why=$(vsmmu_libvirt_missing xmllint make "$QEMU" "$AAVMF_CODE" "$AAVMF_VARS")
 	if [ -n "$why" ]; then
 		export E2E_SKIP="$why"
 		return 0

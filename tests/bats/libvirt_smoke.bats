@@ -13,23 +13,9 @@ AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
 AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
 QEMU=/usr/bin/qemu-system-aarch64
 
-# Why this suite cannot run here, or nothing.
-smoke_missing() {
-	[ "$(id -u)" = 0 ] || { echo "needs root (mount namespace, libvirtd)"; return; }
-	local c
-	for c in unshare nsenter libvirtd virsh; do
-		command -v "$c" >/dev/null || { echo "$c not installed"; return; }
-	done
-	for c in "$QEMU" "$AAVMF_CODE" "$AAVMF_VARS"; do
-		[ -e "$c" ] || { echo "$c missing"; return; }
-	done
-	unshare --mount --net true 2>/dev/null ||
-		echo "unshare --mount --net is not permitted here (no CAP_SYS_ADMIN?)"
-}
-
 setup_file() {
 	local why
-	why=$(smoke_missing)
+	why=$(vsmmu_libvirt_missing "$QEMU" "$AAVMF_CODE" "$AAVMF_VARS")
 	if [ -n "$why" ]; then
 		export SMOKE_SKIP="$why"
 		return 0

@@ -14,10 +14,9 @@ WRAPPER=/var/lib/libvirt/vsmmu/vsmmu-qemu
 
 setup_file() {
 	export TOP="$BATS_TEST_DIRNAME/../.."
-	if [ "$(id -u)" != 0 ] || ! command -v libvirtd >/dev/null; then
-		export RT_SKIP="needs root and libvirt-daemon-system"
-		return 0
-	fi
+	RT_SKIP=$(vsmmu_libvirt_missing)
+	export RT_SKIP
+	[ -z "$RT_SKIP" ] || return 0
 	local t=$BATS_FILE_TMPDIR
 	"$TOP/tests/fixtures/mkhost" grace "$t/sys" >/dev/null
 	vsmmu_ns_start

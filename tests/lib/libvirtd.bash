@@ -84,6 +84,21 @@ _vsmmu_msg() { printf 'vsmmu-libvirtd: %s\n' "$*" >&2; }
 
 _vsmmu_mntns() { readlink /proc/self/ns/mnt; }
 
+# Why a suite that needs the private daemon cannot run here, or nothing.
+# Arguments: what else it needs, commands by name and files by absolute path.
+vsmmu_libvirt_missing() {
+	[ "$(id -u)" = 0 ] || { echo "needs root (mount namespace, libvirtd)"; return; }
+	local c
+	for c in unshare nsenter libvirtd virsh "$@"; do
+		case $c in
+		/*) [ -e "$c" ] || { echo "$c missing"; return; } ;;
+		*) command -v "$c" >/dev/null || { echo "$c not installed"; return; } ;;
+		esac
+	done
+	unshare --mount --net true 2>/dev/null ||
+		echo "unshare --mount --net is not permitted here (no CAP_SYS_ADMIN?)"
+}
+
 # True when this process runs inside the private namespace.
 vsmmu_ns_inside() {
 	[ -n "${VSMMU_PRIVATE_NS_ID:-}" ] && [ "$(_vsmmu_mntns)" = "$VSMMU_PRIVATE_NS_ID" ]
