@@ -15,6 +15,28 @@ function rs(k, l) { return sprintf("%.2fx", ratio(k, l)) }
 function own(k, l) { return (M[k, l] - M[k, "floor-null"]) / M[k, "floor-null"] }
 function mib(kib) { return sprintf("%.1f", kib / 1024) }
 function verdict(ok) { return ok ? "holds" : "**missed**" }
+# One table over the points of sweep sw: a row a point, a column a program;
+# cells "time" (median and ratio to its floor) or "rss" (peak MiB).
+function sweep_table(sw, cells,    i, j, k, l, keys) {
+	keys = sw == "smmus" ? "| SMMUs | devices |" : sw == "hostdevs" ? "| hostdevs |" : "| devices |"
+	printf "%s", keys
+	for (j = 1; j <= NL; j++) printf " %s |", LABELS[j]
+	printf "\n%s", sw == "smmus" ? "|---|---|" : "|---|"
+	for (j = 1; j <= NL; j++) printf "---|"
+	printf "\n"
+	for (i = 1; i <= NK; i++) {
+		k = KEYS[i]
+		if (SW[k] != sw) continue
+		if (sw == "smmus") printf "| %d | %d |", NS[k], NDEV[k]
+		else printf "| %d |", sw == "hostdevs" ? NH[k] : NDEV[k]
+		for (j = 1; j <= NL; j++) {
+			l = LABELS[j]
+			if (cells == "rss") printf " %s |", mib(RSS[k, l])
+			else printf " %s%s |", ms(M[k, l]), l ~ /^floor/ ? "" : " (" rs(k, l) ")"
+		}
+		printf "\n"
+	}
+}
 # Least squares of median time over x for label l in sweep s: sets SLOPE,
 # ICPT, R2.
 function fit(s, l, xf,    i, n, x, y, sx, sy, sxx, sxy, syy, k, d) {
@@ -114,33 +136,9 @@ END {
 	}
 
 	printf "\n## Device sweep (%d SMMUs, %d hostdevs): median ms (ratio to floor)\n\n", NS[BIG], NH[BIG]
-	printf "| devices |"
-	for (j = 1; j <= NL; j++) printf " %s |", LABELS[j]
-	printf "\n|---|"
-	for (j = 1; j <= NL; j++) printf "---|"
-	printf "\n"
-	for (i = 1; i <= NK; i++) {
-		k = KEYS[i]
-		if (SW[k] != "devices") continue
-		printf "| %d |", NDEV[k]
-		for (j = 1; j <= NL; j++) {
-			l = LABELS[j]
-			printf " %s%s |", ms(M[k, l]), l ~ /^floor/ ? "" : " (" rs(k, l) ")"
-		}
-		printf "\n"
-	}
-	printf "\nPeak RSS (MiB) over the sweep:\n\n| devices |"
-	for (j = 1; j <= NL; j++) printf " %s |", LABELS[j]
-	printf "\n|---|"
-	for (j = 1; j <= NL; j++) printf "---|"
-	printf "\n"
-	for (i = 1; i <= NK; i++) {
-		k = KEYS[i]
-		if (SW[k] != "devices") continue
-		printf "| %d |", NDEV[k]
-		for (j = 1; j <= NL; j++) printf " %s |", mib(RSS[k, LABELS[j]])
-		printf "\n"
-	}
+	sweep_table("devices", "time")
+	printf "\nPeak RSS (MiB) over the sweep:\n\n"
+	sweep_table("devices", "rss")
 
 	printf "\n## Slopes (least squares over the sweeps)\n\n"
 	printf "| program | us per host device | R^2 | share of the median at %d devices | us per hostdev (at %d devices) | R^2 |\n|---|---|---|---|---|---|\n", NDEV[BIG], NDEV[BIG]
@@ -153,36 +151,8 @@ END {
 	}
 
 	printf "\n## Hostdev sweep (%d SMMUs, %d devices): median ms (ratio to floor)\n\n", NS[BIG], NDEV[BIG]
-	printf "| hostdevs |"
-	for (j = 1; j <= NL; j++) printf " %s |", LABELS[j]
-	printf "\n|---|"
-	for (j = 1; j <= NL; j++) printf "---|"
-	printf "\n"
-	for (i = 1; i <= NK; i++) {
-		k = KEYS[i]
-		if (SW[k] != "hostdevs") continue
-		printf "| %d |", NH[k]
-		for (j = 1; j <= NL; j++) {
-			l = LABELS[j]
-			printf " %s%s |", ms(M[k, l]), l ~ /^floor/ ? "" : " (" rs(k, l) ")"
-		}
-		printf "\n"
-	}
-
-	printf "\n## SMMU sweep (64 hostdevs): median ms (ratio to floor)\n\n| SMMUs | devices |"
-	for (j = 1; j <= NL; j++) printf " %s |", LABELS[j]
-	printf "\n|---|---|"
-	for (j = 1; j <= NL; j++) printf "---|"
-	printf "\n"
-	for (i = 1; i <= NK; i++) {
-		k = KEYS[i]
-		if (SW[k] != "smmus") continue
-		printf "| %d | %d |", NS[k], NDEV[k]
-		for (j = 1; j <= NL; j++) {
-			l = LABELS[j]
-			printf " %s%s |", ms(M[k, l]), l ~ /^floor/ ? "" : " (" rs(k, l) ")"
-		}
-		printf "\n"
-	}
+	sweep_table("hostdevs", "time")
+	printf "\n## SMMU sweep (64 hostdevs): median ms (ratio to floor)\n\n"
+	sweep_table("smmus", "time")
 	printf "\n![median time against host device count](time-vs-devices.png)\n"
 }
