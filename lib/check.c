@@ -8,14 +8,6 @@
 #include "util.h"
 #include "xmlutil.h"
 
-static const char *recorded_smmu(const struct vsmmu_domain *dom, int expander)
-{
-	for (size_t i = 0; i < dom->config.n_records; i++)
-		if (dom->config.records[i].index == expander)
-			return dom->config.records[i].smmu;
-	return NULL;
-}
-
 /* The expander a hostdev's current root port hangs from, or -1. */
 static int current_expander(const struct vsmmu_domain *dom, const struct vsmmu_dom_hostdev *h)
 {
@@ -33,7 +25,7 @@ static void check_hostdevs(const struct vsmmu_domain *dom, const struct vsmmu_pl
 	for (size_t i = 0; i < plan->n_hostdevs; i++) {
 		const struct vsmmu_plan_hostdev *ph = &plan->hostdevs[i];
 		int exp = current_expander(dom, &dom->hostdevs[i]);
-		const char *mirrors = exp >= 0 ? recorded_smmu(dom, exp) : NULL;
+		const char *mirrors = exp >= 0 ? vsmmu_domain_recorded_smmu(dom, exp) : NULL;
 
 		if (!ph->moved)
 			continue;

@@ -406,6 +406,14 @@ const struct vsmmu_dom_ctrl *vsmmu_domain_ctrl(const struct vsmmu_domain *dom, i
 	return NULL;
 }
 
+const char *vsmmu_domain_recorded_smmu(const struct vsmmu_domain *dom, int index)
+{
+	for (size_t i = 0; i < dom->config.n_records; i++)
+		if (dom->config.records[i].index == index)
+			return dom->config.records[i].smmu;
+	return NULL;
+}
+
 static int nodeset_range(const char *tok, int *lo, int *hi)
 {
 	const char *dash = strchr(tok, '-');

@@ -126,6 +126,8 @@ bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom);
 bool vsmmu_domain_uses_wrapper(const struct vsmmu_domain *dom);
 
 const struct vsmmu_dom_ctrl *vsmmu_domain_ctrl(const struct vsmmu_domain *dom, int index);
+/* The host SMMU our metadata records for expander index, or NULL. */
+const char *vsmmu_domain_recorded_smmu(const struct vsmmu_domain *dom, int index);
 
 /* Does the host NUMA node set string ("0-3,^2,8") contain node? -1 on a
  * malformed set. */

@@ -125,14 +125,6 @@ void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
 		vsmmu_buf_printf(out, "remove pci.%d (no hostdev needs it)\n", plan->remove[i]);
 }
 
-static const char *record_smmu(const struct vsmmu_domain *dom, int index)
-{
-	for (size_t i = 0; i < dom->config.n_records; i++)
-		if (dom->config.records[i].index == index)
-			return dom->config.records[i].smmu;
-	return NULL;
-}
-
 /* Is any PCI hostdev in the hierarchy below bus? depth bounds cycles in
  * hand-written (bad) controller addresses. */
 static bool bus_has_hostdev(const struct vsmmu_domain *dom, int bus, int depth)
@@ -155,7 +147,8 @@ static bool bus_has_hostdev(const struct vsmmu_domain *dom, int bus, int depth)
 /* The vSMMU a bus gets: vsmmu.N on a recorded expander with hostdevs. */
 static bool has_vsmmu(const struct vsmmu_domain *dom, const struct vsmmu_dom_ctrl *c)
 {
-	return dom->config.node && record_smmu(dom, c->index) && bus_has_hostdev(dom, c->index, 0);
+	return dom->config.node && vsmmu_domain_recorded_smmu(dom, c->index) &&
+	       bus_has_hostdev(dom, c->index, 0);
 }
 
 struct tree_item {
@@ -167,7 +160,7 @@ struct tree_item {
 static void item_label_ctrl(const struct vsmmu_domain *dom, const struct vsmmu_dom_ctrl *c,
 			    struct vsmmu_buf *b)
 {
-	const char *smmu = record_smmu(dom, c->index);
+	const char *smmu = vsmmu_domain_recorded_smmu(dom, c->index);
 
 	vsmmu_buf_printf(b, "pci.%d %s", c->index, c->model);
 	if (c->bus_nr >= 0)
@@ -256,7 +249,7 @@ static void dot_bus(const struct vsmmu_domain *dom, int bus, const char *parent,
 {
 	for (size_t i = 0; i < dom->n_ctrls && depth < 16; i++) {
 		const struct vsmmu_dom_ctrl *c = &dom->ctrls[i];
-		const char *smmu = record_smmu(dom, c->index);
+		const char *smmu = vsmmu_domain_recorded_smmu(dom, c->index);
 		char id[16];
 
 		if (!c->addr.set || (int)c->addr.bus != bus || c->index == bus)
