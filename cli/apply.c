@@ -12,17 +12,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "rewrite.h"
 #include "util.h"
 #include "virt.h"
 #include "xmlutil.h"
-
-static const char *wrapper_path(void)
-{
-	const char *w = getenv("VSMMU_WRAPPER");
-
-	return w && *w ? w : VSMMU_LIBEXECDIR "/vsmmu-qemu";
-}
 
 static const char *backup_dir(void)
 {
@@ -104,7 +98,7 @@ static int rewrite_definition(struct cli *cli, const char *old, char **new)
 	size_t len, new_len;
 	vsmmu_err err;
 
-	if (vsmmu_adopt_xml(old, strlen(old), wrapper_path(), &adopted, &len, &old_emulator,
+	if (vsmmu_adopt_xml(old, strlen(old), vsmmu_wrapper_path(), &adopted, &len, &old_emulator,
 			    &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	if (cli_scan_host(cli, &host))

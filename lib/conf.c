@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookop.h"
 #include "util.h"
 
 #define CONF_MAX (64u << 10)
@@ -148,4 +149,11 @@ void vsmmu_conf_clear(struct vsmmu_conf *conf)
 	free(conf->qemu_group);
 	free(conf->libvirt_qemu_conf);
 	memset(conf, 0, sizeof(*conf));
+}
+
+const char *vsmmu_wrapper_path(void)
+{
+	const char *w = getenv("VSMMU_WRAPPER");
+
+	return w && *w ? w : VSMMU_LIBEXECDIR "/" VSMMU_WRAPPER_NAME;
 }

@@ -29,4 +29,7 @@ int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path
 		     vsmmu_err *err);
 void vsmmu_conf_clear(struct vsmmu_conf *conf);
 
+/* The installed <emulator> wrapper: VSMMU_WRAPPER, else LIBEXECDIR's. */
+const char *vsmmu_wrapper_path(void);
+
 #endif

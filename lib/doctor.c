@@ -126,7 +126,7 @@ int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu
 	ctx->qemu_group = VSMMU_STEAL(conf.qemu_group);
 	ctx->etc = env_or("VSMMU_ETC", "/etc");
 	ctx->proc = env_or("VSMMU_PROC", "/proc");
-	ctx->wrapper = env_or("VSMMU_WRAPPER", VSMMU_LIBEXECDIR "/vsmmu-qemu");
+	ctx->wrapper = vsmmu_xstrdup(vsmmu_wrapper_path());
 	/* conf defaults libvirt_qemu_conf to /etc/...: follow VSMMU_ETC then. */
 	if (vsmmu_streq(conf.libvirt_qemu_conf, "/etc/libvirt/qemu.conf"))
 		ctx->qemu_conf = vsmmu_xasprintf("%s/libvirt/qemu.conf", ctx->etc);
