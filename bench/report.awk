@@ -68,7 +68,7 @@ END {
 		if (SW[k] == "devices" && (BIG == "" || NDEV[k] > NDEV[BIG])) BIG = k
 	}
 	DESC["floor"] = "floor: trivial C program, reads the domain XML on stdin"
-	DESC["floor-libs"] = "floor linked against libxml2 + jansson (what the hook links)"
+	DESC["floor-libs"] = "floor linked dynamically against libxml2 + jansson (loader cost the hook avoids)"
 	DESC["hook-unmanaged"] = "vsmmu-hook prepare begin, unmanaged domain"
 	DESC["hook-managed"] = "vsmmu-hook prepare begin, managed domain"
 	DESC["hook-start"] = "vsmmu-hook start begin, managed (checks devices, takes nodes, writes state)"

@@ -1,13 +1,14 @@
-/* vsmmu-hook-full: the libvirt qemu hook for domains that may be managed.
- * libvirt runs the small front (hooks/front.c), installed as
- * /etc/libvirt/hooks/qemu.d/vsmmu (or as /etc/libvirt/hooks/qemu itself),
- * which execs this with the same argv and the XML on stdin.
+/* vsmmu-hook: the libvirt qemu hook, installed as
+ * /etc/libvirt/hooks/qemu.d/vsmmu (or as /etc/libvirt/hooks/qemu itself).
  * libvirt runs it as `<name> <op> <subop> <extra>` with the domain XML on
- * stdin, as root, with only LC_ALL and PATH set. Exit 0 allows the
- * operation; at prepare and start a non-zero exit fails the start and stderr
- * is what the user sees. prepare checks the topology; start, which libvirt
- * runs after binding managed='yes' hostdevs to vfio-pci, checks the devices
- * and takes their nodes. Unmanaged domains cost one read of stdin. */
+ * stdin, as root, with only LC_ALL and PATH set, synchronously, for every
+ * operation of every domain. Exit 0 allows the operation; at prepare and
+ * start a non-zero exit fails the start and stderr is what the user sees.
+ * prepare checks the topology; start, which libvirt runs after binding
+ * managed='yes' hostdevs to vfio-pci, checks the devices and takes their
+ * nodes. Unmanaged domains cost one read of stdin and a substring test.
+ * libxml2 and jansson are linked statically (Makefile), so an exec maps
+ * only libc and libm. */
 #include <stdio.h>
 #include <string.h>
 

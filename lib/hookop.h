@@ -1,7 +1,5 @@
-/* What the hook's two halves share: which libvirt hook operations it acts
- * on, and the cheap test that lets unmanaged domains go without loading or
- * parsing anything. Plain libc, so the small front binary links nothing
- * else. */
+/* The hook's start: which libvirt hook operations it acts on, and the
+ * cheap test that lets unmanaged domains go without parsing anything. */
 #ifndef VSMMU_HOOKOP_H
 #define VSMMU_HOOKOP_H
 
@@ -23,7 +21,7 @@ enum vsmmu_hook_op vsmmu_hook_op(const char *op, const char *subop);
  * the wrapper, so the hook can leave without parsing it. */
 bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
 
-/* The start both halves share: usage check, op, and the XML read from
+/* The hook's start: usage check, op, and the XML read from
  * stdin for every op (so libvirt never writes into a closed pipe), at most
  * max bytes. Returns -1 to go on with *op, *xml, *len set; otherwise the
  * exit status, after the message (an op the hook ignores: 0, quietly). */

@@ -4,7 +4,7 @@
 #   deps.sh test    what `make check` needs on top
 #   deps.sh extra   what `make bench`, `make fuzz` and `make check-asan` add
 set -eu
-build="gcc make pkg-config libxml2-dev libjansson-dev libvirt-dev"
+build="gcc make pkg-config libxml2-dev libjansson-dev zlib1g-dev liblzma-dev libvirt-dev"
 test="bats bats-assert bats-support libxml2-utils libvirt-clients
       libvirt-daemon-system qemu-system-arm qemu-efi-aarch64 diffutils"
 # bench, fuzz and check-asan

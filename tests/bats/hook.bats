@@ -240,6 +240,25 @@ stale_sys() {
 	grep -q '^vsmmu: ok: ' <<<"$stderr"
 }
 
+@test "declared encodings: iconv's work, ICU-only ones are refused in one line" {
+	# The hook links libxml2 statically without ICU (hooks/no-icu.c): glibc's
+	# iconv still converts EUC-JP; SCSU, which only ICU knows, is refused.
+	{ echo "<?xml version='1.0' encoding='EUC-JP'?>"; cat "$F/ok.xml"; } >"$T/eucjp.xml"
+	run --separate-stderr hook ok prepare begin <"$T/eucjp.xml"
+	assert_success
+	{ echo "<?xml version='1.0' encoding='SCSU'?>"; cat "$F/ok.xml"; } >"$T/scsu.xml"
+	run --separate-stderr hook ok prepare begin <"$T/scsu.xml"
+	assert_failure 1
+	[ "$stderr" = "vsmmu: ok: domain XML: malformed XML at line 1: Unsupported encoding SCSU" ]
+}
+
+@test "the hook maps no shared library but libc and libm at exec" {
+	run readelf -d "$HOOK"
+	assert_success
+	needed=$(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$output" | sort | tr '\n' ' ')
+	[ "$needed" = "libc.so.6 libm.so.6 " ]
+}
+
 @test "8 domains start concurrently; /dev/iommu is restored only after the last release" {
 	for i in 1 2 3 4 5 6 7 8; do
 		(start "vm$i" "$F/ok.xml"; echo $? >"$T/rc$i") &

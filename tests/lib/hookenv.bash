@@ -28,7 +28,6 @@ hook_env_setup() {
 hook() {
 	timeout "${HOOK_TIMEOUT:-60}" env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		VSMMU_SYSFS="$SYS" VSMMU_DEV="$DEV" VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" \
-		VSMMU_HOOK_FULL="${VSMMU_TEST_HOOK_FULL:-$TOP/build/vsmmu-hook-full}" \
 		"$HOOK" "$1" "$2" "$3" -
 }
 
