@@ -120,7 +120,7 @@ int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
 	size_t len = 0;
 
 	memset(conf, 0, sizeof(*conf));
-	conf->log_level = VSMMU_LOG_WARN;
+	conf->log_level = VSMMU_LOG_INFO;
 	conf->path = vsmmu_xstrdup(path && *path ? path : VSMMU_CONF_DEFAULT);
 	if (vsmmu_read_file(conf->path, CONF_MAX, &text, &len, err) < 0) {
 		if (errno != ENOENT)

@@ -3,7 +3,8 @@
  * are (libvirt's capability probe, unmanaged domains). With VSMMU_PLAN it
  * checks the argv against the plan and the live host, injects the iommufd
  * object and the vSMMUs (lib/inject.c), checks the QEMU binary can run the
- * result (lib/qemucaps.c), logs one line to stderr and execs QEMU.
+ * result (lib/qemucaps.c), logs one line to stderr (log_level info, the
+ * default; debug adds the final argv) and execs QEMU.
  *
  * A runtime-topology domain (topology='runtime') has no VSMMU_PLAN: its
  * hook leaves the plan in <rundir>/<name>/state.json, found through
@@ -124,23 +125,32 @@ static int prepare(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,
 	return 0;
 }
 
+/* The final argv, one argument a line, each after prefix. */
+static void print_argv(FILE *out, const char *prefix, const char *qemu,
+		       const struct vsmmu_qargs *args, vsmmu_err *err)
+{
+	fprintf(out, "%s%s\n", prefix, qemu);
+	for (size_t i = 1; i < vsmmu_qargs_count(args); i++) {
+		struct vsmmu_qargs_arg *arg = vsmmu_qargs_at(args, i);
+		const char *value = NULL;
+
+		fprintf(out, "%s%s\n", prefix, vsmmu_qargs_arg_name(arg));
+		if (vsmmu_qargs_arg_kind(arg) == VSMMU_QARGS_ARG_OPTION &&
+		    vsmmu_qargs_arg_value(arg, &value, err) == 0)
+			fprintf(out, "%s%s\n", prefix, value);
+	}
+}
+
 static int finish(const struct vsmmu_conf *conf, struct vsmmu_qargs *args, vsmmu_err *err)
 {
 	char **argv = NULL;
 
 	if (env_set("VSMMU_DRY_RUN")) {
-		printf("%s\n", conf->qemu);
-		for (size_t i = 1; i < vsmmu_qargs_count(args); i++) {
-			const char *name = vsmmu_qargs_arg_name(vsmmu_qargs_at(args, i));
-			const char *value = NULL;
-
-			printf("%s\n", name);
-			if (vsmmu_qargs_arg_kind(vsmmu_qargs_at(args, i)) == VSMMU_QARGS_ARG_OPTION &&
-			    vsmmu_qargs_arg_value(vsmmu_qargs_at(args, i), &value, err) == 0)
-				printf("%s\n", value);
-		}
+		print_argv(stdout, "", conf->qemu, args, err);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	if (conf->log_level >= VSMMU_LOG_DEBUG)
+		print_argv(stderr, PROG ": exec: ", conf->qemu, args, err);
 	if (vsmmu_qargs_argv(args, &argv, err) < 0)
 		return -1;
 	return exec_qemu(conf->qemu, argv);
@@ -161,7 +171,8 @@ static int managed(int argc, char **argv, const char *plan_text)
 	else
 		r = prepare(&conf, plan, args, &summary, &err);
 	if (r == 0) {
-		fprintf(stderr, PROG ": %s\n", summary);
+		if (conf.log_level >= VSMMU_LOG_INFO)
+			fprintf(stderr, PROG ": %s\n", summary);
 		r = finish(&conf, args, &err);
 	}
 	if (r < 0)

@@ -138,6 +138,30 @@ refused() { # NEEDLE, then the wrapper's arguments
 	! grep -q iommufd "$LOG"
 }
 
+@test "log_level: error is silent, info (the default) says what was injected, debug adds the final argv" {
+	fixture keyval-grace.argv
+	summary="vsmmu-qemu: injected iommufd0, 2 vSMMUs"
+	printf 'log_level = error\n' >"$VSMMU_CONF"
+	VSMMU_PLAN=$(plan) run --separate-stderr "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	[ -z "$stderr" ]
+	printf 'log_level = info\n' >"$VSMMU_CONF"
+	VSMMU_PLAN=$(plan) run --separate-stderr "$WRAPPER" "${ARGS[@]}"
+	[[ "$stderr" == "$summary"* ]]
+	[ "${#stderr_lines[@]}" = 1 ]
+	rm "$VSMMU_CONF"
+	VSMMU_PLAN=$(plan) run --separate-stderr "$WRAPPER" "${ARGS[@]}"
+	[[ "$stderr" == "$summary"* ]]
+	[ "${#stderr_lines[@]}" = 1 ]
+	printf 'log_level = debug\n' >"$VSMMU_CONF"
+	VSMMU_PLAN=$(plan) run --separate-stderr "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	[[ "${stderr_lines[0]}" == "$summary"* ]]
+	# Then the argv QEMU got, exactly, one "exec:" line an argument.
+	diff <(printf 'vsmmu-qemu: exec: %s\n' "$VSMMU_QEMU"; sed 's/^/vsmmu-qemu: exec: /' "$LOG") \
+		<(printf '%s\n' "${stderr_lines[@]:1}")
+}
+
 @test "VSMMU_DRY_RUN prints the final argv and runs nothing" {
 	fixture libvirt9-grace.argv
 	VSMMU_PLAN=$(plan) VSMMU_DRY_RUN=1 VSMMU_SKIP_CAPS=1 run --separate-stderr "$WRAPPER" "${ARGS[@]}"
