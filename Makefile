@@ -48,8 +48,8 @@ $(B)/vsmmuctl: $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c)) $(LIBA)
 	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS) $(VIRT_LIBS)
 
 # The hook runs inside every operation of every domain. Linked dynamically,
-# libxml2 would map ICU and libstdc++ at each exec, 3.4x the cost of the
-# exec itself (bench/results); statically, with ICU's converters stubbed
+# libxml2 would map ICU and libstdc++ at each exec, more than 3x the cost of
+# the exec itself (bench/results); statically, with ICU's converters stubbed
 # (hooks/no-icu.c), the exec maps only libc and libm.
 HOOK_LIBS = -Wl,-Bstatic -lxml2 -ljansson -lz -llzma -Wl,-Bdynamic -lm
 $(B)/vsmmu-hook: $(B)/hooks/vsmmu-hook.o $(B)/hooks/no-icu.o $(LIBA)

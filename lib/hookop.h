@@ -1,5 +1,6 @@
-/* The hook's start: which libvirt hook operations it acts on, and the
- * cheap test that lets unmanaged domains go without parsing anything. */
+/* What the hook decides before parsing: which libvirt hook operations it
+ * acts on, and the cheap test that lets unmanaged domains go without
+ * parsing anything. */
 #ifndef VSMMU_HOOKOP_H
 #define VSMMU_HOOKOP_H
 
