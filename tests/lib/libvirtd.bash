@@ -302,6 +302,9 @@ vsmmu_ns_start() {
 	fi
 	local state pid i id=
 	state=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/vsmmu-ns.XXXXXX") || return 1
+	# Created here: the background child may not have opened it yet when
+	# the loop below first reads it (sed would fail, and bats with it).
+	: >"$state/holder.log"
 	# fd 3 closed: bats waits for every holder of its fd 3 before finishing.
 	"$VSMMU_TESTLIB/in-private-libvirt" --hold "$$" </dev/null >"$state/holder.log" 2>&1 3>&- &
 	pid=$!
