@@ -92,7 +92,9 @@ int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t 
 	for (;;) {
 		size_t got;
 
-		vsmmu_grow(&data, &cap, used + 4096, 1);
+		/* Small steps: most reads are sysfs attributes of a few bytes, and
+		 * vsmmu_grow zeroes what it adds. */
+		vsmmu_grow(&data, &cap, used + 512, 1);
 		got = fread(data + used, 1, cap - used - 1, f);
 		used += got;
 		if (used > max)
