@@ -8,6 +8,8 @@
 
 struct checker {
 	const struct vsmmu_qargs *args;
+	const struct vsmmu_qargs_lookup *ids;      /* -device by id */
+	const struct vsmmu_qargs_lookup *hostdevs; /* -device vfio-pci by host */
 	const struct vsmmu_plan *plan;
 	const struct vsmmu_host *host;
 	struct vsmmu_buf *out;
@@ -60,26 +62,30 @@ static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_
 	return vsmmu_plan_expander(plan, index);
 }
 
-int vsmmu_inject_find_hostdev(const struct vsmmu_qargs *args, const struct vsmmu_pci_addr *addr,
-			      size_t *index, size_t *count, vsmmu_err *err)
+/* host= values that are no PCI address match no planned hostdev. */
+static bool bdf_key(const char *value, char *key, size_t size)
 {
-	size_t i = 0;
-	int r;
+	struct vsmmu_pci_addr a;
 
-	*count = 0;
-	for (; (r = vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, "vfio-pci", &i, err)) > 0; i++) {
-		const char *host = NULL;
-		struct vsmmu_pci_addr a;
-		int got = prop_at(args, i, "host", &host, err);
+	if (size < VSMMU_BDF_LEN || vsmmu_pci_addr_parse(value, &a) < 0)
+		return false;
+	vsmmu_pci_addr_format(&a, key);
+	return true;
+}
 
-		if (got < 0)
-			return -1;
-		if (got > 0 && vsmmu_pci_addr_parse(host, &a) == 0 && vsmmu_pci_addr_eq(&a, addr)) {
-			*index = i;
-			(*count)++;
-		}
-	}
-	return r < 0 ? -1 : *count > 0;
+int vsmmu_inject_hostdevs(const struct vsmmu_qargs *args, struct vsmmu_qargs_lookup **hostdevs,
+			  vsmmu_err *err)
+{
+	return vsmmu_qargs_lookup_new(args, "vfio-pci", "host", bdf_key, hostdevs, err);
+}
+
+size_t vsmmu_inject_hostdev_at(const struct vsmmu_qargs_lookup *hostdevs,
+			       const struct vsmmu_pci_addr *addr, size_t *index)
+{
+	char key[VSMMU_BDF_LEN];
+
+	vsmmu_pci_addr_format(addr, key);
+	return vsmmu_qargs_lookup_find(hostdevs, key, index, 1);
 }
 
 /* The -device with that id: as vsmmu_qargs_find_device, a duplicate id
@@ -87,7 +93,7 @@ int vsmmu_inject_find_hostdev(const struct vsmmu_qargs *args, const struct vsmmu
 static int find_device(struct checker *c, const char *id, size_t *index)
 {
 	vsmmu_err why;
-	int r = vsmmu_qargs_find_device(c->args, id, index, &why);
+	int r = vsmmu_qargs_device_by_id(c->args, c->ids, id, index, &why);
 
 	if (r < 0)
 		problem(c, "%s: %s; give every device its own id", id, why.msg);
@@ -204,14 +210,12 @@ static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostd
 			h->bdf, bus, planned);
 }
 
-static int check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
+static void check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 {
 	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(c->plan, h->expander);
-	size_t idx = 0, count = 0;
-	int r = vsmmu_inject_find_hostdev(c->args, &h->host, &idx, &count, c->err);
+	size_t idx = 0;
+	size_t count = vsmmu_inject_hostdev_at(c->hostdevs, &h->host, &idx);
 
-	if (r < 0)
-		return -1;
 	if (!e || !e->has_hostdevs || !vsmmu_streq(e->smmu, h->smmu))
 		problem(c, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is not the expander "
 			"of %s in the plan; " APPLY_HINT, h->bdf, h->expander, h->smmu);
@@ -224,7 +228,6 @@ static int check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 	else
 		check_hostdev_route(c, h, idx);
 	check_hostdev_live(c, h);
-	return 0;
 }
 
 static int check_machine(struct checker *c)
@@ -358,7 +361,7 @@ static const char *accel_expander_of(const struct checker *c, size_t index)
 			return NULL;
 		if (expander_is_accel(c->plan, plan_expander_by_id(c->plan, bus)))
 			return bus;
-		if (vsmmu_qargs_find_device(c->args, bus, &index, &ignored) <= 0)
+		if (vsmmu_qargs_device_by_id(c->args, c->ids, bus, &index, &ignored) <= 0)
 			return NULL;
 	}
 	return NULL;
@@ -427,16 +430,21 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
 		       const struct vsmmu_host *host, struct vsmmu_buf *problems,
 		       vsmmu_err *err)
 {
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hostdevs = NULL;
 	struct checker c = { .args = args, .plan = plan, .host = host, .out = problems,
 			     .err = err };
 
+	if (vsmmu_qargs_lookup_new(args, NULL, "id", NULL, &ids, err) < 0 ||
+	    vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+		return -1;
+	c.ids = ids;
+	c.hostdevs = hostdevs;
 	for (size_t i = 0; i < plan->n_expanders; i++)
 		check_plan_expander(&c, &plan->expanders[i]);
 	for (size_t i = 0; i < plan->n_ports; i++)
 		check_plan_port(&c, &plan->ports[i]);
 	for (size_t i = 0; i < plan->n_hostdevs; i++)
-		if (check_hostdev(&c, &plan->hostdevs[i]) < 0)
-			return -1;
+		check_hostdev(&c, &plan->hostdevs[i]);
 	if (check_machine(&c) < 0 || check_existing_smmus(&c) < 0)
 		return -1;
 	check_set_global(&c);
@@ -579,10 +587,14 @@ static int inject_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *pla
 
 static int set_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, vsmmu_err *err)
 {
-	for (size_t i = 0; i < plan->n_hostdevs; i++) {
-		size_t idx = 0, count = 0;
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *hostdevs = NULL;
 
-		if (vsmmu_inject_find_hostdev(args, &plan->hostdevs[i].host, &idx, &count, err) <= 0)
+	if (vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+		return -1;
+	for (size_t i = 0; i < plan->n_hostdevs; i++) {
+		size_t idx = 0;
+
+		if (vsmmu_inject_hostdev_at(hostdevs, &plan->hostdevs[i].host, &idx) == 0)
 			return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it",
 					  plan->hostdevs[i].bdf);
 		if (vsmmu_qargs_set_str(vsmmu_qargs_at(args, idx), "iommufd", VSMMU_IOMMUFD_ID,

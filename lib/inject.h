@@ -32,9 +32,12 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
 int vsmmu_inject_apply(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 		       char **summary, vsmmu_err *err);
 
-/* The -device vfio-pci with host=addr: 1 and *index (the last one), 0
- * none, -1 error; *count is how many there are. */
-int vsmmu_inject_find_hostdev(const struct vsmmu_qargs *args, const struct vsmmu_pci_addr *addr,
-			      size_t *index, size_t *count, vsmmu_err *err);
+/* The -device vfio-pci arguments by host address, for vsmmu_inject_hostdev_at
+ * (a vsmmu_qargs_lookup: valid until an argument is inserted or removed). */
+int vsmmu_inject_hostdevs(const struct vsmmu_qargs *args, struct vsmmu_qargs_lookup **hostdevs,
+			  vsmmu_err *err);
+/* How many of them have host=addr; *index is the first. */
+size_t vsmmu_inject_hostdev_at(const struct vsmmu_qargs_lookup *hostdevs,
+			       const struct vsmmu_pci_addr *addr, size_t *index);
 
 #endif

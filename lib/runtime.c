@@ -17,15 +17,15 @@ static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
 	(*n)++;
 }
 
-static int check_id_free(const struct vsmmu_qargs *args, int index, struct vsmmu_buf *out,
-			 int *n, vsmmu_err *err)
+static int check_id_free(const struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *ids,
+			 int index, struct vsmmu_buf *out, int *n, vsmmu_err *err)
 {
 	char id[16];
 	size_t at;
 	int r;
 
 	snprintf(id, sizeof(id), "pci.%d", index);
-	r = vsmmu_qargs_find_device(args, id, &at, err);
+	r = vsmmu_qargs_device_by_id(args, ids, id, &at, err);
 	if (r > 0)
 		add_problem(out, n, "%s: the runtime plan adds a controller with this id but "
 			    "libvirt's command line has one; the definition changed since the hook "
@@ -70,16 +70,14 @@ static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct 
 }
 
 /* Every planned hostdev once as vfio-pci; *first is the lowest index. */
-static int find_hostdevs(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-			 size_t *first, struct vsmmu_buf *out, int *n, vsmmu_err *err)
+static void find_hostdevs(const struct vsmmu_qargs_lookup *hostdevs, const struct vsmmu_plan *plan,
+			  size_t *first, struct vsmmu_buf *out, int *n)
 {
 	*first = VSMMU_QARGS_NONE;
 	for (size_t h = 0; h < plan->n_hostdevs; h++) {
-		size_t at, count;
-		int r = vsmmu_inject_find_hostdev(args, &plan->hostdevs[h].host, &at, &count, err);
+		size_t at = VSMMU_QARGS_NONE;
+		size_t count = vsmmu_inject_hostdev_at(hostdevs, &plan->hostdevs[h].host, &at);
 
-		if (r < 0)
-			return -1;
 		if (count != 1)
 			add_problem(out, n, "hostdev %s: %zu -device vfio-pci with host=%s in libvirt's "
 				    "command line, the runtime plan needs exactly one",
@@ -87,7 +85,6 @@ static int find_hostdevs(const struct vsmmu_qargs *args, const struct vsmmu_plan
 		else if (at < *first)
 			*first = at;
 	}
-	return 0;
 }
 
 static int insert_device(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
@@ -145,14 +142,14 @@ static int insert_port(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs
 	}
 }
 
-static int move_hostdev(struct vsmmu_qargs *args, const struct vsmmu_plan_hostdev *h,
-			vsmmu_err *err)
+static int move_hostdev(struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *hostdevs,
+			const struct vsmmu_plan_hostdev *h, vsmmu_err *err)
 {
 	struct vsmmu_qargs_arg *arg;
-	size_t at, count;
+	size_t at;
 	char bus[16];
 
-	if (vsmmu_inject_find_hostdev(args, &h->host, &at, &count, err) <= 0)
+	if (vsmmu_inject_hostdev_at(hostdevs, &h->host, &at) == 0)
 		return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it", h->bdf);
 	arg = vsmmu_qargs_at(args, at);
 	snprintf(bus, sizeof(bus), "pci.%d", h->port);
@@ -167,6 +164,7 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 		 vsmmu_err *err)
 {
 	enum vsmmu_qargs_syntax syntax = vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, first));
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *hostdevs = NULL;
 	size_t after = first - 1;
 
 	for (size_t e = 0; e < plan->n_expanders; e++) {
@@ -177,8 +175,11 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 			    insert_port(args, &after, syntax, &plan->ports[p], err) < 0)
 				return -1;
 	}
+	/* After the inserts, which move the hostdevs' positions. */
+	if (vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+		return -1;
 	for (size_t h = 0; h < plan->n_hostdevs; h++)
-		if (move_hostdev(args, &plan->hostdevs[h], err) < 0)
+		if (move_hostdev(args, hostdevs, &plan->hostdevs[h], err) < 0)
 			return -1;
 	return 0;
 }
@@ -186,20 +187,24 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 			struct vsmmu_buf *problems, vsmmu_err *err)
 {
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hostdevs = NULL;
 	size_t first;
 	int n = 0;
 
 	if (plan->topology != VSMMU_TOPO_RUNTIME || plan->n_hostdevs == 0)
 		return 0;
+	if (vsmmu_qargs_lookup_new(args, NULL, "id", NULL, &ids, err) < 0 ||
+	    vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+		return -1;
 	for (size_t e = 0; e < plan->n_expanders; e++)
-		if (check_id_free(args, plan->expanders[e].index, problems, &n, err) < 0)
+		if (check_id_free(args, ids, plan->expanders[e].index, problems, &n, err) < 0)
 			return -1;
 	for (size_t p = 0; p < plan->n_ports; p++)
-		if (check_id_free(args, plan->ports[p].index, problems, &n, err) < 0)
+		if (check_id_free(args, ids, plan->ports[p].index, problems, &n, err) < 0)
 			return -1;
-	if (check_foreign_expanders(args, plan, problems, &n, err) < 0 ||
-	    find_hostdevs(args, plan, &first, problems, &n, err) < 0)
+	if (check_foreign_expanders(args, plan, problems, &n, err) < 0)
 		return -1;
+	find_hostdevs(hostdevs, plan, &first, problems, &n);
 	if (n > 0 || first == VSMMU_QARGS_NONE)
 		return n;
 	return build(args, plan, first, err) < 0 ? -1 : 0;

@@ -662,6 +662,7 @@ static void test_lazy(void)
 		"-device", "{\"driver\":\"vfio-pci\",\"id\":\"hostdev0\"}", NULL,
 	};
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_strings(argv);
+	struct vsmmu_qargs_lookup *lookup;
 	vsmmu_err err = { { 0 } };
 	char **out = NULL;
 	size_t i = 0;
@@ -681,6 +682,10 @@ static void test_lazy(void)
 	      "the good one after it is found");
 	CHECK(vsmmu_qargs_find_device(args, "hostdev0", &i, &err) == -1,
 	      "find_device reads every -device and reports the broken one: %s", err.msg);
+	lookup = NULL;
+	CHECK(vsmmu_qargs_lookup_new(args, NULL, "id", NULL, &lookup, &err) == -1 && !lookup &&
+		      strstr(err.msg, "argv[1] (-device): invalid JSON"),
+	      "so does a lookup, and returns none: %s", err.msg);
 }
 
 static void test_parse_errors(void)
@@ -724,6 +729,58 @@ static void test_parse_errors(void)
 	      "two devices with one id are refused: %s", err.msg);
 }
 
+/* Keys only the values that start with "0000:", shortened to the rest. */
+static bool domain0_key(const char *value, char *key, size_t size)
+{
+	if (strncmp(value, "0000:", 5) != 0)
+		return false;
+	snprintf(key, size, "%s", value + 5);
+	return true;
+}
+
+static void test_lookup(void)
+{
+	static const char *const argv[] = {
+		"qemu", "-device", "{\"driver\":\"vfio-pci\",\"id\":\"b\",\"host\":\"0000:01:00.0\"}",
+		"-S", "-device", "vfio-pci,id=a,host=0009:01:00.0",
+		"-netdev", "user,id=a", "-device", "virtio-net-pci,id=c",
+		"-device", "vfio-pci,id=d,host=0000:01:00.0", "-device", "vfio-pci,id=a", NULL,
+	};
+	_cleanup_qargs_ struct vsmmu_qargs *args = parse_strings(argv);
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hosts = NULL;
+	vsmmu_err err = { { 0 } };
+	size_t at[2] = { 0, 0 }, i = 0, n;
+	int r;
+
+	CHECK(args && vsmmu_qargs_lookup_new(args, NULL, "id", NULL, &ids, &err) == 0,
+	      "a lookup of every -device id: %s", err.msg);
+	if (!ids)
+		return;
+	/* Items: 0 qemu, 1 b, 2 -S, 3 a, 4 -netdev, 5 c, 6 d, 7 a. */
+	n = vsmmu_qargs_lookup_find(ids, "c", at, 2);
+	CHECK(n == 1 && at[0] == 5, "one hit, at its position: %zu at %zu", n, at[0]);
+	n = vsmmu_qargs_lookup_find(ids, "a", at, 2);
+	CHECK(n == 2 && at[0] == 3 && at[1] == 7,
+	      "-netdev ids are not -device ids; duplicates in argv order: %zu at %zu %zu", n,
+	      at[0], at[1]);
+	CHECK(vsmmu_qargs_lookup_find(ids, "zz", at, 2) == 0, "a missing id: none");
+	r = vsmmu_qargs_device_by_id(args, ids, "d", &i, &err);
+	CHECK(r == 1 && i == 6, "device_by_id finds d: %d at %zu", r, i);
+	r = vsmmu_qargs_device_by_id(args, ids, "a", &i, &err);
+	CHECK(r == -1 && strstr(err.msg, "argv[12] (-device): id 'a' is already used by argv[4]"),
+	      "device_by_id refuses a shared id as find_device does: %s", err.msg);
+	err.msg[0] = '\0';
+	CHECK(vsmmu_qargs_lookup_new(args, "vfio-pci", "host", domain0_key, &hosts, &err) == 0,
+	      "a lookup of vfio-pci hosts through a key function: %s", err.msg);
+	at[1] = 99;
+	n = hosts ? vsmmu_qargs_lookup_find(hosts, "01:00.0", at, 1) : 0;
+	CHECK(n == 2 && at[0] == 1 && at[1] == 99,
+	      "keyed by the function; only max positions written: %zu at %zu", n, at[0]);
+	CHECK(hosts && vsmmu_qargs_lookup_find(hosts, "0009:01:00.0", at, 1) == 0 &&
+		      vsmmu_qargs_lookup_find(hosts, "01:00.0 ", at, 1) == 0,
+	      "what the function leaves out is not found");
+}
+
 int main(void)
 {
 	static const char *const fixtures[] = {
@@ -750,5 +807,6 @@ int main(void)
 	test_value_errors();
 	test_lazy();
 	test_parse_errors();
+	test_lookup();
 	return tap_done();
 }
