@@ -26,12 +26,19 @@ static const char usage_text[] =
 	"  apply DOMAIN [--dry-run]\n"
 	"                         rewrite a libvirt domain for this host: opt it in, set\n"
 	"                         <emulator> to the wrapper, define it, print the diff\n"
+	"  attach DOMAIN BDF [--live] [--config] [--managed]\n"
+	"                         hot-plug a host PCI device onto a free root port of the\n"
+	"                         expander whose vSMMU mirrors its SMMU (default: the\n"
+	"                         running domain if it runs, and its definition)\n"
+	"  detach DOMAIN BDF [--live] [--config]\n"
+	"                         remove it again; its root port is free for the next\n"
 	"  doctor [--json]        what this host still lacks: PASS/WARN/FAIL per check;\n"
 	"                         exit 0 all pass, 1 warnings only, 2 a failure\n"
 	"\n"
 	"options:\n"
 	"  --sysfs DIR   sysfs root to scan (default $VSMMU_SYSFS or /sys)\n"
-	"  -c URI        libvirt connection URI (apply, show DOMAIN, doctor)\n"
+	"  -c URI        libvirt connection URI (apply, attach, detach, show DOMAIN,\n"
+	"                doctor)\n"
 	"  -h, --help    this text\n"
 	"  -V, --version the version\n";
 
@@ -81,7 +88,7 @@ static const struct {
 } commands[] = {
 	{ "host", cmd_host }, { "plan", cmd_plan }, { "rewrite", cmd_rewrite },
 	{ "check", cmd_check }, { "show", cmd_show }, { "apply", cmd_apply },
-	{ "doctor", cmd_doctor },
+	{ "doctor", cmd_doctor }, { "attach", cmd_attach }, { "detach", cmd_detach },
 };
 
 int main(int argc, char **argv)
