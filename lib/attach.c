@@ -12,48 +12,25 @@
 
 /* ---- the <hostdev> element ---- */
 
-/* The attributes and children of an empty <hostdev> node that already sits
- * in its document (so each child gets the indentation of its depth). */
-static void fill_hostdev(xmlNodePtr h, const struct vsmmu_hostdev_spec *s)
+/* The whole element as text: it goes to libvirt as it is, and into a
+ * definition as a copy (see insert_hostdev). The guest address has the
+ * form rewrite.c writes, so a re-plan leaves it as it is. */
+char *vsmmu_hostdev_xml(const struct vsmmu_hostdev_spec *s)
 {
-	xmlNodePtr drv, src, a;
+	const struct vsmmu_pci_addr *a = &s->source;
+	_cleanup_free_ char *guest = s->port < 0 ? vsmmu_xstrdup("") : vsmmu_xasprintf(
+		"  <address type='pci' domain='0x0000' bus='0x%02x' slot='0x00' "
+		"function='0x0'/>\n", (unsigned int)s->port);
 
-	xmlSetProp(h, BAD_CAST "mode", BAD_CAST "subsystem");
-	xmlSetProp(h, BAD_CAST "type", BAD_CAST "pci");
-	xmlSetProp(h, BAD_CAST "managed", BAD_CAST(s->managed ? "yes" : "no"));
-	drv = vsmmu_xml_add(h, NULL, "driver");
-	xmlSetProp(drv, BAD_CAST "name", BAD_CAST "vfio");
-	if (s->iommufd == VSMMU_IOMMUFD_PER_HOSTDEV)
-		xmlSetProp(drv, BAD_CAST "iommufd", BAD_CAST "yes");
-	src = vsmmu_xml_add(h, NULL, "source");
-	a = vsmmu_xml_add(src, NULL, "address");
-	vsmmu_xml_set_attr_fmt(a, "domain", "0x%04x", s->source.domain);
-	vsmmu_xml_set_attr_fmt(a, "bus", "0x%02x", s->source.bus);
-	vsmmu_xml_set_attr_fmt(a, "slot", "0x%02x", s->source.slot);
-	vsmmu_xml_set_attr_fmt(a, "function", "0x%x", s->source.func);
-	if (s->port < 0)
-		return;
-	/* The form rewrite.c writes, so a re-plan leaves it as it is. */
-	a = vsmmu_xml_add(h, NULL, "address");
-	xmlSetProp(a, BAD_CAST "type", BAD_CAST "pci");
-	xmlSetProp(a, BAD_CAST "domain", BAD_CAST "0x0000");
-	vsmmu_xml_set_attr_fmt(a, "bus", "0x%02x", (unsigned int)s->port);
-	xmlSetProp(a, BAD_CAST "slot", BAD_CAST "0x00");
-	xmlSetProp(a, BAD_CAST "function", BAD_CAST "0x0");
-}
-
-char *vsmmu_hostdev_xml(const struct vsmmu_hostdev_spec *spec)
-{
-	_cleanup_xmldoc_ xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "hostdev");
-	char *out = NULL;
-	size_t len;
-
-	xmlDocSetRootElement(doc, root);
-	fill_hostdev(root, spec);
-	if (vsmmu_xml_format(doc, false, &out, &len, NULL) < 0)
-		return NULL;
-	return out;
+	return vsmmu_xasprintf("<hostdev mode='subsystem' type='pci' managed='%s'>\n"
+			       "  <driver name='vfio'%s/>\n"
+			       "  <source>\n"
+			       "    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+			       "function='0x%x'/>\n"
+			       "  </source>\n%s</hostdev>\n",
+			       s->managed ? "yes" : "no",
+			       s->iommufd == VSMMU_IOMMUFD_PER_HOSTDEV ? " iommufd='yes'" : "",
+			       a->domain, a->bus, a->slot, a->func, guest);
 }
 
 void vsmmu_placement_clear(struct vsmmu_placement *p)
@@ -407,19 +384,24 @@ static xmlNodePtr devices_node(const struct vsmmu_domain *dom)
 	return vsmmu_xml_child(xmlDocGetRootElement(dom->doc), "devices");
 }
 
-/* A new <hostdev> after the last one (or last in <devices>), filled. */
-static void insert_hostdev(struct vsmmu_domain *dom, const struct vsmmu_hostdev_spec *spec)
+/* The <hostdev> of spec after the last one (or last in <devices>). */
+static int insert_hostdev(struct vsmmu_domain *dom, const struct vsmmu_hostdev_spec *spec,
+			  vsmmu_err *err)
 {
-	xmlNodePtr devices = devices_node(dom);
-	xmlNodePtr h = xmlNewNode(NULL, BAD_CAST "hostdev");
+	_cleanup_free_ char *text = vsmmu_hostdev_xml(spec);
+	_cleanup_xmldoc_ xmlDocPtr one = NULL;
+	xmlNodePtr devices = devices_node(dom), h;
 
+	if (vsmmu_xml_parse(text, strlen(text), "the new <hostdev>", &one, err) < 0)
+		return -1;
+	h = xmlDocCopyNode(xmlDocGetRootElement(one), dom->doc, 1);
 	if (!devices)
 		devices = vsmmu_xml_add(xmlDocGetRootElement(dom->doc), NULL, "devices");
 	if (dom->n_hostdevs)
 		vsmmu_xml_insert_after(dom->hostdevs[dom->n_hostdevs - 1].node, h);
 	else
 		vsmmu_xml_append(devices, h);
-	fill_hostdev(h, spec);
+	return 0;
 }
 
 /* A definition that vsmmu would rewrite is out of date: adding a device
@@ -528,7 +510,8 @@ int vsmmu_attach_config(const char *xml, size_t len, const struct vsmmu_host *ho
 	placed->smmu = vsmmu_xstrdup(smmu);
 	spec.port = dom->config.topology == VSMMU_TOPO_RUNTIME ? -1 : placed->port;
 	spec.iommufd = vsmmu_domain_iommufd_form(dom);
-	insert_hostdev(dom, &spec);
+	if (insert_hostdev(dom, &spec, err) < 0)
+		return -1;
 	return replan(dom, host, out, out_len, placed, err);
 }
 
