@@ -214,6 +214,16 @@ static int compare_items(const void *a, const void *b)
 	return (int)(x->slot * 8 + x->func) - (int)(y->slot * 8 + y->func);
 }
 
+/* An empty root port on an expander with a vSMMU: `vsmmuctl attach` fills it. */
+static bool is_free_slot(const struct vsmmu_domain *dom, int bus)
+{
+	const struct vsmmu_dom_ctrl *port = vsmmu_domain_ctrl(dom, bus);
+	const struct vsmmu_dom_ctrl *exp = port && port->addr.set
+		? vsmmu_domain_ctrl(dom, (int)port->addr.bus) : NULL;
+
+	return port && vsmmu_streq(port->model, "pcie-root-port") && exp && has_vsmmu(dom, exp);
+}
+
 static void print_bus(const struct vsmmu_domain *dom, int bus, const char *prefix, int depth,
 		      struct vsmmu_buf *out)
 {
@@ -222,6 +232,8 @@ static void print_bus(const struct vsmmu_domain *dom, int bus, const char *prefi
 	size_t n = collect_items(dom, bus, items);
 
 	qsort(items, n, sizeof(*items), compare_items);
+	if (n == 0 && is_free_slot(dom, bus))
+		vsmmu_buf_printf(out, "%s`-- 00.0 free slot (vsmmuctl attach)\n", prefix);
 	for (size_t i = 0; i < n; i++) {
 		bool last = i + 1 == n;
 		_cleanup_free_ char *sub = vsmmu_xasprintf("%s%s", prefix, last ? "    " : "|   ");
