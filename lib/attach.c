@@ -299,7 +299,7 @@ static int refuse_no_port(const struct vsmmu_domain *dom, const char *bdf, int e
 	const char *n = dom_name(dom);
 
 	return vsmmu_fail(err, "expander pci.%d of running domain '%s' has no free root port "
-			  "(%u, all in use; spare-ports='%u'): raise spare-ports in "
+			  "(%u in use; spare-ports='%u'): raise spare-ports in "
 			  "<vsmmu:config>, run 'vsmmuctl apply %s' and restart the domain; or "
 			  "add %s for the next start with 'vsmmuctl attach %s %s --config'",
 			  expander, n, n_ports, dom->config.spare_ports, n, bdf, n, bdf);

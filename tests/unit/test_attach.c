@@ -310,7 +310,7 @@ static void test_live_refusals(struct vsmmu_host *host)
 		     "no expander: the remedy is --config (apply) plus a restart");
 	refused_live(noplan, host, "0009:01:00.1", false, "started without a vSMMU on it",
 		     "wrapper form: the plan QEMU got has no vSMMU on that expander");
-	refused_live(full, host, "0009:01:00.1", false, "has no free root port (1, all in use; "
+	refused_live(full, host, "0009:01:00.1", false, "has no free root port (1 in use; "
 		     "spare-ports='0'): raise spare-ports", "no spare port is free");
 	refused_live(wrapper, host, "0009:01:00.1", false,
 		     "gets iommufd from the vsmmu wrapper, which adds iommufd= to vfio-pci only at "
