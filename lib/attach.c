@@ -95,31 +95,33 @@ static const char *dom_name(const struct vsmmu_domain *dom)
 	return dom->name ? dom->name : "?";
 }
 
-/* The SMMUv3 the device is behind, or a refusal. */
-static int device_smmu(const struct vsmmu_host *host, const struct vsmmu_pci_addr *bdf,
-		       const struct vsmmu_pcidev **dev_out, const char **smmu, vsmmu_err *err)
+/* The device, behind an SMMUv3 (host->smmus[dev->smmu]); NULL after a
+ * refusal. */
+static const struct vsmmu_pcidev *device_behind_smmu(const struct vsmmu_host *host,
+						     const struct vsmmu_pci_addr *bdf,
+						     vsmmu_err *err)
 {
 	const struct vsmmu_pcidev *dev = vsmmu_host_find_dev(host, bdf);
 	char b[VSMMU_BDF_LEN];
 
 	vsmmu_pci_addr_format(bdf, b);
 	if (!dev)
-		return vsmmu_fail(err, "%s: no such PCI device under %s/bus/pci/devices; "
-				  "'vsmmuctl host' lists the devices", b, host->sysfs_root);
-	if (dev->iommu_kind == VSMMU_IOMMU_NONE)
-		return vsmmu_fail(err, "%s has no SMMUv3: it has no iommu link in sysfs and "
-				  "bypasses translation, so no vSMMU can translate it; it cannot "
-				  "be passed through nested", b);
-	if (dev->iommu_kind == VSMMU_IOMMU_OTHER)
-		return vsmmu_fail(err, "%s has no SMMUv3: it is behind IOMMU '%s'; vsmmu routes "
-				  "only devices behind an SMMUv3 (use virsh attach-device)", b,
-				  dev->iommu_name ? dev->iommu_name : "?");
-	if ((dev->class_code >> 8) == 0x0604)
-		return vsmmu_fail(err, "%s is a PCI bridge (class 0x%06x); vfio-pci cannot pass a "
-				  "bridge through: name the endpoint behind it", b, dev->class_code);
-	*dev_out = dev;
-	*smmu = host->smmus[dev->smmu].name;
-	return 0;
+		vsmmu_fail(err, "%s: no such PCI device under %s/bus/pci/devices; 'vsmmuctl host' "
+			   "lists the devices", b, host->sysfs_root);
+	else if (dev->iommu_kind == VSMMU_IOMMU_NONE)
+		vsmmu_fail(err, "%s has no SMMUv3: it has no iommu link in sysfs and bypasses "
+			   "translation, so no vSMMU can translate it; it cannot be passed "
+			   "through nested", b);
+	else if (dev->iommu_kind == VSMMU_IOMMU_OTHER)
+		vsmmu_fail(err, "%s has no SMMUv3: it is behind IOMMU '%s'; vsmmu routes only "
+			   "devices behind an SMMUv3 (use virsh attach-device)", b,
+			   dev->iommu_name ? dev->iommu_name : "?");
+	else if ((dev->class_code >> 8) == 0x0604)
+		vsmmu_fail(err, "%s is a PCI bridge (class 0x%06x); vfio-pci cannot pass a bridge "
+			   "through: name the endpoint behind it", b, dev->class_code);
+	else
+		return dev;
+	return NULL;
 }
 
 /* libvirt binds a managed='yes' device itself; any other must be on
@@ -363,8 +365,11 @@ int vsmmu_attach_live(const char *xml, size_t len, const struct vsmmu_host *host
 		return -1;
 	if (dom->config.topology == VSMMU_TOPO_RUNTIME)
 		return refuse_runtime(dom, out->bdf, err);
-	if (device_smmu(host, bdf, &dev, &smmu, err) < 0 ||
-	    refuse_present(dom, bdf, "running", err) < 0 || check_driver(dev, managed, err) < 0 ||
+	dev = device_behind_smmu(host, bdf, err);
+	if (!dev)
+		return -1;
+	smmu = host->smmus[dev->smmu].name;
+	if (refuse_present(dom, bdf, "running", err) < 0 || check_driver(dev, managed, err) < 0 ||
 	    live_port(dom, out->bdf, smmu, out, err) < 0)
 		return -1;
 	fd_form = vsmmu_domain_iommufd_form(dom);
@@ -499,8 +504,10 @@ int vsmmu_attach_config(const char *xml, size_t len, const struct vsmmu_host *ho
 
 	memset(placed, 0, sizeof(*placed));
 	vsmmu_pci_addr_format(bdf, placed->bdf);
-	if (parse_managed(xml, len, &dom, err) < 0 || device_smmu(host, bdf, &dev, &smmu, err) < 0 ||
-	    refuse_present(dom, bdf, "in its definition", err) < 0)
+	if (parse_managed(xml, len, &dom, err) < 0 || !(dev = device_behind_smmu(host, bdf, err)))
+		return -1;
+	smmu = host->smmus[dev->smmu].name;
+	if (refuse_present(dom, bdf, "in its definition", err) < 0)
 		return -1;
 	if (vsmmu_domain_form(dom) == VSMMU_FORM_WRAPPER &&
 	    refuse_stale(xml, len, host, dom_name(dom), err) < 0)
