@@ -249,8 +249,9 @@ static int parse_managed(const char *xml, size_t len, struct vsmmu_domain **dom,
 		return -1;
 	if (!vsmmu_domain_is_managed(*dom))
 		return vsmmu_fail(err, "domain '%s' is not managed by vsmmu (no <vsmmu:config> in "
-				  "its metadata): use virsh attach-device, or opt it in with "
-				  "'vsmmuctl apply %s'", dom_name(*dom), dom_name(*dom));
+				  "its metadata): use virsh attach-device or detach-device, or "
+				  "opt it in with 'vsmmuctl apply %s'", dom_name(*dom),
+				  dom_name(*dom));
 	return 0;
 }
 
@@ -517,9 +518,11 @@ int vsmmu_attach_config(const char *xml, size_t len, const struct vsmmu_host *ho
 	placed->smmu = vsmmu_xstrdup(smmu);
 	spec.port = dom->config.topology == VSMMU_TOPO_RUNTIME ? -1 : placed->port;
 	spec.iommufd = vsmmu_domain_iommufd_form(dom);
-	if (insert_hostdev(dom, &spec, err) < 0)
+	if (insert_hostdev(dom, &spec, err) < 0 || replan(dom, host, out, out_len, placed, err) < 0)
 		return -1;
-	return replan(dom, host, out, out_len, placed, err);
+	if (dom->config.topology == VSMMU_TOPO_RUNTIME) /* the plan's ports are QEMU's only */
+		placed->expander = placed->port = -1;
+	return 0;
 }
 
 /* ---- detach ---- */

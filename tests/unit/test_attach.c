@@ -439,8 +439,9 @@ static void test_config_native_and_runtime(const struct vsmmu_host *host)
 	if (!CHECK(vsmmu_attach_config(runtime, strlen(runtime), host, &a, false, &rout, &len, &q,
 				       &err) == 0, "--config on a runtime-topology definition"))
 		return (void)printf("# %s\n", err.msg);
-	CHECK_INT(hostdev_bus(rout, "0009:01:00.1"), -2,
-		  "runtime: no guest address (the start routes it behind its vSMMU)");
+	CHECK(hostdev_bus(rout, "0009:01:00.1") == -2 && q.port < 0 && vsmmu_streq(q.smmu, SMMU_A),
+	      "runtime: no guest address and no port to name (the start routes it behind the "
+	      "vSMMU for its SMMU)");
 	CHECK_INT(check_problems(rout, host), 0, "check accepts the runtime definition");
 }
 
