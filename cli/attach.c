@@ -225,16 +225,6 @@ static int attach(struct cli *cli, struct attach_args *a, struct target *t)
 	return EXIT_OK;
 }
 
-int cmd_attach(struct cli *cli, int argc, char **argv)
-{
-	struct attach_args a = { 0 };
-	_cleanup_target_ struct target t = { 0 };
-
-	if (parse_args(cli, argc, argv, true, &a) || open_target(cli, &a, &t))
-		return EXIT_ERROR;
-	return attach(cli, &a, &t);
-}
-
 static int detach(struct cli *cli, struct attach_args *a, struct target *t)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
@@ -264,12 +254,22 @@ static int detach(struct cli *cli, struct attach_args *a, struct target *t)
 	return EXIT_OK;
 }
 
-int cmd_detach(struct cli *cli, int argc, char **argv)
+static int attach_or_detach(struct cli *cli, int argc, char **argv, bool is_attach)
 {
 	struct attach_args a = { 0 };
 	_cleanup_target_ struct target t = { 0 };
 
-	if (parse_args(cli, argc, argv, false, &a) || open_target(cli, &a, &t))
+	if (parse_args(cli, argc, argv, is_attach, &a) || open_target(cli, &a, &t))
 		return EXIT_ERROR;
-	return detach(cli, &a, &t);
+	return is_attach ? attach(cli, &a, &t) : detach(cli, &a, &t);
+}
+
+int cmd_attach(struct cli *cli, int argc, char **argv)
+{
+	return attach_or_detach(cli, argc, argv, true);
+}
+
+int cmd_detach(struct cli *cli, int argc, char **argv)
+{
+	return attach_or_detach(cli, argc, argv, false);
 }

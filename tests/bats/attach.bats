@@ -32,42 +32,33 @@ setup_file() {
 	vsmmu_libvirtd_start
 	vsmmu_ns install -D -m 0755 "$TOP/build/vsmmu-qemu" "$WRAPPER"
 	# One NIC function, one spare port, applied as a user would.
-	cat >"$BATS_FILE_TMPDIR/$DOM.xml" <<XML
+	one_hostdev "$DOM" 0x0000 "<metadata><vsmmu:config xmlns:vsmmu='urn:vsmmu:domain:1' spare-ports='1'/></metadata>"
+	ctl apply "$DOM" >/dev/null
+	# Another domain's definition holds the GPU.
+	one_hostdev vsmmu-other 0x0009 ""
+}
+
+# one_hostdev NAME SEGMENT METADATA: define a UEFI+ACPI aarch64 domain with
+# hostdev SEGMENT:01:00.0.
+one_hostdev() {
+	cat >"$BATS_FILE_TMPDIR/$1.xml" <<XML
 <domain type='qemu'>
-  <name>$DOM</name>
-  <metadata><vsmmu:config xmlns:vsmmu='urn:vsmmu:domain:1' spare-ports='1'/></metadata>
+  <name>$1</name>
+  $3
   <memory unit='MiB'>256</memory>
-  <os firmware='efi'>
-    <type arch='aarch64' machine='virt'>hvm</type>
-  </os>
+  <os firmware='efi'><type arch='aarch64' machine='virt'>hvm</type></os>
   <features><acpi/></features>
   <cpu mode='custom' match='exact'><model>cortex-a57</model></cpu>
   <devices>
-    <emulator>/usr/bin/qemu-system-aarch64</emulator>
+    <emulator>$QEMU</emulator>
     <hostdev mode='subsystem' type='pci' managed='no'>
       <driver name='vfio'/>
-      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>
+      <source><address domain='$2' bus='0x01' slot='0x00' function='0x0'/></source>
     </hostdev>
   </devices>
 </domain>
 XML
-	vsmmu_virsh define "$BATS_FILE_TMPDIR/$DOM.xml" >/dev/null
-	ctl apply "$DOM" >/dev/null
-	# Another domain's definition holds the GPU.
-	cat >"$BATS_FILE_TMPDIR/other.xml" <<XML
-<domain type='qemu'>
-  <name>vsmmu-other</name>
-  <memory unit='MiB'>256</memory>
-  <os><type arch='aarch64' machine='virt'>hvm</type></os>
-  <devices>
-    <hostdev mode='subsystem' type='pci' managed='no'>
-      <driver name='vfio'/>
-      <source><address domain='0x0009' bus='0x01' slot='0x00' function='0x0'/></source>
-    </hostdev>
-  </devices>
-</domain>
-XML
-	vsmmu_virsh define "$BATS_FILE_TMPDIR/other.xml" >/dev/null
+	vsmmu_virsh define "$BATS_FILE_TMPDIR/$1.xml" >/dev/null
 }
 
 teardown_file() {
@@ -85,6 +76,16 @@ ctl() {
 }
 
 definition() { vsmmu_virsh dumpxml --inactive "$1"; }
+
+# refused MESSAGE ARGS...: vsmmuctl ARGS exits 2 with MESSAGE in its one line.
+refused() {
+	local msg=$1
+	shift
+	run ctl "$@"
+	assert_failure 2
+	assert_output --partial "$msg"
+	[ "${#lines[@]}" -eq 1 ]
+}
 
 # The attribute of the XPath in FILE (xmllint --xpath "string(...)").
 xpath() { xmllint --xpath "string($2)" "$1"; }
@@ -139,35 +140,28 @@ xpath() { xmllint --xpath "string($2)" "$1"; }
 
 @test "attach refuses a device another domain's definition holds, and changes nothing" {
 	definition "$DOM" >"$BATS_TEST_TMPDIR/before.xml"
-	run ctl attach "$DOM" 0009:01:00.0 --config
-	assert_failure 2
-	assert_output "vsmmuctl: 0009:01:00.0 is already assigned to domain 'vsmmu-other' (in its definition): detach it there first ('vsmmuctl detach vsmmu-other 0009:01:00.0 --config')"
+	refused "vsmmuctl: 0009:01:00.0 is already assigned to domain 'vsmmu-other' (in its definition): detach it there first ('vsmmuctl detach vsmmu-other 0009:01:00.0 --config')" \
+		attach "$DOM" 0009:01:00.0 --config
 	definition "$DOM" >"$BATS_TEST_TMPDIR/after.xml"
 	cmp "$BATS_TEST_TMPDIR/before.xml" "$BATS_TEST_TMPDIR/after.xml"
 }
 
 @test "attach refuses a device the domain already has" {
-	run ctl attach "$DOM" 0000:01:00.0
-	assert_failure 2
-	assert_output "vsmmuctl: 0000:01:00.0 is already assigned to domain '$DOM' (in its definition)"
+	refused "vsmmuctl: 0000:01:00.0 is already assigned to domain '$DOM' (in its definition)" \
+		attach "$DOM" 0000:01:00.0
 }
 
 @test "attach refuses a device with no SMMUv3, and one that does not exist" {
-	run ctl attach "$DOM" 0002:01:00.0 --config
-	assert_failure 2
-	assert_output --partial "vsmmuctl: 0002:01:00.0 has no SMMUv3: it has no iommu link in sysfs"
-	run ctl attach "$DOM" 0002:07:00.0 --config
-	assert_failure 2
-	assert_output --partial "0002:07:00.0: no such PCI device"
-	run ctl attach "$DOM" 2:1:0.0
-	assert_failure 2
-	assert_output "vsmmuctl: '2:1:0.0' is not a PCI address DDDD:BB:SS.F (e.g. 0009:01:00.0)"
+	refused "vsmmuctl: 0002:01:00.0 has no SMMUv3: it has no iommu link in sysfs" \
+		attach "$DOM" 0002:01:00.0 --config
+	refused "0002:07:00.0: no such PCI device" attach "$DOM" 0002:07:00.0 --config
+	refused "vsmmuctl: '2:1:0.0' is not a PCI address DDDD:BB:SS.F (e.g. 0009:01:00.0)" \
+		attach "$DOM" 2:1:0.0
 }
 
 @test "attach --live on a domain that is not running: refused" {
-	run ctl attach "$DOM" 0000:01:00.1 --live
-	assert_failure 2
-	assert_output --partial "domain '$DOM' is not running: --live needs a running domain"
+	refused "domain '$DOM' is not running: --live needs a running domain" \
+		attach "$DOM" 0000:01:00.1 --live
 }
 
 @test "detach --config frees the port again; check accepts the domain" {
@@ -180,9 +174,8 @@ xpath() { xmllint --xpath "string($2)" "$1"; }
 	assert_success
 	run ctl show "$DOM"
 	[ "$(grep -c 'free slot (vsmmuctl attach)' <<<"$output")" -eq 1 ]
-	run ctl detach "$DOM" 0000:01:00.1
-	assert_failure 2
-	assert_output "vsmmuctl: 0000:01:00.1 is not assigned to domain '$DOM' (in its definition): nothing to detach"
+	refused "vsmmuctl: 0000:01:00.1 is not assigned to domain '$DOM' (in its definition): nothing to detach" \
+		detach "$DOM" 0000:01:00.1
 }
 
 @test "attach --config of a device behind an SMMU no expander mirrors: the next start gets one" {
@@ -242,29 +235,22 @@ stop() { vsmmu_virsh destroy "$1" >/dev/null; vsmmu_virsh undefine "$1" >/dev/nu
 	# A free port on the right expander, but the wrapper's iommufd is not
 	# there for a hot-plugged vfio-pci (libvirt 9.0 cannot give it one).
 	# Without flags: the running domain and its definition, refused as one.
-	run ctl attach vsmmu-live 0000:01:00.1
-	assert_failure 2
-	assert_output --partial "vsmmuctl: domain 'vsmmu-live' gets iommufd from the vsmmu wrapper, which adds iommufd= to vfio-pci only at start"
+	refused "vsmmuctl: domain 'vsmmu-live' gets iommufd from the vsmmu wrapper, which adds iommufd= to vfio-pci only at start" \
+		attach vsmmu-live 0000:01:00.1
 	assert_output --partial "'vsmmuctl attach vsmmu-live 0000:01:00.1 --config'"
-	run ctl attach vsmmu-live 0009:01:00.0 --live
-	assert_failure 2
-	assert_output --partial "0009:01:00.0 is already assigned to domain 'vsmmu-other' (in its definition)"
-	run ctl attach vsmmu-live 0012:01:00.0 --live
-	assert_failure 2
-	assert_output --partial "no expander of running domain 'vsmmu-live' mirrors smmu3.0x0000100012000000, the SMMU 0012:01:00.0 is behind, and vSMMUs cannot be hot-plugged: 'vsmmuctl attach vsmmu-live 0012:01:00.0 --config'"
-	run ctl attach vsmmu-full 0000:01:00.1 --live
-	assert_failure 2
-	assert_output --partial "expander pci.1 of running domain 'vsmmu-full' has no free root port (0 in use; spare-ports='0'): raise spare-ports"
-	run ctl attach vsmmu-rt 0000:01:00.1 --live
-	assert_failure 2
-	assert_output --partial "domain 'vsmmu-rt' uses topology='runtime': its expanders exist only in QEMU's command line"
+	refused "0009:01:00.0 is already assigned to domain 'vsmmu-other' (in its definition)" \
+		attach vsmmu-live 0009:01:00.0 --live
+	refused "no expander of running domain 'vsmmu-live' mirrors smmu3.0x0000100012000000, the SMMU 0012:01:00.0 is behind, and vSMMUs cannot be hot-plugged: 'vsmmuctl attach vsmmu-live 0012:01:00.0 --config'" \
+		attach vsmmu-live 0012:01:00.0 --live
+	refused "expander pci.1 of running domain 'vsmmu-full' has no free root port (0 in use; spare-ports='0'): raise spare-ports" \
+		attach vsmmu-full 0000:01:00.1 --live
+	refused "domain 'vsmmu-rt' uses topology='runtime': its expanders exist only in QEMU's command line" \
+		attach vsmmu-rt 0000:01:00.1 --live
 	# The GPU on socket 1 is on the nvidia driver: in use by the host.
-	run ctl attach vsmmu-live 0019:01:00.0 --live
-	assert_failure 2
-	assert_output --partial "0019:01:00.0 is bound to the host driver nvidia, in use by the host"
-	run ctl detach vsmmu-live 0000:01:00.1 --live
-	assert_failure 2
-	assert_output "vsmmuctl: 0000:01:00.1 is not assigned to domain 'vsmmu-live' (running): nothing to detach"
+	refused "0019:01:00.0 is bound to the host driver nvidia, in use by the host" \
+		attach vsmmu-live 0019:01:00.0 --live
+	refused "vsmmuctl: 0000:01:00.1 is not assigned to domain 'vsmmu-live' (running): nothing to detach" \
+		detach vsmmu-live 0000:01:00.1 --live
 	definition vsmmu-live >"$BATS_TEST_TMPDIR/after.xml"
 	cmp "$BATS_TEST_TMPDIR/before.xml" "$BATS_TEST_TMPDIR/after.xml"
 	vsmmu_virsh dumpxml vsmmu-live >"$BATS_TEST_TMPDIR/after-live.xml"
