@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"                         expander whose vSMMU mirrors its SMMU (default: the\n"
 	"                         running domain if it runs, and its definition)\n"
 	"  detach DOMAIN BDF [--live] [--config]\n"
-	"                         remove it again; its root port is free for the next\n"
+	"                         take it away again: its root port is free again\n"
 	"  doctor [--json]        what this host still lacks: PASS/WARN/FAIL per check;\n"
 	"                         exit 0 all pass, 1 warnings only, 2 a failure\n"
 	"\n"
