@@ -680,12 +680,30 @@ static int compare_ports(const void *a, const void *b)
 	       ((const struct vsmmu_plan_port *)b)->index;
 }
 
+/* Controller indexes are taken by the controllers, and by every bus a
+ * device or controller address names without a controller of that index:
+ * libvirt adds one there, and a root port of ours at that index would
+ * find the device already behind it on the next rewrite. A hostdev's
+ * address is ours to rewrite, so it reserves nothing. */
+static void mark_used_indexes(struct planner *p)
+{
+	const struct vsmmu_domain *dom = p->dom;
+
+	for (size_t i = 0; i < dom->n_ctrls; i++) {
+		p->used_index[dom->ctrls[i].index] = true;
+		if (dom->ctrls[i].addr.set && dom->ctrls[i].addr.domain == 0)
+			p->used_index[dom->ctrls[i].addr.bus] = true;
+	}
+	for (size_t i = 0; i < dom->n_devs; i++)
+		if (dom->devs[i].addr.set && dom->devs[i].addr.domain == 0)
+			p->used_index[dom->devs[i].addr.bus] = true;
+}
+
 static int run_planner(struct planner *p, const struct vsmmu_policy *policy, vsmmu_err *err)
 {
 	struct vsmmu_plan *plan = p->plan;
 
-	for (size_t i = 0; i < p->dom->n_ctrls; i++)
-		p->used_index[p->dom->ctrls[i].index] = true;
+	mark_used_indexes(p);
 	apply_config(p, policy);
 	if (check_domain_kind(p, err) < 0 || apply_iommus(p, err) < 0)
 		return -1;

@@ -96,6 +96,20 @@ domain_with() {
 	[ "$(grep -c 'model="pcie-expander-bus"' once.xml)" -eq 2 ]
 }
 
+@test "rewrite: a device on a bus the domain does not declare keeps it; a second rewrite is byte-identical" {
+	# libvirt adds the missing controller pci.2 for the NIC: vsmmu must not
+	# put a root port of its own at index 2, behind which the NIC would sit.
+	EXTRA='    <interface type="network"><source network="default"/><address type="pci" domain="0x0000" bus="0x02" slot="0x00" function="0x0"/></interface>
+' CONFIG="mode='emulated'" domain_with 0009:01:00.0 >d.xml
+	"$CTL" --sysfs "$GRACE" rewrite d.xml >once.xml
+	run grep -c 'index="2"' once.xml
+	assert_output 0
+	"$CTL" --sysfs "$GRACE" rewrite once.xml >twice.xml
+	cmp once.xml twice.xml
+	run "$CTL" --sysfs "$GRACE" check once.xml
+	assert_success
+}
+
 @test "rewrite: every example domain on every example host validates" {
 	for host in grace kunpeng; do
 		for dom in "$TOP"/examples/domains/*.xml; do
