@@ -143,6 +143,15 @@ static int resolve_hostdev(struct planner *p, size_t i, vsmmu_err *err)
 	return 0;
 }
 
+/* "lower spare-ports (now N) or " when spare ports take room, else "". */
+static const char *spare_advice(const struct vsmmu_plan *plan, char buf[64])
+{
+	if (plan->spare_ports == 0)
+		return "";
+	snprintf(buf, 64, "lower spare-ports (now %u) or ", plan->spare_ports);
+	return buf;
+}
+
 /* The lowest free controller index. libvirt fills any gap in PCI controller
  * indexes with a pcie-root-port on pcie.0, so indexes stay dense; a root
  * port may have a lower index than its expander. */
@@ -181,15 +190,37 @@ static bool slot_taken(const struct planner *p, int bus, unsigned int slot)
 	return false;
 }
 
-static int alloc_slot(const struct planner *p, int bus, unsigned int first, vsmmu_err *err)
+/* The first free slot on bus from first on, or -1. */
+static int alloc_slot(const struct planner *p, int bus, unsigned int first)
 {
 	for (unsigned int s = first; s <= MAX_SLOT; s++)
 		if (!slot_taken(p, bus, s))
 			return (int)s;
-	return bus == 0 ? vsmmu_fail(err, "pcie.0 has no free slot for another "
-				     "pcie-expander-bus; free a slot on bus 0")
-			: vsmmu_fail(err, "expander pci.%d has no free slot for another root "
-				     "port (32 at most); lower spare-ports", bus);
+	return -1;
+}
+
+/* An expander is full: 32 root ports, one a hostdev, plus the spares. */
+static int no_port_slot(const struct planner *p, int expander, vsmmu_err *err)
+{
+	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(p->plan, expander);
+	unsigned int n_hostdevs = 0;
+
+	for (size_t i = 0; i < p->plan->n_hostdevs; i++)
+		n_hostdevs += p->plan->hostdevs[i].expander == expander;
+	if (n_hostdevs > MAX_SLOT + 1)
+		return vsmmu_fail(err, "expander pci.%d has no free slot for another root port: "
+				  "%u hostdevs are behind %s and one expander takes %d root ports; "
+				  "assign at most %d devices behind one SMMU to this domain",
+				  expander, n_hostdevs, e ? e->smmu : "its SMMU", MAX_SLOT + 1,
+				  MAX_SLOT + 1);
+	if (p->plan->spare_ports > 0)
+		return vsmmu_fail(err, "expander pci.%d has no free slot for another root port: "
+				  "it takes %d, and its %u hostdevs and %u spare ports need one "
+				  "each; lower spare-ports", expander, MAX_SLOT + 1, n_hostdevs,
+				  p->plan->spare_ports);
+	return vsmmu_fail(err, "expander pci.%d has no free slot for another root port: "
+			  "other controllers or devices hold its slots; move them off bus pci.%d",
+			  expander, expander);
 }
 
 static struct vsmmu_plan_expander *find_expander(struct vsmmu_plan *plan, const char *smmu)
@@ -238,9 +269,12 @@ static int add_expander_for(struct planner *p, const char *smmu, vsmmu_err *err)
 		return 0;
 	}
 	index = alloc_index(p, err);
-	slot = index < 0 ? -1 : alloc_slot(p, 0, 1, err);
-	if (slot < 0)
+	if (index < 0)
 		return -1;
+	slot = alloc_slot(p, 0, 1);
+	if (slot < 0)
+		return vsmmu_fail(err, "pcie.0 has no free slot for another pcie-expander-bus; "
+				  "free a slot on bus 0");
 	e = push_expander(p);
 	*e = (struct vsmmu_plan_expander){ .index = index, .bus_nr = -1, .numa_node = -1,
 		.slot = (unsigned int)slot, .has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };
@@ -381,10 +415,12 @@ static int new_port(struct planner *p, int expander, int hostdev, vsmmu_err *err
 {
 	struct vsmmu_plan_port *port;
 	int index = alloc_index(p, err);
-	int slot = index < 0 ? -1 : alloc_slot(p, expander, 0, err);
+	int slot = index < 0 ? -1 : alloc_slot(p, expander, 0);
 
-	if (slot < 0)
+	if (index < 0)
 		return -1;
+	if (slot < 0)
+		return no_port_slot(p, expander, err);
 	port = push_port(p);
 	*port = (struct vsmmu_plan_port){ .index = index, .expander = expander,
 		.slot = (unsigned int)slot, .hostdev = hostdev };
@@ -564,6 +600,7 @@ static int plan_bus_numbers(struct planner *p, vsmmu_err *err)
 	unsigned int count[MAX_INDEX + 1] = { 0 };
 	struct bus_ranges r = { .n = 0 };
 	struct vsmmu_plan *plan = p->plan;
+	char spare[64];
 
 	count_buses(p, count);
 	plan->pcie0_buses = 1 + count[0] + (unsigned int)p->dom->n_addressless +
@@ -589,8 +626,8 @@ static int plan_bus_numbers(struct planner *p, vsmmu_err *err)
 		if (e->bus_nr < 0)
 			return vsmmu_fail(err, "not enough PCI bus numbers: expander pci.%d needs %u "
 					  "buses above the %u kept for pcie.0 and the other "
-					  "expanders; lower spare-ports or pass fewer devices",
-					  e->index, e->n_buses, plan->pcie0_buses);
+					  "expanders; %sassign fewer devices", e->index, e->n_buses,
+					  plan->pcie0_buses, spare_advice(plan, spare));
 		range_add(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
 	}
 	return 0;

@@ -11,6 +11,8 @@ setup_file() {
 	for kind in grace kunpeng other-iommu; do
 		"$TOP/tests/fixtures/mkhost" "$kind" "$BATS_FILE_TMPDIR/$kind" >/dev/null
 	done
+	# 40 endpoints behind one SMMU
+	"$TOP/tests/fixtures/mkhost" synthetic "$BATS_FILE_TMPDIR/one-smmu" 1 40 >/dev/null
 }
 
 setup() {
@@ -229,7 +231,39 @@ bad() { # expected-message, then the vsmmuctl arguments
 	run "$CTL" --sysfs "$GRACE" rewrite d.xml
 	assert_failure 2
 	assert_output --partial 'not enough PCI bus numbers'
+	assert_output --partial 'lower spare-ports (now 31) or assign fewer devices'
 	[ "${#lines[@]}" -eq 1 ]
+}
+
+# The first N endpoints (class 020000) of a synthetic host.
+endpoints() {
+	"$CTL" --sysfs "$1" host | awk '$3 == "020000" { print $1 }' | head -n "$2"
+}
+
+@test "bad input: 33 hostdevs behind one SMMU overfill its expander; spare-ports is not the cause" {
+	# shellcheck disable=SC2046
+	domain_with $(endpoints "$BATS_FILE_TMPDIR/one-smmu" 33) >d.xml
+	run "$CTL" --sysfs "$BATS_FILE_TMPDIR/one-smmu" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: expander pci.1 has no free slot for another root port: 33 hostdevs are behind smmu3.0x0000000010000000 and one expander takes 32 root ports; assign at most 32 devices behind one SMMU to this domain"
+}
+
+@test "bad input: spare ports that overfill an expander: lower spare-ports" {
+	# shellcheck disable=SC2046
+	CONFIG="spare-ports='5'" domain_with $(endpoints "$BATS_FILE_TMPDIR/one-smmu" 30) >d.xml
+	run "$CTL" --sysfs "$BATS_FILE_TMPDIR/one-smmu" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: expander pci.1 has no free slot for another root port: it takes 32, and its 30 hostdevs and 5 spare ports need one each; lower spare-ports"
+}
+
+@test "bad input: out of bus numbers without spare-ports: no advice to lower it" {
+	EXTRA=$(for i in $(seq 250); do printf '    <interface type="network"><source network="default"/></interface>\n'; done)
+	EXTRA=$EXTRA CONFIG="mode='emulated'" domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_failure 2
+	assert_output --partial 'not enough PCI bus numbers'
+	assert_output --partial '; assign fewer devices'
+	refute_output --partial 'spare-ports'
 }
 
 @test "bad input: not an aarch64 domain" {
