@@ -199,6 +199,36 @@ static int alloc_slot(const struct planner *p, int bus, unsigned int first)
 	return -1;
 }
 
+static size_t count_distinct_smmus(const struct vsmmu_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->n_hostdevs; i++) {
+		size_t j = 0;
+
+		while (j < i && !vsmmu_streq(plan->hostdevs[j].smmu, plan->hostdevs[i].smmu))
+			j++;
+		n += j == i;
+	}
+	return n;
+}
+
+/* pcie.0 is full: freeing a slot helps only if the SMMUs fit in its 31. */
+static int no_expander_slot(const struct planner *p, const char *smmu, vsmmu_err *err)
+{
+	size_t n_smmus = count_distinct_smmus(p->plan);
+
+	if (n_smmus > MAX_SLOT)
+		return vsmmu_fail(err, "the hostdevs are behind %zu SMMUs and each needs a "
+				  "pcie-expander-bus of its own on pcie.0, which has %d slots: "
+				  "assign devices behind at most %d SMMUs to this domain",
+				  n_smmus, MAX_SLOT, MAX_SLOT);
+	return vsmmu_fail(err, "pcie.0 has no free slot for the pcie-expander-bus of %s: "
+			  "other devices and controllers hold its slots 1-%d; move some behind "
+			  "a pcie-root-port, or drop their <address> so libvirt places them",
+			  smmu, MAX_SLOT);
+}
+
 /* An expander is full: 32 root ports, one a hostdev, plus the spares. */
 static int no_port_slot(const struct planner *p, int expander, vsmmu_err *err)
 {
@@ -273,8 +303,7 @@ static int add_expander_for(struct planner *p, const char *smmu, vsmmu_err *err)
 		return -1;
 	slot = alloc_slot(p, 0, 1);
 	if (slot < 0)
-		return vsmmu_fail(err, "pcie.0 has no free slot for another pcie-expander-bus; "
-				  "free a slot on bus 0");
+		return no_expander_slot(p, smmu, err);
 	e = push_expander(p);
 	*e = (struct vsmmu_plan_expander){ .index = index, .bus_nr = -1, .numa_node = -1,
 		.slot = (unsigned int)slot, .has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };

@@ -11,8 +11,9 @@ setup_file() {
 	for kind in grace kunpeng other-iommu; do
 		"$TOP/tests/fixtures/mkhost" "$kind" "$BATS_FILE_TMPDIR/$kind" >/dev/null
 	done
-	# 40 endpoints behind one SMMU
+	# 40 endpoints behind one SMMU; one endpoint behind each of 32 SMMUs
 	"$TOP/tests/fixtures/mkhost" synthetic "$BATS_FILE_TMPDIR/one-smmu" 1 40 >/dev/null
+	"$TOP/tests/fixtures/mkhost" synthetic "$BATS_FILE_TMPDIR/32-smmus" 32 32 >/dev/null
 }
 
 setup() {
@@ -264,6 +265,23 @@ endpoints() {
 	assert_output --partial 'not enough PCI bus numbers'
 	assert_output --partial '; assign fewer devices'
 	refute_output --partial 'spare-ports'
+}
+
+@test "bad input: hostdevs behind 32 SMMUs need 32 expanders; pcie.0 has 31 slots" {
+	# shellcheck disable=SC2046
+	domain_with $(endpoints "$BATS_FILE_TMPDIR/32-smmus" 32) >d.xml
+	run "$CTL" --sysfs "$BATS_FILE_TMPDIR/32-smmus" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: the hostdevs are behind 32 SMMUs and each needs a pcie-expander-bus of its own on pcie.0, which has 31 slots: assign devices behind at most 31 SMMUs to this domain"
+	refute_output --partial 'free a slot'
+}
+
+@test "bad input: pcie.0 full of other devices: move them, or let libvirt place them" {
+	EXTRA=$(for i in $(seq 31); do printf '    <interface type="network"><source network="default"/><address type="pci" domain="0x0000" bus="0x00" slot="0x%02x" function="0x0"/></interface>\n' "$i"; done)
+	EXTRA=$EXTRA CONFIG="mode='emulated'" domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: pcie.0 has no free slot for the pcie-expander-bus of smmu3.0x0000000016000000: other devices and controllers hold its slots 1-31; move some behind a pcie-root-port, or drop their <address> so libvirt places them"
 }
 
 @test "bad input: not an aarch64 domain" {
