@@ -152,18 +152,22 @@ static const char *spare_advice(const struct vsmmu_plan *plan, char buf[64])
 	return buf;
 }
 
-/* The lowest free controller index. libvirt fills any gap in PCI controller
- * indexes with a pcie-root-port on pcie.0, so indexes stay dense; a root
- * port may have a lower index than its expander. */
-static int alloc_index(struct planner *p, vsmmu_err *err)
+/* The lowest free controller index for a new `what`. libvirt fills any gap
+ * in PCI controller indexes with a pcie-root-port on pcie.0, so indexes
+ * stay dense; a root port may have a lower index than its expander. */
+static int alloc_index(struct planner *p, const char *what, vsmmu_err *err)
 {
+	char spare[64];
+
 	for (int i = 1; i <= MAX_INDEX; i++)
 		if (!p->used_index[i]) {
 			p->used_index[i] = true;
 			return i;
 		}
-	return vsmmu_fail(err, "no free PCI controller index (libvirt allows up to %d)",
-			  MAX_INDEX);
+	return vsmmu_fail(err, "no free PCI controller index for a new %s: the domain's "
+			  "controllers, and the buses its devices name, take every index up to "
+			  "%d; remove PCI controllers nothing is plugged into, or %sassign fewer "
+			  "hostdevs", what, MAX_INDEX, spare_advice(p->plan, spare));
 }
 
 static bool slot_taken(const struct planner *p, int bus, unsigned int slot)
@@ -298,7 +302,7 @@ static int add_expander_for(struct planner *p, const char *smmu, vsmmu_err *err)
 			.has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };
 		return 0;
 	}
-	index = alloc_index(p, err);
+	index = alloc_index(p, "pcie-expander-bus", err);
 	if (index < 0)
 		return -1;
 	slot = alloc_slot(p, 0, 1);
@@ -443,7 +447,7 @@ static void keep_in_place(struct planner *p, size_t h)
 static int new_port(struct planner *p, int expander, int hostdev, vsmmu_err *err)
 {
 	struct vsmmu_plan_port *port;
-	int index = alloc_index(p, err);
+	int index = alloc_index(p, "pcie-root-port", err);
 	int slot = index < 0 ? -1 : alloc_slot(p, expander, 0);
 
 	if (index < 0)

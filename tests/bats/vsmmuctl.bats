@@ -284,6 +284,17 @@ endpoints() {
 	assert_output "vsmmuctl: pcie.0 has no free slot for the pcie-expander-bus of smmu3.0x0000000016000000: other devices and controllers hold its slots 1-31; move some behind a pcie-root-port, or drop their <address> so libvirt places them"
 }
 
+@test "bad input: every PCI controller index taken: say which controllers to remove" {
+	EXTRA=$(for i in $(seq 255); do printf '    <controller type="pci" index="%d" model="pcie-root-port"/>\n' "$i"; done)
+	EXTRA=$EXTRA domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: no free PCI controller index for a new pcie-expander-bus: the domain's controllers, and the buses its devices name, take every index up to 255; remove PCI controllers nothing is plugged into, or assign fewer hostdevs"
+	CONFIG="spare-ports='2'" EXTRA=$EXTRA domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_output --partial 'or lower spare-ports (now 2) or assign fewer hostdevs'
+}
+
 @test "bad input: not an aarch64 domain" {
 	domain_with 0009:01:00.0 | sed 's/aarch64/x86_64/' >d.xml
 	bad "vsmmu manages aarch64 domains only" --sysfs "$GRACE" rewrite d.xml
