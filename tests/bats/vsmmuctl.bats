@@ -113,6 +113,13 @@ domain_with() {
 	assert_success
 }
 
+@test "rewrite: xmlns:qemu bound to another URI is refused at once, naming the fix" {
+	domain_with 0009:01:00.0 | sed 's|<domain type="kvm">|<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.1">|' >d.xml
+	run "$CTL" --sysfs "$GRACE" rewrite d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: <domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.1'>: the prefix qemu names another namespace than libvirt's http://libvirt.org/schemas/domain/qemu/1.0, so libvirt ignores <qemu:...> elements; fix the xmlns:qemu URI"
+}
+
 @test "rewrite: every example domain on every example host validates" {
 	for host in grace kunpeng; do
 		for dom in "$TOP"/examples/domains/*.xml; do
