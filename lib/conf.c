@@ -84,7 +84,9 @@ static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vs
 int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
 		     vsmmu_err *err)
 {
-	_cleanup_free_ char *copy = vsmmu_xstrdup(text);
+	static const char bom[] = "\xef\xbb\xbf"; /* some editors start UTF-8 text with it */
+	_cleanup_free_ char *copy =
+		vsmmu_xstrdup(vsmmu_has_prefix(text, bom) ? text + strlen(bom) : text);
 	char *save = NULL;
 	int lineno = 0;
 

@@ -93,6 +93,15 @@ refused() { # NEEDLE, then the wrapper's arguments
 	[ ! -e "$PROBES" ]
 }
 
+@test "vsmmu.conf starting with a UTF-8 byte order mark is read like one without" {
+	printf '\xef\xbb\xbfqemu = %s\n' "$VSMMU_QEMU" >"$VSMMU_CONF"
+	unset VSMMU_QEMU
+	run "$WRAPPER" -S -nodefaults
+	assert_success
+	assert_output ''
+	diff <(printf '%s\n' -S -nodefaults) "$LOG"
+}
+
 @test "pass-through keeps odd arguments untouched" {
 	args=(-device 'virtio-net-pci,id=a,,b' '' '-set' 'device.x.y=1' $'two\tword' -S)
 	run "$WRAPPER" "${args[@]}"
