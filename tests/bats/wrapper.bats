@@ -102,6 +102,31 @@ refused() { # NEEDLE, then the wrapper's arguments
 	diff <(printf '%s\n' -S -nodefaults) "$LOG"
 }
 
+@test "vsmmu.conf: '#' after a blank starts a comment; a quoted value keeps its '#'" {
+	printf 'qemu = %s   # the real QEMU\nlog_level = error\t# quiet\n' "$VSMMU_QEMU" >"$VSMMU_CONF"
+	cp "$VSMMU_QEMU" "$BATS_TEST_TMPDIR/qemu#2"
+	unset VSMMU_QEMU
+	run "$WRAPPER" -S
+	assert_success
+	assert_output ''
+	diff <(printf '%s\n' -S) "$LOG"
+	rm "$LOG"
+	printf 'qemu = %s/qemu#2 # no blank before the first #\n' "$BATS_TEST_TMPDIR" >"$VSMMU_CONF"
+	run "$WRAPPER" -S
+	assert_success
+	diff <(printf '%s\n' -S) "$LOG"
+	rm "$LOG"
+	mv "$BATS_TEST_TMPDIR/qemu#2" "$BATS_TEST_TMPDIR/my #qemu"
+	printf 'qemu = "%s/my #qemu"  # quoted\n' "$BATS_TEST_TMPDIR" >"$VSMMU_CONF"
+	run "$WRAPPER" -S
+	assert_success
+	diff <(printf '%s\n' -S) "$LOG"
+	printf 'qemu = "/usr/bin/qemu" -enable-kvm\n' >"$VSMMU_CONF"
+	run "$WRAPPER" -S
+	assert_failure
+	assert_output "vsmmu-qemu: $VSMMU_CONF:1: 'qemu' has text after its closing quote; only a # comment may follow it"
+}
+
 @test "pass-through keeps odd arguments untouched" {
 	args=(-device 'virtio-net-pci,id=a,,b' '' '-set' 'device.x.y=1' $'two\tword' -S)
 	run "$WRAPPER" "${args[@]}"
