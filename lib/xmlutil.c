@@ -8,6 +8,14 @@
 
 #include "util.h"
 
+static bool is_blank(const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", data[i]) || data[i] == '\0')
+			return false;
+	return true;
+}
+
 int vsmmu_xml_parse(const char *data, size_t len, const char *what, xmlDocPtr *out,
 		    vsmmu_err *err)
 {
@@ -16,6 +24,9 @@ int vsmmu_xml_parse(const char *data, size_t len, const char *what, xmlDocPtr *o
 	if (len > VSMMU_XML_MAX)
 		return vsmmu_fail(err, "%s: XML is larger than %u bytes; refusing it", what,
 				  VSMMU_XML_MAX);
+	if (is_blank(data, len)) /* libxml2 sets no error for it: "line 0: unknown error" */
+		return vsmmu_fail(err, "%s is empty: expected a libvirt <domain> document, such "
+				  "as 'virsh dumpxml DOMAIN' prints", what);
 	xmlResetLastError();
 	doc = xmlReadMemory(data, (int)len, what, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);

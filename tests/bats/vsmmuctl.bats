@@ -200,6 +200,20 @@ bad() { # expected-message, then the vsmmuctl arguments
 	bad 'malformed XML at line' --sysfs "$GRACE" rewrite broken.xml
 }
 
+@test "bad input: an empty file, /dev/null or blank stdin is called empty" {
+	empty="vsmmuctl: domain XML is empty: expected a libvirt <domain> document, such as 'virsh dumpxml DOMAIN' prints"
+	: >empty.xml
+	for args in "plan /dev/null" "plan empty.xml" "rewrite /dev/null" "check /dev/null"; do
+		# shellcheck disable=SC2086
+		run "$CTL" --sysfs "$GRACE" $args
+		assert_failure 2
+		assert_output "$empty"
+	done
+	run "$CTL" --sysfs "$GRACE" plan - <<<'   '
+	assert_failure 2
+	assert_output "$empty"
+}
+
 @test "bad input: a DOCTYPE (entity expansion) is refused" {
 	printf '<!DOCTYPE d [<!ENTITY a "aaaa">]><domain>&a;</domain>' >dtd.xml
 	bad 'DOCTYPE is refused' --sysfs "$GRACE" rewrite dtd.xml
