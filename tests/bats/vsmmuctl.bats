@@ -120,6 +120,13 @@ domain_with() {
 	assert_output "vsmmuctl: <domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.1'>: the prefix qemu names another namespace than libvirt's http://libvirt.org/schemas/domain/qemu/1.0, so libvirt ignores <qemu:...> elements; fix the xmlns:qemu URI"
 }
 
+@test "rewrite: a <qemu:commandline> without xmlns:qemu is refused at once, naming the fix" {
+	domain_with 0009:01:00.0 | sed 's|</devices>|</devices><qemu:commandline><qemu:arg value="-S"/></qemu:commandline>|' >d.xml
+	run "$CTL" --sysfs "$GRACE" rewrite d.xml
+	assert_failure 2
+	assert_output --regexp "^vsmmuctl: domain XML: XML namespace error at line [0-9]+: Namespace prefix qemu on (commandline|arg) is not defined; declare each prefix on the root: <domain xmlns:PREFIX='URI'>\$"
+}
+
 @test "rewrite: every example domain on every example host validates" {
 	for host in grace kunpeng; do
 		for dom in "$TOP"/examples/domains/*.xml; do
