@@ -221,6 +221,17 @@ bad() { # expected-message, then the vsmmuctl arguments
 	assert_output "$empty"
 }
 
+@test "FILE a FIFO: read when it has a writer, refused at once when it has none" {
+	run "$CTL" --sysfs "$GRACE" plan <(cat "$DOM")
+	assert_success
+	assert_output --partial 'mode accel, 2 hostdevs'
+	mkfifo fifo
+	# timeout only guards the suite against the old behaviour: a hang
+	run timeout 60 "$CTL" --sysfs "$GRACE" plan fifo
+	assert_failure 2
+	assert_output "vsmmuctl: fifo is a FIFO and nothing was written to it: start its writer first, or pipe the XML into vsmmuctl and give '-' as FILE"
+}
+
 @test "bad input: a DOCTYPE (entity expansion) is refused" {
 	printf '<!DOCTYPE d [<!ENTITY a "aaaa">]><domain>&a;</domain>' >dtd.xml
 	bad 'DOCTYPE is refused' --sysfs "$GRACE" rewrite dtd.xml
