@@ -213,6 +213,26 @@ refused() { # NEEDLE, then the wrapper's arguments
 	VSMMU_PLAN=$(plan) refused "expander pci.3 (for $SMMU1): no -device with id pci.3" "${ARGS[@]}"
 }
 
+@test "refused: a plan of 199 expanders against an argv without them: 10 problems shown, then a count" {
+	fixture libvirt9-grace.argv
+	json='{"version":1,"mode":"accel","topology":"persistent","iommufd":"iommufd0","expanders":['
+	for i in $(seq 1 199); do
+		json+=$(printf '{"id":"pci.%d","index":%d,"bus_nr":%d,"slot":1,"smmu":"smmu3.0x%016x","vsmmu":{"id":"vsmmu.%d","accel":true}}' \
+			"$i" "$i" $((255 - i)) $((0x16000000 + i)) "$i")
+		[ "$i" = 199 ] || json+=,
+	done
+	json+='],"root_ports":[],"hostdevs":[]}'
+	VSMMU_PLAN=$json run "$WRAPPER" "${ARGS[@]}"
+	assert_failure 1
+	[ "${#lines[@]}" = 11 ]
+	assert_line --index 9 --regexp '^vsmmu-qemu: expander pci\.10 .*no -device with id pci\.10 '
+	[[ "${lines[10]}" =~ ^vsmmu-qemu:\ \.\.\.\ and\ ([0-9]+)\ more\ problems\ not\ shown\ \(([0-9]+)\ in\ all\)$ ]]
+	# one problem per expander at least, and the count adds up
+	[ "${BASH_REMATCH[2]}" -ge 199 ]
+	[ $((BASH_REMATCH[1] + 10)) = "${BASH_REMATCH[2]}" ]
+	[ ! -e "$LOG" ]
+}
+
 @test "refused: expander bus_nr differs from the plan" {
 	fixture keyval-grace.argv
 	ARGS=("${ARGS[@]/bus_nr=250/bus_nr=200}")
