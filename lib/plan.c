@@ -265,6 +265,9 @@ static struct vsmmu_plan_expander *find_expander(struct vsmmu_plan *plan, const 
 	return NULL;
 }
 
+/* The record of an expander for smmu, unless another SMMU's expander
+ * already took that controller (hand-edited records naming one index
+ * twice): one expander serves one SMMU. */
 static const struct vsmmu_dom_record *find_record(const struct planner *p, const char *smmu)
 {
 	const struct vsmmu_dom_config *cfg = &p->dom->config;
@@ -273,7 +276,8 @@ static const struct vsmmu_dom_record *find_record(const struct planner *p, const
 		const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, cfg->records[i].index);
 
 		if (vsmmu_streq(cfg->records[i].smmu, smmu) && c &&
-		    vsmmu_streq(c->model, "pcie-expander-bus"))
+		    vsmmu_streq(c->model, "pcie-expander-bus") &&
+		    !vsmmu_plan_expander(p->plan, c->index))
 			return &cfg->records[i];
 	}
 	return NULL;

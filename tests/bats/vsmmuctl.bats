@@ -127,6 +127,19 @@ domain_with() {
 	assert_output --regexp "^vsmmuctl: domain XML: XML namespace error at line [0-9]+: Namespace prefix qemu on (commandline|arg) is not defined; declare each prefix on the root: <domain xmlns:PREFIX='URI'>\$"
 }
 
+@test "rewrite: hand-edited records naming one expander for two SMMUs: each SMMU gets its own, once" {
+	"$CTL" --sysfs "$GRACE" rewrite "$DOM" 2>/dev/null |
+		sed 's|<vsmmu:expander index="2" smmu="smmu3.0x0000100016000000"/>|<vsmmu:expander index="1" smmu="smmu3.0x0000100016000000"/>|' >edited.xml
+	grep -q '<vsmmu:expander index="1" smmu="smmu3.0x0000100016000000"/>' edited.xml
+	"$CTL" --sysfs "$GRACE" rewrite edited.xml >once.xml 2>/dev/null
+	"$CTL" --sysfs "$GRACE" rewrite once.xml >twice.xml 2>/dev/null
+	cmp once.xml twice.xml
+	run grep -o '<vsmmu:expander index="[0-9]*" smmu="[^"]*"/>' once.xml
+	assert_line --index 0 '<vsmmu:expander index="1" smmu="smmu3.0x0000000016000000"/>'
+	assert_line --index 1 --regexp '^<vsmmu:expander index="([02-9]|[1-9][0-9]+)" smmu="smmu3.0x0000100016000000"/>$'
+	[ "${#lines[@]}" = 2 ]
+}
+
 @test "rewrite: every example domain on every example host validates" {
 	for host in grace kunpeng; do
 		for dom in "$TOP"/examples/domains/*.xml; do
