@@ -43,9 +43,17 @@ static void mark_index(bool seen[256], int index, struct vsmmu_buf *out, int *n)
 	seen[index] = true;
 }
 
-/* The plan must be whole before it is built: every controller index once,
- * every root port on a planned expander, every hostdev on a planned root
- * port. A plan from a damaged state could say otherwise. */
+static bool hostdev_twice(const struct vsmmu_plan *plan, size_t h)
+{
+	for (size_t i = 0; i < h; i++)
+		if (vsmmu_pci_addr_eq(&plan->hostdevs[i].host, &plan->hostdevs[h].host))
+			return true;
+	return false;
+}
+
+/* The plan must be whole before it is built: every controller index and
+ * hostdev once, every root port on a planned expander, every hostdev on a
+ * planned root port. A plan from a damaged state could say otherwise. */
 static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_buf *out, int *n)
 {
 	bool seen[256] = { false };
@@ -61,11 +69,15 @@ static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
 				    "which it does not build; start the domain again", pt->index,
 				    pt->expander);
 	}
-	for (size_t h = 0; h < plan->n_hostdevs; h++)
+	for (size_t h = 0; h < plan->n_hostdevs; h++) {
 		if (!vsmmu_plan_port(plan, plan->hostdevs[h].port))
 			add_problem(out, n, "hostdev %s: the runtime plan puts it on pci.%d, which it "
 				    "does not build; start the domain again", plan->hostdevs[h].bdf,
 				    plan->hostdevs[h].port);
+		if (hostdev_twice(plan, h))
+			add_problem(out, n, "hostdev %s: the runtime plan routes it twice; start the "
+				    "domain again", plan->hostdevs[h].bdf);
+	}
 }
 
 /* Root ports on an expander: each takes one bus after the expander's own. */

@@ -170,6 +170,7 @@ static void test_damaged_plan(struct vsmmu_plan *p)
 {
 	int expander = p->ports[0].expander, port = p->hostdevs[0].port;
 	int index = p->ports[1].index;
+	struct vsmmu_pci_addr host;
 	char needle[128];
 
 	p->ports[0].expander = 54;
@@ -187,6 +188,11 @@ static void test_damaged_plan(struct vsmmu_plan *p)
 		 p->expanders[0].index);
 	expect_refused(p, needle, "one controller index twice in the plan");
 	p->ports[1].index = index;
+	host = p->hostdevs[1].host;
+	p->hostdevs[1].host = p->hostdevs[0].host;
+	snprintf(needle, sizeof(needle), "the runtime plan routes it twice");
+	expect_refused(p, needle, "one hostdev twice in the plan");
+	p->hostdevs[1].host = host;
 }
 
 static void test_names(void)
