@@ -1,10 +1,15 @@
 /* vsmmuctl: scan the host, plan and rewrite libvirt domains for per-SMMU
  * vSMMUs. A thin shell over lib/: arguments, I/O and exit codes. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util.h"
@@ -53,16 +58,49 @@ void cli_report(const struct cli *cli, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* FILE opened without waiting: open(2) of a FIFO blocks until a writer
+ * comes, maybe forever. Once open, reads block as usual, so a FIFO that
+ * has a writer (bash's <(virsh dumpxml d)) is read to its end, and one
+ * that has none reads as empty at once. */
+static FILE *open_input(const struct cli *cli, const char *file, bool *fifo)
+{
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		cli_report(cli, "cannot open %s: %s", file, strerror(errno));
+		return NULL;
+	}
+	*fifo = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+	f = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		cli_report(cli, "cannot read %s: %s", file, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 int cli_read_input(const struct cli *cli, const char *file, char **data, size_t *len)
 {
+	_cleanup_fclose_ FILE *f = NULL;
+	bool fifo = false;
 	vsmmu_err err;
-	int r;
 
-	if (strcmp(file, "-") == 0)
-		r = vsmmu_read_stream(stdin, "standard input", VSMMU_XML_MAX, data, len, &err);
-	else
-		r = vsmmu_read_file(file, VSMMU_XML_MAX, data, len, &err);
-	return r < 0 ? cli_error(cli, "%s", err.msg) : 0;
+	if (strcmp(file, "-") == 0) {
+		if (vsmmu_read_stream(stdin, "standard input", VSMMU_XML_MAX, data, len, &err) < 0)
+			return cli_error(cli, "%s", err.msg);
+		return 0;
+	}
+	f = open_input(cli, file, &fifo);
+	if (!f)
+		return EXIT_ERROR;
+	if (vsmmu_read_stream(f, file, VSMMU_XML_MAX, data, len, &err) < 0)
+		return cli_error(cli, "%s", err.msg);
+	if (fifo && *len == 0)
+		return cli_error(cli, "%s is a FIFO and nothing was written to it: start its writer "
+				 "first, or pipe the XML into vsmmuctl and give '-' as FILE", file);
+	return 0;
 }
 
 int cli_scan_host(const struct cli *cli, struct vsmmu_host **host)

@@ -46,8 +46,7 @@ static int do_prepare(const struct vsmmu_conf *conf, const char *name,
 
 	if (vsmmu_prepare(conf, name, dom, phase, &problems, &err) < 0)
 		return fail(name, err.msg);
-	for (size_t i = 0; i < problems.n; i++)
-		fprintf(stderr, "vsmmu: %s\n", problems.lines[i]);
+	vsmmu_problems_print(&problems, stderr, "vsmmu");
 	return problems.n > 0;
 }
 

@@ -52,6 +52,27 @@ static int set_level(struct vsmmu_conf *conf, const char *value, const char *whe
 	return vsmmu_fail(err, "%s: log_level '%s' is not error, warn, info or debug", where, value);
 }
 
+/* The value after '=': a '#' at its start or after a blank starts a
+ * comment; a value in double quotes is taken as is, '#' included, and only
+ * a comment may follow it. NULL after text behind the closing quote. */
+static char *value_of(char *s)
+{
+	char *end;
+
+	s = trim(s);
+	if (*s == '"' && (end = strchr(s + 1, '"'))) {
+		*end = '\0';
+		end = trim(end + 1);
+		return *end == '\0' || *end == '#' ? s + 1 : NULL;
+	}
+	for (end = s; *end; end++)
+		if (*end == '#' && (end == s || end[-1] == ' ' || end[-1] == '\t')) {
+			*end = '\0';
+			break;
+		}
+	return trim(s);
+}
+
 static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vsmmu_err *err)
 {
 	char *eq = strchr(line, '=');
@@ -64,11 +85,10 @@ static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vs
 		return vsmmu_fail(err, "%s: expected 'key = value', got '%s'", where, line);
 	*eq = '\0';
 	key = trim(line);
-	value = trim(eq + 1);
-	if (strlen(value) >= 2 && value[0] == '"' && value[strlen(value) - 1] == '"') {
-		value[strlen(value) - 1] = '\0';
-		value++;
-	}
+	value = value_of(eq + 1);
+	if (!value)
+		return vsmmu_fail(err, "%s: '%s' has text after its closing quote; only a # comment "
+				  "may follow it", where, key);
 	if (strcmp(key, "log_level") == 0)
 		return set_level(conf, value, where, err);
 	field = conf_field(conf, key);
@@ -84,7 +104,9 @@ static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vs
 int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
 		     vsmmu_err *err)
 {
-	_cleanup_free_ char *copy = vsmmu_xstrdup(text);
+	static const char bom[] = "\xef\xbb\xbf"; /* some editors start UTF-8 text with it */
+	_cleanup_free_ char *copy =
+		vsmmu_xstrdup(vsmmu_has_prefix(text, bom) ? text + strlen(bom) : text);
 	char *save = NULL;
 	int lineno = 0;
 

@@ -1,6 +1,8 @@
 /* /etc/vsmmu/vsmmu.conf and the VSMMU_* environment overrides. The file is
  * optional: a missing file means defaults. Format: "key = value" lines,
- * '#' comments, unknown keys refused (a typo must not pass silently). */
+ * unknown keys refused (a typo must not pass silently); a '#' at the start
+ * of a line or after a blank starts a comment, except inside a "quoted"
+ * value; a leading UTF-8 byte order mark is skipped. */
 #ifndef VSMMU_CONF_H
 #define VSMMU_CONF_H
 

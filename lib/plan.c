@@ -143,18 +143,31 @@ static int resolve_hostdev(struct planner *p, size_t i, vsmmu_err *err)
 	return 0;
 }
 
-/* The lowest free controller index. libvirt fills any gap in PCI controller
- * indexes with a pcie-root-port on pcie.0, so indexes stay dense; a root
- * port may have a lower index than its expander. */
-static int alloc_index(struct planner *p, vsmmu_err *err)
+/* "lower spare-ports (now N) or " when spare ports take room, else "". */
+static const char *spare_advice(const struct vsmmu_plan *plan, char buf[64])
 {
+	if (plan->spare_ports == 0)
+		return "";
+	snprintf(buf, 64, "lower spare-ports (now %u) or ", plan->spare_ports);
+	return buf;
+}
+
+/* The lowest free controller index for a new `what`. libvirt fills any gap
+ * in PCI controller indexes with a pcie-root-port on pcie.0, so indexes
+ * stay dense; a root port may have a lower index than its expander. */
+static int alloc_index(struct planner *p, const char *what, vsmmu_err *err)
+{
+	char spare[64];
+
 	for (int i = 1; i <= MAX_INDEX; i++)
 		if (!p->used_index[i]) {
 			p->used_index[i] = true;
 			return i;
 		}
-	return vsmmu_fail(err, "no free PCI controller index (libvirt allows up to %d)",
-			  MAX_INDEX);
+	return vsmmu_fail(err, "no free PCI controller index for a new %s: the domain's "
+			  "controllers, and the buses its devices name, take every index up to "
+			  "%d; remove PCI controllers nothing is plugged into, or %sassign fewer "
+			  "hostdevs", what, MAX_INDEX, spare_advice(p->plan, spare));
 }
 
 static bool slot_taken(const struct planner *p, int bus, unsigned int slot)
@@ -181,15 +194,67 @@ static bool slot_taken(const struct planner *p, int bus, unsigned int slot)
 	return false;
 }
 
-static int alloc_slot(const struct planner *p, int bus, unsigned int first, vsmmu_err *err)
+/* The first free slot on bus from first on, or -1. */
+static int alloc_slot(const struct planner *p, int bus, unsigned int first)
 {
 	for (unsigned int s = first; s <= MAX_SLOT; s++)
 		if (!slot_taken(p, bus, s))
 			return (int)s;
-	return bus == 0 ? vsmmu_fail(err, "pcie.0 has no free slot for another "
-				     "pcie-expander-bus; free a slot on bus 0")
-			: vsmmu_fail(err, "expander pci.%d has no free slot for another root "
-				     "port (32 at most); lower spare-ports", bus);
+	return -1;
+}
+
+static size_t count_distinct_smmus(const struct vsmmu_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->n_hostdevs; i++) {
+		size_t j = 0;
+
+		while (j < i && !vsmmu_streq(plan->hostdevs[j].smmu, plan->hostdevs[i].smmu))
+			j++;
+		n += j == i;
+	}
+	return n;
+}
+
+/* pcie.0 is full: freeing a slot helps only if the SMMUs fit in its 31. */
+static int no_expander_slot(const struct planner *p, const char *smmu, vsmmu_err *err)
+{
+	size_t n_smmus = count_distinct_smmus(p->plan);
+
+	if (n_smmus > MAX_SLOT)
+		return vsmmu_fail(err, "the hostdevs are behind %zu SMMUs and each needs a "
+				  "pcie-expander-bus of its own on pcie.0, which has %d slots: "
+				  "assign devices behind at most %d SMMUs to this domain",
+				  n_smmus, MAX_SLOT, MAX_SLOT);
+	return vsmmu_fail(err, "pcie.0 has no free slot for the pcie-expander-bus of %s: "
+			  "other devices and controllers hold its slots 1-%d; move some behind "
+			  "a pcie-root-port, or drop their <address> so libvirt places them",
+			  smmu, MAX_SLOT);
+}
+
+/* An expander is full: 32 root ports, one a hostdev, plus the spares. */
+static int no_port_slot(const struct planner *p, int expander, vsmmu_err *err)
+{
+	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(p->plan, expander);
+	unsigned int n_hostdevs = 0;
+
+	for (size_t i = 0; i < p->plan->n_hostdevs; i++)
+		n_hostdevs += p->plan->hostdevs[i].expander == expander;
+	if (n_hostdevs > MAX_SLOT + 1)
+		return vsmmu_fail(err, "expander pci.%d has no free slot for another root port: "
+				  "%u hostdevs are behind %s and one expander takes %d root ports; "
+				  "assign at most %d devices behind one SMMU to this domain",
+				  expander, n_hostdevs, e ? e->smmu : "its SMMU", MAX_SLOT + 1,
+				  MAX_SLOT + 1);
+	if (p->plan->spare_ports > 0)
+		return vsmmu_fail(err, "expander pci.%d has no free slot for another root port: "
+				  "it takes %d, and its %u hostdevs and %u spare ports need one "
+				  "each; lower spare-ports", expander, MAX_SLOT + 1, n_hostdevs,
+				  p->plan->spare_ports);
+	return vsmmu_fail(err, "expander pci.%d has no free slot for another root port: "
+			  "other controllers or devices hold its slots; move them off bus pci.%d",
+			  expander, expander);
 }
 
 static struct vsmmu_plan_expander *find_expander(struct vsmmu_plan *plan, const char *smmu)
@@ -200,6 +265,9 @@ static struct vsmmu_plan_expander *find_expander(struct vsmmu_plan *plan, const 
 	return NULL;
 }
 
+/* The record of an expander for smmu, unless another SMMU's expander
+ * already took that controller (hand-edited records naming one index
+ * twice): one expander serves one SMMU. */
 static const struct vsmmu_dom_record *find_record(const struct planner *p, const char *smmu)
 {
 	const struct vsmmu_dom_config *cfg = &p->dom->config;
@@ -208,7 +276,8 @@ static const struct vsmmu_dom_record *find_record(const struct planner *p, const
 		const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, cfg->records[i].index);
 
 		if (vsmmu_streq(cfg->records[i].smmu, smmu) && c &&
-		    vsmmu_streq(c->model, "pcie-expander-bus"))
+		    vsmmu_streq(c->model, "pcie-expander-bus") &&
+		    !vsmmu_plan_expander(p->plan, c->index))
 			return &cfg->records[i];
 	}
 	return NULL;
@@ -237,10 +306,12 @@ static int add_expander_for(struct planner *p, const char *smmu, vsmmu_err *err)
 			.has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };
 		return 0;
 	}
-	index = alloc_index(p, err);
-	slot = index < 0 ? -1 : alloc_slot(p, 0, 1, err);
-	if (slot < 0)
+	index = alloc_index(p, "pcie-expander-bus", err);
+	if (index < 0)
 		return -1;
+	slot = alloc_slot(p, 0, 1);
+	if (slot < 0)
+		return no_expander_slot(p, smmu, err);
 	e = push_expander(p);
 	*e = (struct vsmmu_plan_expander){ .index = index, .bus_nr = -1, .numa_node = -1,
 		.slot = (unsigned int)slot, .has_hostdevs = true, .smmu = vsmmu_xstrdup(smmu) };
@@ -380,11 +451,13 @@ static void keep_in_place(struct planner *p, size_t h)
 static int new_port(struct planner *p, int expander, int hostdev, vsmmu_err *err)
 {
 	struct vsmmu_plan_port *port;
-	int index = alloc_index(p, err);
-	int slot = index < 0 ? -1 : alloc_slot(p, expander, 0, err);
+	int index = alloc_index(p, "pcie-root-port", err);
+	int slot = index < 0 ? -1 : alloc_slot(p, expander, 0);
 
-	if (slot < 0)
+	if (index < 0)
 		return -1;
+	if (slot < 0)
+		return no_port_slot(p, expander, err);
 	port = push_port(p);
 	*port = (struct vsmmu_plan_port){ .index = index, .expander = expander,
 		.slot = (unsigned int)slot, .hostdev = hostdev };
@@ -564,6 +637,7 @@ static int plan_bus_numbers(struct planner *p, vsmmu_err *err)
 	unsigned int count[MAX_INDEX + 1] = { 0 };
 	struct bus_ranges r = { .n = 0 };
 	struct vsmmu_plan *plan = p->plan;
+	char spare[64];
 
 	count_buses(p, count);
 	plan->pcie0_buses = 1 + count[0] + (unsigned int)p->dom->n_addressless +
@@ -589,8 +663,8 @@ static int plan_bus_numbers(struct planner *p, vsmmu_err *err)
 		if (e->bus_nr < 0)
 			return vsmmu_fail(err, "not enough PCI bus numbers: expander pci.%d needs %u "
 					  "buses above the %u kept for pcie.0 and the other "
-					  "expanders; lower spare-ports or pass fewer devices",
-					  e->index, e->n_buses, plan->pcie0_buses);
+					  "expanders; %sassign fewer devices", e->index, e->n_buses,
+					  plan->pcie0_buses, spare_advice(plan, spare));
 		range_add(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
 	}
 	return 0;
@@ -680,12 +754,30 @@ static int compare_ports(const void *a, const void *b)
 	       ((const struct vsmmu_plan_port *)b)->index;
 }
 
+/* Controller indexes are taken by the controllers, and by every bus a
+ * device or controller address names without a controller of that index:
+ * libvirt adds one there, and a root port of ours at that index would
+ * find the device already behind it on the next rewrite. A hostdev's
+ * address is ours to rewrite, so it reserves nothing. */
+static void mark_used_indexes(struct planner *p)
+{
+	const struct vsmmu_domain *dom = p->dom;
+
+	for (size_t i = 0; i < dom->n_ctrls; i++) {
+		p->used_index[dom->ctrls[i].index] = true;
+		if (dom->ctrls[i].addr.set && dom->ctrls[i].addr.domain == 0)
+			p->used_index[dom->ctrls[i].addr.bus] = true;
+	}
+	for (size_t i = 0; i < dom->n_devs; i++)
+		if (dom->devs[i].addr.set && dom->devs[i].addr.domain == 0)
+			p->used_index[dom->devs[i].addr.bus] = true;
+}
+
 static int run_planner(struct planner *p, const struct vsmmu_policy *policy, vsmmu_err *err)
 {
 	struct vsmmu_plan *plan = p->plan;
 
-	for (size_t i = 0; i < p->dom->n_ctrls; i++)
-		p->used_index[p->dom->ctrls[i].index] = true;
+	mark_used_indexes(p);
 	apply_config(p, policy);
 	if (check_domain_kind(p, err) < 0 || apply_iommus(p, err) < 0)
 		return -1;

@@ -225,20 +225,38 @@ static void apply_config(struct vsmmu_domain *dom, const struct vsmmu_plan *plan
 	}
 }
 
-static xmlNsPtr qemu_ns(xmlNodePtr root)
+/* libvirt's QEMU namespace on the root, declared as xmlns:qemu if need be.
+ * A root that binds the prefix qemu to another URI is refused: libvirt
+ * would ignore its <qemu:commandline>, and ours could not be declared. */
+static xmlNsPtr qemu_ns(xmlNodePtr root, vsmmu_err *err)
 {
 	xmlNsPtr ns = xmlSearchNsByHref(root->doc, root, BAD_CAST VSMMU_QEMU_NS_URI);
 
-	return ns ? ns : xmlNewNs(root, BAD_CAST VSMMU_QEMU_NS_URI, BAD_CAST "qemu");
+	if (ns)
+		return ns;
+	ns = xmlSearchNs(root->doc, root, BAD_CAST "qemu");
+	if (ns) {
+		vsmmu_fail(err, "<domain xmlns:qemu='%.200s'>: the prefix qemu names another "
+			   "namespace than libvirt's %s, so libvirt ignores <qemu:...> elements; "
+			   "fix the xmlns:qemu URI", ns->href ? (const char *)ns->href : "",
+			   VSMMU_QEMU_NS_URI);
+		return NULL;
+	}
+	return xmlNewNs(root, BAD_CAST VSMMU_QEMU_NS_URI, BAD_CAST "qemu");
 }
 
-static void apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *plan)
+static int apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
+			  vsmmu_err *err)
 {
 	xmlNodePtr root = xmlDocGetRootElement(dom->doc);
-	xmlNsPtr ns = qemu_ns(root);
+	xmlNsPtr ns = qemu_ns(root, err);
 	xmlNodePtr cmdline = vsmmu_xml_child_ns(root, VSMMU_QEMU_NS_URI, "commandline");
-	_cleanup_free_ char *json = vsmmu_plan_to_json(plan);
+	_cleanup_free_ char *json = NULL;
 	xmlNodePtr env = NULL;
+
+	if (!ns)
+		return -1;
+	json = vsmmu_plan_to_json(plan);
 
 	if (!cmdline)
 		cmdline = vsmmu_xml_add(root, ns, "commandline");
@@ -253,15 +271,17 @@ static void apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *pl
 		xmlSetProp(env, BAD_CAST "name", BAD_CAST VSMMU_PLAN_ENV);
 	}
 	vsmmu_xml_set_attr(env, "value", json);
+	return 0;
 }
 
 int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu_err *err)
 {
 	xmlNodePtr devices;
 
-	(void)err;
 	if (!plan->managed || plan->topology == VSMMU_TOPO_RUNTIME)
 		return 0;
+	if (!qemu_ns(xmlDocGetRootElement(dom->doc), err))
+		return -1;
 	devices = devices_node(dom);
 	remove_replaced_iommus(dom);
 	for (size_t i = 0; i < plan->n_remove; i++)
@@ -273,8 +293,7 @@ int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu
 	for (size_t i = 0; i < plan->n_hostdevs; i++)
 		apply_hostdev(&dom->hostdevs[i], &plan->hostdevs[i]);
 	apply_config(dom, plan);
-	apply_plan_env(dom, plan);
-	return 0;
+	return apply_plan_env(dom, plan, err);
 }
 
 int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host,

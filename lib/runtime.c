@@ -33,6 +33,53 @@ static int check_id_free(const struct vsmmu_qargs *args, const struct vsmmu_qarg
 	return r < 0 ? -1 : 0;
 }
 
+static void mark_index(bool seen[256], int index, struct vsmmu_buf *out, int *n)
+{
+	if (index < 0 || index > 255)
+		return;
+	if (seen[index])
+		add_problem(out, n, "pci.%d: the runtime plan adds two controllers with this id; "
+			    "start the domain again", index);
+	seen[index] = true;
+}
+
+static bool hostdev_twice(const struct vsmmu_plan *plan, size_t h)
+{
+	for (size_t i = 0; i < h; i++)
+		if (vsmmu_pci_addr_eq(&plan->hostdevs[i].host, &plan->hostdevs[h].host))
+			return true;
+	return false;
+}
+
+/* The plan must be whole before it is built: every controller index and
+ * hostdev once, every root port on a planned expander, every hostdev on a
+ * planned root port. A plan from a damaged state could say otherwise. */
+static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_buf *out, int *n)
+{
+	bool seen[256] = { false };
+
+	for (size_t e = 0; e < plan->n_expanders; e++)
+		mark_index(seen, plan->expanders[e].index, out, n);
+	for (size_t p = 0; p < plan->n_ports; p++) {
+		const struct vsmmu_plan_port *pt = &plan->ports[p];
+
+		mark_index(seen, pt->index, out, n);
+		if (!vsmmu_plan_expander(plan, pt->expander))
+			add_problem(out, n, "root port pci.%d: the runtime plan puts it on pci.%d, "
+				    "which it does not build; start the domain again", pt->index,
+				    pt->expander);
+	}
+	for (size_t h = 0; h < plan->n_hostdevs; h++) {
+		if (!vsmmu_plan_port(plan, plan->hostdevs[h].port))
+			add_problem(out, n, "hostdev %s: the runtime plan puts it on pci.%d, which it "
+				    "does not build; start the domain again", plan->hostdevs[h].bdf,
+				    plan->hostdevs[h].port);
+		if (hostdev_twice(plan, h))
+			add_problem(out, n, "hostdev %s: the runtime plan routes it twice; start the "
+				    "domain again", plan->hostdevs[h].bdf);
+	}
+}
+
 /* Root ports on an expander: each takes one bus after the expander's own. */
 static int ports_on(const struct vsmmu_plan *plan, int expander)
 {
@@ -204,6 +251,7 @@ int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 			return -1;
 	if (check_foreign_expanders(args, plan, problems, &n, err) < 0)
 		return -1;
+	check_plan_whole(plan, problems, &n);
 	find_hostdevs(hostdevs, plan, &first, problems, &n);
 	if (n > 0 || first == VSMMU_QARGS_NONE)
 		return n;

@@ -332,9 +332,10 @@ int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return vsmmu_fail_errno(err, errno, "cannot lock %s", path);
 		if (waited >= timeout_ms)
-			return vsmmu_fail(err, "%s is still locked after %d ms by another vsmmu "
-					  "hook; if none is running, remove the file", path,
-					  timeout_ms);
+			return vsmmu_fail(err, "%s is still locked after %d ms: a running process "
+					  "holds it (the lock ends with its holder, removing the "
+					  "file does not help); find it with 'fuser -v %s'", path,
+					  timeout_ms, path);
 		sleep_ms(LOCK_POLL_MS);
 	}
 	*fd = steal_fd(&lfd);

@@ -304,3 +304,22 @@ void vsmmu_problems_clear(struct vsmmu_problems *p)
 	p->lines = NULL;
 	p->n = 0;
 }
+
+void vsmmu_problems_add_lines(struct vsmmu_problems *p, const char *text)
+{
+	for (const char *line = text; line && *line;) {
+		size_t len = strcspn(line, "\n");
+
+		vsmmu_problems_add(p, "%.*s", (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+}
+
+void vsmmu_problems_print(const struct vsmmu_problems *p, FILE *out, const char *prefix)
+{
+	for (size_t i = 0; i < p->n && i < VSMMU_PROBLEMS_SHOWN; i++)
+		fprintf(out, "%s: %s\n", prefix, p->lines[i]);
+	if (p->n > VSMMU_PROBLEMS_SHOWN)
+		fprintf(out, "%s: ... and %zu more problems not shown (%zu in all)\n", prefix,
+			p->n - VSMMU_PROBLEMS_SHOWN, p->n);
+}

@@ -74,6 +74,14 @@ struct vsmmu_problems {
 void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vsmmu_problems_clear(struct vsmmu_problems *p);
+/* Add each line of text (lines separated by '\n') as a problem. */
+void vsmmu_problems_add_lines(struct vsmmu_problems *p, const char *text);
+
+/* What libvirt shows of a refusal stays readable: the first this many. */
+#define VSMMU_PROBLEMS_SHOWN 10
+/* Print "prefix: problem" lines to out, the first VSMMU_PROBLEMS_SHOWN of
+ * them, then one line counting the rest. */
+void vsmmu_problems_print(const struct vsmmu_problems *p, FILE *out, const char *prefix);
 
 /* Growable NUL-terminated string. */
 struct vsmmu_buf {

@@ -8,24 +8,46 @@
 
 #include "util.h"
 
+static bool is_blank(const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", data[i]) || data[i] == '\0')
+			return false;
+	return true;
+}
+
 int vsmmu_xml_parse(const char *data, size_t len, const char *what, xmlDocPtr *out,
 		    vsmmu_err *err)
 {
 	_cleanup_xmldoc_ xmlDocPtr doc = NULL;
+	xmlParserCtxtPtr ctxt;
 
 	if (len > VSMMU_XML_MAX)
 		return vsmmu_fail(err, "%s: XML is larger than %u bytes; refusing it", what,
 				  VSMMU_XML_MAX);
+	if (is_blank(data, len)) /* libxml2 sets no error for it: "line 0: unknown error" */
+		return vsmmu_fail(err, "%s is empty: expected a libvirt <domain> document, such "
+				  "as 'virsh dumpxml DOMAIN' prints", what);
 	xmlResetLastError();
-	doc = xmlReadMemory(data, (int)len, what, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc) {
-		const xmlError *xe = xmlGetLastError();
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return vsmmu_fail(err, "%s: out of memory parsing XML", what);
+	doc = xmlCtxtReadMemory(ctxt, data, (int)len, what, NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	/* An undeclared prefix (<qemu:env> without xmlns:qemu) leaves an element
+	 * in no namespace that reads back in one once a rewrite declares it. */
+	if (!doc || !ctxt->nsWellFormed) {
+		const xmlError *xe = xmlCtxtGetLastError(ctxt);
 		const char *msg = xe && xe->message ? xe->message : "unknown error";
 
-		return vsmmu_fail(err, "%s: malformed XML at line %d: %.*s", what, xe ? xe->line : 0,
-				  (int)strcspn(msg, "\n"), msg);
+		vsmmu_fail(err, "%s: %s at line %d: %.*s%s", what,
+			   doc ? "XML namespace error" : "malformed XML", xe ? xe->line : 0,
+			   (int)strcspn(msg, "\n"), msg,
+			   doc ? "; declare each prefix on the root: <domain xmlns:PREFIX='URI'>" : "");
+		xmlFreeParserCtxt(ctxt);
+		return -1;
 	}
+	xmlFreeParserCtxt(ctxt);
 	if (doc->intSubset || doc->extSubset)
 		return vsmmu_fail(err, "%s: XML with a DOCTYPE is refused (domain XML has none); "
 				  "remove the <!DOCTYPE> declaration", what);

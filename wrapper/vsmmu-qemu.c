@@ -70,12 +70,11 @@ static bool env_set(const char *name)
 
 static void print_problems(const char *lines)
 {
-	for (const char *p = lines; p && *p;) {
-		size_t len = strcspn(p, "\n");
+	struct vsmmu_problems p = { 0 };
 
-		fprintf(stderr, PROG ": %.*s\n", (int)len, p);
-		p += len + (p[len] == '\n');
-	}
+	vsmmu_problems_add_lines(&p, lines);
+	vsmmu_problems_print(&p, stderr, PROG);
+	vsmmu_problems_clear(&p);
 }
 
 static int scan_planned(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,

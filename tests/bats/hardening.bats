@@ -696,8 +696,10 @@ and what the program did: its exit status and the first line it printed on
 stderr. `$T` and `$F` stand for the test's temporary directories.
 
 The same channels are fuzzed by the libFuzzer targets under `tests/fuzz/`
-(`make fuzz`): domain XML -> plan -> rewrite, QEMU argv parse/edit/print,
-VSMMU_PLAN JSON -> inject, vsmmu.conf and sysfs link targets; their crashers
+(`make fuzz`): domain XML -> plan -> rewrite (a second rewrite changes
+nothing), the prepare-time check against rewrite, QEMU argv
+parse/edit/print, VSMMU_PLAN JSON -> inject, the runtime argv build, QEMU's
+capability output, vsmmu.conf and sysfs link targets; their crashers
 are kept under `tests/fuzz/regress/` and replayed by `tests/fuzz/run --replay`
 and `make check-asan`.
 

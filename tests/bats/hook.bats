@@ -162,6 +162,26 @@ stale_sys() {
 	grep -qF "vsmmu: hostdev 0019:01:00.0 is bound to nvidia, not vfio-pci" <<<"$stderr"
 }
 
+@test "a refusal with more than 10 problems shows 10 and counts the rest" {
+	# 12 endpoints behind one SMMU, none bound to a driver
+	"$TOP/tests/fixtures/mkhost" synthetic "$T/sys12" 1 12 0 >/dev/null
+	SYS=$T/sys12
+	{
+		printf '<domain type="kvm"><name>d12</name><metadata><vsmmu:config xmlns:vsmmu="urn:vsmmu:domain:1"/></metadata>'
+		printf '<os firmware="efi"><type arch="aarch64" machine="virt">hvm</type></os><features><acpi/></features><devices>\n'
+		"$CTL" --sysfs "$SYS" host | awk '$3 == "020000" { print $1 }' | while IFS=':.' read -r d b s f; do
+			printf '<hostdev mode="subsystem" type="pci" managed="no"><source><address domain="0x%s" bus="0x%s" slot="0x%s" function="0x%s"/></source></hostdev>\n' "$d" "$b" "$s" "$f"
+		done
+		printf '</devices></domain>\n'
+	} >"$T/d12-src.xml"
+	"$CTL" --sysfs "$SYS" rewrite "$T/d12-src.xml" >"$T/d12.xml"
+	run --separate-stderr hook d12 prepare begin <"$T/d12.xml"
+	assert_failure 1
+	[ "${#stderr_lines[@]}" = 11 ]
+	[ "$(grep -c '^vsmmu: hostdev [0-9a-f:.]* is not bound to any driver' <<<"$stderr")" = 10 ]
+	[ "${stderr_lines[10]}" = "vsmmu: ... and 2 more problems not shown (12 in all)" ]
+}
+
 @test "unbound device: refused naming driver_override and drivers_probe" {
 	cp -a "$SYS" "$T/sys"
 	rm "$T/sys/bus/pci/devices/0009:01:00.0/driver"

@@ -11,6 +11,9 @@ setup_file() {
 	for kind in grace kunpeng other-iommu; do
 		"$TOP/tests/fixtures/mkhost" "$kind" "$BATS_FILE_TMPDIR/$kind" >/dev/null
 	done
+	# 40 endpoints behind one SMMU; one endpoint behind each of 32 SMMUs
+	"$TOP/tests/fixtures/mkhost" synthetic "$BATS_FILE_TMPDIR/one-smmu" 1 40 >/dev/null
+	"$TOP/tests/fixtures/mkhost" synthetic "$BATS_FILE_TMPDIR/32-smmus" 32 32 >/dev/null
 }
 
 setup() {
@@ -96,6 +99,47 @@ domain_with() {
 	[ "$(grep -c 'model="pcie-expander-bus"' once.xml)" -eq 2 ]
 }
 
+@test "rewrite: a device on a bus the domain does not declare keeps it; a second rewrite is byte-identical" {
+	# libvirt adds the missing controller pci.2 for the NIC: vsmmu must not
+	# put a root port of its own at index 2, behind which the NIC would sit.
+	EXTRA='    <interface type="network"><source network="default"/><address type="pci" domain="0x0000" bus="0x02" slot="0x00" function="0x0"/></interface>
+' CONFIG="mode='emulated'" domain_with 0009:01:00.0 >d.xml
+	"$CTL" --sysfs "$GRACE" rewrite d.xml >once.xml
+	run grep -c 'index="2"' once.xml
+	assert_output 0
+	"$CTL" --sysfs "$GRACE" rewrite once.xml >twice.xml
+	cmp once.xml twice.xml
+	run "$CTL" --sysfs "$GRACE" check once.xml
+	assert_success
+}
+
+@test "rewrite: xmlns:qemu bound to another URI is refused at once, naming the fix" {
+	domain_with 0009:01:00.0 | sed 's|<domain type="kvm">|<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.1">|' >d.xml
+	run "$CTL" --sysfs "$GRACE" rewrite d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: <domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.1'>: the prefix qemu names another namespace than libvirt's http://libvirt.org/schemas/domain/qemu/1.0, so libvirt ignores <qemu:...> elements; fix the xmlns:qemu URI"
+}
+
+@test "rewrite: a <qemu:commandline> without xmlns:qemu is refused at once, naming the fix" {
+	domain_with 0009:01:00.0 | sed 's|</devices>|</devices><qemu:commandline><qemu:arg value="-S"/></qemu:commandline>|' >d.xml
+	run "$CTL" --sysfs "$GRACE" rewrite d.xml
+	assert_failure 2
+	assert_output --regexp "^vsmmuctl: domain XML: XML namespace error at line [0-9]+: Namespace prefix qemu on (commandline|arg) is not defined; declare each prefix on the root: <domain xmlns:PREFIX='URI'>\$"
+}
+
+@test "rewrite: hand-edited records naming one expander for two SMMUs: each SMMU gets its own, once" {
+	"$CTL" --sysfs "$GRACE" rewrite "$DOM" 2>/dev/null |
+		sed 's|<vsmmu:expander index="2" smmu="smmu3.0x0000100016000000"/>|<vsmmu:expander index="1" smmu="smmu3.0x0000100016000000"/>|' >edited.xml
+	grep -q '<vsmmu:expander index="1" smmu="smmu3.0x0000100016000000"/>' edited.xml
+	"$CTL" --sysfs "$GRACE" rewrite edited.xml >once.xml 2>/dev/null
+	"$CTL" --sysfs "$GRACE" rewrite once.xml >twice.xml 2>/dev/null
+	cmp once.xml twice.xml
+	run grep -o '<vsmmu:expander index="[0-9]*" smmu="[^"]*"/>' once.xml
+	assert_line --index 0 '<vsmmu:expander index="1" smmu="smmu3.0x0000000016000000"/>'
+	assert_line --index 1 --regexp '^<vsmmu:expander index="([02-9]|[1-9][0-9]+)" smmu="smmu3.0x0000100016000000"/>$'
+	[ "${#lines[@]}" = 2 ]
+}
+
 @test "rewrite: every example domain on every example host validates" {
 	for host in grace kunpeng; do
 		for dom in "$TOP"/examples/domains/*.xml; do
@@ -176,6 +220,31 @@ bad() { # expected-message, then the vsmmuctl arguments
 	bad 'malformed XML at line' --sysfs "$GRACE" rewrite broken.xml
 }
 
+@test "bad input: an empty file, /dev/null or blank stdin is called empty" {
+	empty="vsmmuctl: domain XML is empty: expected a libvirt <domain> document, such as 'virsh dumpxml DOMAIN' prints"
+	: >empty.xml
+	for args in "plan /dev/null" "plan empty.xml" "rewrite /dev/null" "check /dev/null"; do
+		# shellcheck disable=SC2086
+		run "$CTL" --sysfs "$GRACE" $args
+		assert_failure 2
+		assert_output "$empty"
+	done
+	run "$CTL" --sysfs "$GRACE" plan - <<<'   '
+	assert_failure 2
+	assert_output "$empty"
+}
+
+@test "FILE a FIFO: read when it has a writer, refused at once when it has none" {
+	run "$CTL" --sysfs "$GRACE" plan <(cat "$DOM")
+	assert_success
+	assert_output --partial 'mode accel, 2 hostdevs'
+	mkfifo fifo
+	# timeout only guards the suite against the old behaviour: a hang
+	run timeout 60 "$CTL" --sysfs "$GRACE" plan fifo
+	assert_failure 2
+	assert_output "vsmmuctl: fifo is a FIFO and nothing was written to it: start its writer first, or pipe the XML into vsmmuctl and give '-' as FILE"
+}
+
 @test "bad input: a DOCTYPE (entity expansion) is refused" {
 	printf '<!DOCTYPE d [<!ENTITY a "aaaa">]><domain>&a;</domain>' >dtd.xml
 	bad 'DOCTYPE is refused' --sysfs "$GRACE" rewrite dtd.xml
@@ -215,7 +284,67 @@ bad() { # expected-message, then the vsmmuctl arguments
 	run "$CTL" --sysfs "$GRACE" rewrite d.xml
 	assert_failure 2
 	assert_output --partial 'not enough PCI bus numbers'
+	assert_output --partial 'lower spare-ports (now 31) or assign fewer devices'
 	[ "${#lines[@]}" -eq 1 ]
+}
+
+# The first N endpoints (class 020000) of a synthetic host.
+endpoints() {
+	"$CTL" --sysfs "$1" host | awk '$3 == "020000" { print $1 }' | head -n "$2"
+}
+
+@test "bad input: 33 hostdevs behind one SMMU overfill its expander; spare-ports is not the cause" {
+	# shellcheck disable=SC2046
+	domain_with $(endpoints "$BATS_FILE_TMPDIR/one-smmu" 33) >d.xml
+	run "$CTL" --sysfs "$BATS_FILE_TMPDIR/one-smmu" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: expander pci.1 has no free slot for another root port: 33 hostdevs are behind smmu3.0x0000000010000000 and one expander takes 32 root ports; assign at most 32 devices behind one SMMU to this domain"
+}
+
+@test "bad input: spare ports that overfill an expander: lower spare-ports" {
+	# shellcheck disable=SC2046
+	CONFIG="spare-ports='5'" domain_with $(endpoints "$BATS_FILE_TMPDIR/one-smmu" 30) >d.xml
+	run "$CTL" --sysfs "$BATS_FILE_TMPDIR/one-smmu" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: expander pci.1 has no free slot for another root port: it takes 32, and its 30 hostdevs and 5 spare ports need one each; lower spare-ports"
+}
+
+@test "bad input: out of bus numbers without spare-ports: no advice to lower it" {
+	EXTRA=$(for i in $(seq 250); do printf '    <interface type="network"><source network="default"/></interface>\n'; done)
+	EXTRA=$EXTRA CONFIG="mode='emulated'" domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_failure 2
+	assert_output --partial 'not enough PCI bus numbers'
+	assert_output --partial '; assign fewer devices'
+	refute_output --partial 'spare-ports'
+}
+
+@test "bad input: hostdevs behind 32 SMMUs need 32 expanders; pcie.0 has 31 slots" {
+	# shellcheck disable=SC2046
+	domain_with $(endpoints "$BATS_FILE_TMPDIR/32-smmus" 32) >d.xml
+	run "$CTL" --sysfs "$BATS_FILE_TMPDIR/32-smmus" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: the hostdevs are behind 32 SMMUs and each needs a pcie-expander-bus of its own on pcie.0, which has 31 slots: assign devices behind at most 31 SMMUs to this domain"
+	refute_output --partial 'free a slot'
+}
+
+@test "bad input: pcie.0 full of other devices: move them, or let libvirt place them" {
+	EXTRA=$(for i in $(seq 31); do printf '    <interface type="network"><source network="default"/><address type="pci" domain="0x0000" bus="0x00" slot="0x%02x" function="0x0"/></interface>\n' "$i"; done)
+	EXTRA=$EXTRA CONFIG="mode='emulated'" domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: pcie.0 has no free slot for the pcie-expander-bus of smmu3.0x0000000016000000: other devices and controllers hold its slots 1-31; move some behind a pcie-root-port, or drop their <address> so libvirt places them"
+}
+
+@test "bad input: every PCI controller index taken: say which controllers to remove" {
+	EXTRA=$(for i in $(seq 255); do printf '    <controller type="pci" index="%d" model="pcie-root-port"/>\n' "$i"; done)
+	EXTRA=$EXTRA domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_failure 2
+	assert_output "vsmmuctl: no free PCI controller index for a new pcie-expander-bus: the domain's controllers, and the buses its devices name, take every index up to 255; remove PCI controllers nothing is plugged into, or assign fewer hostdevs"
+	CONFIG="spare-ports='2'" EXTRA=$EXTRA domain_with 0009:01:00.0 >d.xml
+	run "$CTL" --sysfs "$GRACE" plan d.xml
+	assert_output --partial 'or lower spare-ports (now 2) or assign fewer hostdevs'
 }
 
 @test "bad input: not an aarch64 domain" {

@@ -93,6 +93,40 @@ refused() { # NEEDLE, then the wrapper's arguments
 	[ ! -e "$PROBES" ]
 }
 
+@test "vsmmu.conf starting with a UTF-8 byte order mark is read like one without" {
+	printf '\xef\xbb\xbfqemu = %s\n' "$VSMMU_QEMU" >"$VSMMU_CONF"
+	unset VSMMU_QEMU
+	run "$WRAPPER" -S -nodefaults
+	assert_success
+	assert_output ''
+	diff <(printf '%s\n' -S -nodefaults) "$LOG"
+}
+
+@test "vsmmu.conf: '#' after a blank starts a comment; a quoted value keeps its '#'" {
+	printf 'qemu = %s   # the real QEMU\nlog_level = error\t# quiet\n' "$VSMMU_QEMU" >"$VSMMU_CONF"
+	cp "$VSMMU_QEMU" "$BATS_TEST_TMPDIR/qemu#2"
+	unset VSMMU_QEMU
+	run "$WRAPPER" -S
+	assert_success
+	assert_output ''
+	diff <(printf '%s\n' -S) "$LOG"
+	rm "$LOG"
+	printf 'qemu = %s/qemu#2 # no blank before the first #\n' "$BATS_TEST_TMPDIR" >"$VSMMU_CONF"
+	run "$WRAPPER" -S
+	assert_success
+	diff <(printf '%s\n' -S) "$LOG"
+	rm "$LOG"
+	mv "$BATS_TEST_TMPDIR/qemu#2" "$BATS_TEST_TMPDIR/my #qemu"
+	printf 'qemu = "%s/my #qemu"  # quoted\n' "$BATS_TEST_TMPDIR" >"$VSMMU_CONF"
+	run "$WRAPPER" -S
+	assert_success
+	diff <(printf '%s\n' -S) "$LOG"
+	printf 'qemu = "/usr/bin/qemu" -enable-kvm\n' >"$VSMMU_CONF"
+	run "$WRAPPER" -S
+	assert_failure
+	assert_output "vsmmu-qemu: $VSMMU_CONF:1: 'qemu' has text after its closing quote; only a # comment may follow it"
+}
+
 @test "pass-through keeps odd arguments untouched" {
 	args=(-device 'virtio-net-pci,id=a,,b' '' '-set' 'device.x.y=1' $'two\tword' -S)
 	run "$WRAPPER" "${args[@]}"
@@ -177,6 +211,26 @@ refused() { # NEEDLE, then the wrapper's arguments
 	fixture libvirt9-grace.argv
 	ARGS=("${ARGS[@]/\"id\":\"pci.3\"/\"id\":\"pci.9\"}")
 	VSMMU_PLAN=$(plan) refused "expander pci.3 (for $SMMU1): no -device with id pci.3" "${ARGS[@]}"
+}
+
+@test "refused: a plan of 199 expanders against an argv without them: 10 problems shown, then a count" {
+	fixture libvirt9-grace.argv
+	json='{"version":1,"mode":"accel","topology":"persistent","iommufd":"iommufd0","expanders":['
+	for i in $(seq 1 199); do
+		json+=$(printf '{"id":"pci.%d","index":%d,"bus_nr":%d,"slot":1,"smmu":"smmu3.0x%016x","vsmmu":{"id":"vsmmu.%d","accel":true}}' \
+			"$i" "$i" $((255 - i)) $((0x16000000 + i)) "$i")
+		[ "$i" = 199 ] || json+=,
+	done
+	json+='],"root_ports":[],"hostdevs":[]}'
+	VSMMU_PLAN=$json run "$WRAPPER" "${ARGS[@]}"
+	assert_failure 1
+	[ "${#lines[@]}" = 11 ]
+	assert_line --index 9 --regexp '^vsmmu-qemu: expander pci\.10 .*no -device with id pci\.10 '
+	[[ "${lines[10]}" =~ ^vsmmu-qemu:\ \.\.\.\ and\ ([0-9]+)\ more\ problems\ not\ shown\ \(([0-9]+)\ in\ all\)$ ]]
+	# one problem per expander at least, and the count adds up
+	[ "${BASH_REMATCH[2]}" -ge 199 ]
+	[ $((BASH_REMATCH[1] + 10)) = "${BASH_REMATCH[2]}" ]
+	[ ! -e "$LOG" ]
 }
 
 @test "refused: expander bus_nr differs from the plan" {

@@ -1,6 +1,7 @@
 /* Domain XML -> plan -> rewrite against an in-memory host, and the plan
  * through its VSMMU_PLAN JSON and back: nothing may crash, leak or fail to
- * read back what vsmmu itself wrote. */
+ * read back what vsmmu itself wrote, and a second rewrite must change
+ * nothing. */
 #include <stdio.h>
 
 #include "fuzz.h"
@@ -27,7 +28,8 @@ static void check_json_roundtrip(const struct vsmmu_plan *plan)
 	}
 }
 
-/* A rewritten document must parse and plan again. */
+/* A rewritten document must parse, plan and rewrite again, to itself:
+ * rewrite(rewrite(x)) == rewrite(x). */
 static void check_output(const char *out, size_t out_len)
 {
 	_cleanup_free_ char *again = NULL;
@@ -38,6 +40,11 @@ static void check_output(const char *out, size_t out_len)
 	if (vsmmu_rewrite_xml(out, out_len, host, &(struct vsmmu_policy)VSMMU_POLICY_DEFAULT,
 			      &again, &again_len, &plan, &err) < 0) {
 		fprintf(stderr, "rewritten XML does not rewrite again: %s\n%s\n", err.msg, out);
+		abort();
+	}
+	if (again_len != out_len || memcmp(again, out, out_len) != 0) {
+		fprintf(stderr, "rewrite is not idempotent:\n--- once\n%s\n--- twice\n%s\n", out,
+			again);
 		abort();
 	}
 }

@@ -143,6 +143,58 @@ static void test_refusals(const struct vsmmu_plan *p)
 	CHECK_INT(index_of_device(args, "pci.9"), VSMMU_QARGS_NONE, "nothing was inserted");
 }
 
+/* Runtime build on the fixture argv: the problems, with nothing inserted. */
+static void expect_refused(const struct vsmmu_plan *p, const char *needle, const char *what)
+{
+	_cleanup_fixture_ struct fixture f = { 0 };
+	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
+	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	vsmmu_err err = { "" };
+	char id[16];
+	int n;
+
+	if (fixture_load("libvirt9-runtime.argv", &f) < 0 ||
+	    vsmmu_qargs_parse(f.n, (const char *const *)f.lines, &args, &err) < 0)
+		return (void)CHECK(0, "fixture parses");
+	n = vsmmu_runtime_build(args, p, &problems, &err);
+
+	CHECK(n >= 1 && problems.data && strstr(problems.data, needle), "%s: %.*s", what,
+	      problems.data ? (int)strcspn(problems.data, "\n") : 200,
+	      problems.data ? problems.data : err.msg);
+	snprintf(id, sizeof(id), "pci.%d", p->expanders[0].index);
+	CHECK_INT(index_of_device(args, id), VSMMU_QARGS_NONE, "%s: nothing was inserted", what);
+}
+
+/* A plan from a damaged state: refused before anything is built. */
+static void test_damaged_plan(struct vsmmu_plan *p)
+{
+	int expander = p->ports[0].expander, port = p->hostdevs[0].port;
+	int index = p->ports[1].index;
+	struct vsmmu_pci_addr host;
+	char needle[128];
+
+	p->ports[0].expander = 54;
+	snprintf(needle, sizeof(needle), "root port pci.%d: the runtime plan puts it on pci.54, "
+		 "which it does not build", p->ports[0].index);
+	expect_refused(p, needle, "a root port on an expander the plan does not build");
+	p->ports[0].expander = expander;
+	p->hostdevs[0].port = 54;
+	snprintf(needle, sizeof(needle), "hostdev %s: the runtime plan puts it on pci.54",
+		 p->hostdevs[0].bdf);
+	expect_refused(p, needle, "a hostdev on a root port the plan does not build");
+	p->hostdevs[0].port = port;
+	p->ports[1].index = p->expanders[0].index;
+	snprintf(needle, sizeof(needle), "pci.%d: the runtime plan adds two controllers",
+		 p->expanders[0].index);
+	expect_refused(p, needle, "one controller index twice in the plan");
+	p->ports[1].index = index;
+	host = p->hostdevs[1].host;
+	p->hostdevs[1].host = p->hostdevs[0].host;
+	snprintf(needle, sizeof(needle), "the runtime plan routes it twice");
+	expect_refused(p, needle, "one hostdev twice in the plan");
+	p->hostdevs[1].host = host;
+}
+
 static void test_names(void)
 {
 	char *a[] = { "qemu", "-name", "guest=a,,b,debug-threads=on", NULL };
@@ -166,6 +218,7 @@ int main(void)
 		test_plan(plan);
 		test_build(plan, host);
 		test_refusals(plan);
+		test_damaged_plan(plan);
 	}
 	test_names();
 	return tap_done();

@@ -184,6 +184,9 @@ static void test_lock(const char *top)
 	/* flock is per open file description: a second open conflicts. */
 	CHECK(vsmmu_state_lock(rundir, 50, &fd2, &err) < 0, "second lock times out");
 	CHECK(strstr(err.msg, "still locked") != NULL, "timeout message says so: %s", err.msg);
+	CHECK(strstr(err.msg, "after 50 ms: a running process holds it") &&
+	      strstr(err.msg, "find it with 'fuser -v ") && strstr(err.msg, "/lock/.lock'") &&
+	      !strstr(err.msg, "remove the file"), "and how to find the holder: %s", err.msg);
 	close(fd);
 	fd = -1;
 	CHECK(vsmmu_state_lock(rundir, 50, &fd2, &err) == 0, "lock free again after close");
