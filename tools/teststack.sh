@@ -11,7 +11,9 @@
 #   teststack.sh versions print the stack's package versions ("PKG VERSION")
 #   teststack.sh enter STACK [--net] CMD...
 #                         run CMD chrooted into a throwaway copy of STACK's
-#                         root (see below); exit status: CMD's
+#                         root (see below), in this process (same pid);
+#                         environment: PATH, LC_ALL, HOME and TERM only;
+#                         exit status: CMD's
 #
 # Cache: $VSMMU_STACK_CACHE (/var/cache/vsmmu-test)/stack/KEY, KEY a hash of
 # this script's package lists and the versions installed; `current` points
@@ -51,7 +53,7 @@ suite=trixie
 backports=trixie-backports
 # Installed in the root, from trixie-backports where it has them.
 host_pkgs="libvirt-daemon-system libvirt-clients qemu-system-arm qemu-efi-aarch64
-	libjansson4 cpio"
+	libjansson4 cpio xz-utils"
 # The stack's identity: these versions (host_pkgs' main ones and the guest's).
 key_pkgs="libvirt-daemon-system qemu-system-arm qemu-efi-aarch64"
 # Downloaded (not installed) for the guest, arm64, from trixie.
@@ -177,7 +179,10 @@ cmd_enter() {
 	flock -s "$lockfd"
 	local -a opts=()
 	[ "$net" = 1 ] || opts+=(--net)
-	in_ns "${opts[@]}" -- "$0" _enter "$stack" "$net" "$@"
+	# exec all the way down (unshare, env, _enter, chroot, env): CMD keeps
+	# this process's pid, and with it the lock.
+	exec unshare --mount --propagation private "${opts[@]}" -- \
+		env _STACK_PARENT="$(readlink /proc/self/ns/mnt)" "$0" _enter "$stack" "$net" "$@"
 }
 
 # ---------------------------------------------------------------------------
@@ -282,6 +287,7 @@ EOF
 	check_min "$root"
 	chroot_versions "$root" >>"$tmp/versions"
 	mkdir "$tmp/mnt"
+	touch "$tmp/checked"
 	: >"$tmp/lock"
 	v=$(key_of <(grep -v '^stack-' "$tmp/versions"))
 	rm -rf "${stacks:?}/$v"
@@ -341,16 +347,20 @@ cmd_ensure() {
 			printf '%s\n' "$cur"
 			return 0
 		fi
-		if [ -n "$(find "$cur/checked" -mmin "-$((60 * ${VSMMU_STACK_CHECK_HOURS:-12}))" 2>/dev/null)" ]; then
+		if [ "$(key_of <(grep -v '^stack-' "$cur/versions"))" != "$(basename "$cur")" ]; then
+			note "this script's recipe or package lists changed since $cur was built: rebuilding"
+		elif [ -n "$(find "$cur/checked" -mmin "-$((60 * ${VSMMU_STACK_CHECK_HOURS:-12}))" 2>/dev/null)" ]; then
+			prune
 			printf '%s\n' "$cur"
 			return 0
+		else
+			check_fresh "$cur" "$stacks/.fresh" || rc=$?
+			case $rc in
+			0) touch "$cur/checked"; prune; printf '%s\n' "$cur"; return 0 ;;
+			2) note "cannot reach $mirror: using the cached stack $cur"; printf '%s\n' "$cur"; return 0 ;;
+			*) note "the archive has newer packages than $cur: rebuilding" ;;
+			esac
 		fi
-		check_fresh "$cur" "$stacks/.fresh" || rc=$?
-		case $rc in
-		0) touch "$cur/checked"; prune; printf '%s\n' "$cur"; return 0 ;;
-		2) note "cannot reach $mirror: using the cached stack $cur"; printf '%s\n' "$cur"; return 0 ;;
-		*) note "the archive has newer packages than $cur (or this script changed): rebuilding" ;;
-		esac
 	fi
 	prune
 	build
@@ -368,18 +378,24 @@ cmd_versions() {
 
 # ---------------------------------------------------------------------------
 
-case ${1:-} in
-ensure) cmd_ensure ;;
-path) cmd_path ;;
-versions) cmd_versions ;;
-enter) shift; cmd_enter "$@" ;;
-_debootstrap)
-	# In in_ns: debootstrap mounts /proc and /sys in its target.
-	_refuse_outside
-	debootstrap --variant=minbase "$suite" "$2" "$mirror" ;;
-_chroot_build) shift; _build_chroot "$@" ;;
-_enter) shift; _enter_here "$@" ;;
-*)
-	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
-	exit 2 ;;
-esac
+main() {
+	case ${1:-} in
+	ensure) cmd_ensure ;;
+	path) cmd_path ;;
+	versions) cmd_versions ;;
+	enter) shift; cmd_enter "$@" ;;
+	_debootstrap)
+		# In in_ns: debootstrap mounts /proc and /sys in its target.
+		_refuse_outside
+		debootstrap --variant=minbase "$suite" "$2" "$mirror" ;;
+	_chroot_build) shift; _build_chroot "$@" ;;
+	_enter) shift; _enter_here "$@" ;;
+	*)
+		sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+		exit 2 ;;
+	esac
+}
+
+# One line: bash reads a script as it runs, and an edit of this file during a
+# build must not change what the running build executes next.
+main "$@"; exit $?
