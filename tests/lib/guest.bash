@@ -11,9 +11,10 @@
 #       line (tests/guest/standin: vfio-pci -> e1000e, accel dropped), boot
 #       it with the kernel of the stack and the initramfs $VSMMU_GUEST_INITRD,
 #       and leave in DIR: boot.args, map (stand-ins), console (serial),
-#       report (the guest's lines without "vsmmu-guest: "), smmus ("ID BASE"
-#       per arm-smmuv3 from QEMU's `info mtree -f -o`, read before the guest
-#       runs), monitor, seconds. Status: QEMU's (0 when the guest powered off;
+#       report (the guest's lines without "vsmmu-guest: "), crash (the
+#       console's first lines about a kernel crash, for a guest that never
+#       reached its report), smmus ("ID BASE" per arm-smmuv3 from QEMU's
+#       `info mtree -f -o`, read before the guest runs), monitor, seconds. Status: QEMU's (0 when the guest powered off;
 #       124 when it ran out of time).
 #   vsmmu_guest_summary DIR
 #       one line: root buses, PCI devices and boot time the guest reported
@@ -56,6 +57,7 @@ vsmmu_guest_boot() {
 	rc=$?
 	echo "$(date +%s.%N) $start" | awk '{ printf "%.1f\n", $1 - $2 }' >"$dir/seconds"
 	tr -d '\r' <"$dir/console" | sed -n 's/^.*vsmmu-guest: //p' >"$dir/report"
+	tr -d '\r' <"$dir/console" | grep -E 'Kernel panic|Unable to handle|Oops|BUG:' | head -5 >"$dir/crash"
 	sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* .*: arm-smmuv3 owner:{dev id=\([^}]*\)}.*/\2 \1/p' \
 		"$dir/monitor" | awk '!seen[$1]++' >"$dir/smmus"
 	return $rc
