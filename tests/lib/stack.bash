@@ -42,7 +42,9 @@
 #                             (vsmmuctl, vsmmu-qemu, vsmmu-hook) where
 #                             `make install` puts them, inside: /usr/local/bin,
 #                             /usr/local/libexec/vsmmu, /etc/libvirt/hooks/qemu.d
-#                             (call before vsmmu_libvirtd12_start for the hook)
+#                             (call before vsmmu_libvirtd12_start for the hook),
+#                             with the libraries they link that the root lacks
+#                             (a sanitizer build's) from this machine
 #   vsmmu_libvirtd12_start    start libvirtd 12 inside (creates the namespace
 #                             if needed), wait until `virsh list` answers
 #   vsmmu_libvirtd12_stop     destroy its domains, stop it (by pid)
@@ -191,7 +193,26 @@ vsmmu_stack_install_vsmmu() {
 	vsmmu_stack_start || return 1
 	vsmmu_stack install -D -m 0755 "$b/vsmmuctl" /usr/local/bin/vsmmuctl &&
 		vsmmu_stack install -D -m 0755 "$b/vsmmu-qemu" /usr/local/libexec/vsmmu/vsmmu-qemu &&
-		vsmmu_stack install -D -m 0755 "$b/vsmmu-hook" /etc/libvirt/hooks/qemu.d/vsmmu
+		vsmmu_stack install -D -m 0755 "$b/vsmmu-hook" /etc/libvirt/hooks/qemu.d/vsmmu &&
+		_vsmmu_stack_host_libs "$b/vsmmuctl" "$b/vsmmu-qemu" "$b/vsmmu-hook"
+}
+
+# The libraries BIN... link directly that the root lacks (a sanitizer
+# build's libasan and libubsan), copied from this machine to /usr/local/lib
+# inside.
+_vsmmu_stack_host_libs() {
+	local bin lib path copied=0
+	for bin in "$@"; do
+		for lib in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			# shellcheck disable=SC2016
+			vsmmu_stack sh -c 'ldconfig -p | grep -q "^[[:space:]]*$1 "' sh "$lib" && continue
+			path=$(ldd "$bin" | awk -v l="$lib" '$1 == l { print $3 }')
+			[ -f "$path" ] || { _vsmmu_stack_msg "$bin needs $lib, found neither in the stack nor here"; return 1; }
+			install -D -m 0644 "$path" "$(vsmmu_stack_path "/usr/local/lib/$lib")" || return 1
+			copied=1
+		done
+	done
+	[ "$copied" = 0 ] || vsmmu_stack ldconfig
 }
 
 vsmmu_libvirtd12_start() {
