@@ -6,7 +6,8 @@
 set -eu
 build="gcc make pkg-config libxml2-dev libjansson-dev zlib1g-dev liblzma-dev libvirt-dev"
 test="bats bats-assert bats-support libxml2-utils libvirt-clients
-      libvirt-daemon-system qemu-system-arm qemu-efi-aarch64 diffutils"
+      libvirt-daemon-system qemu-system-arm qemu-efi-aarch64 diffutils
+      debootstrap jq"
 # bench, fuzz and check-asan
 extra="clang libclang-rt-14-dev valgrind gnuplot-nox"
 case "${1:-build}" in
@@ -27,6 +28,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "vsmmu: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
+# Others may hold the dpkg lock (another make check, unattended-upgrades).
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >/dev/null

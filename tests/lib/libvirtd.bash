@@ -266,6 +266,12 @@ _vsmmu_ns_setup() {
 		_vsmmu_private_dir "$d" || { _vsmmu_msg "cannot make $d private"; return 1; }
 	done
 	_vsmmu_private_dir /etc/libvirt copy || { _vsmmu_msg "cannot copy /etc/libvirt"; return 1; }
+	_vsmmu_libvirt_conf_setup
+}
+
+# The daemon's configuration in a namespace whose /etc/libvirt is private
+# (also used by stack.bash in the test stack's root).
+_vsmmu_libvirt_conf_setup() {
 	mkdir -p /etc/libvirt/hooks/qemu.d /var/log/libvirt/qemu || return 1
 
 	# What a daemon in this namespace needs (private copies only):
