@@ -148,6 +148,16 @@ void vsmmu_xml_set_attr(xmlNodePtr node, const char *name, const char *value)
 	vsmmu_xml_mark_changed(node);
 }
 
+void vsmmu_xml_unset_attr(xmlNodePtr node, const char *name)
+{
+	xmlAttrPtr a = xmlHasNsProp(node, (const xmlChar *)name, NULL);
+
+	if (!a)
+		return;
+	xmlRemoveProp(a);
+	vsmmu_xml_mark_changed(node);
+}
+
 void vsmmu_xml_set_attr_fmt(xmlNodePtr node, const char *name, const char *fmt, ...)
 {
 	_cleanup_free_ char *value = NULL;
