@@ -900,7 +900,9 @@ static int plan_form(struct planner *p, const struct vsmmu_policy *policy, vsmmu
 	if (want == VSMMU_FORM_AUTO && have) {
 		plan->form = have >= needs && plan->topology == VSMMU_TOPO_PERSISTENT
 			? VSMMU_FORM_NATIVE : VSMMU_FORM_WRAPPER;
-		if (plan->topology == VSMMU_TOPO_PERSISTENT)
+		/* Said once: when the form changes, or at the first rewrite. */
+		if (plan->topology == VSMMU_TOPO_PERSISTENT &&
+		    (plan->form != p->dom->config.form || p->dom->config.n_records == 0))
 			note_form(plan, have, needs, why);
 	}
 	if (plan->form == VSMMU_FORM_NATIVE && plan->topology == VSMMU_TOPO_RUNTIME)
