@@ -857,7 +857,7 @@ static unsigned long native_needs(const struct vsmmu_plan *plan, enum vsmmu_libv
 		need[n++] = VSMMU_LV_SMMU_ACCEL;
 		need[n++] = VSMMU_LV_DOMAIN_IOMMUFD;
 	}
-	for (unsigned int i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+	for (unsigned int i = 0; i < VSMMU_N_SMMU_PROPS && plan->mode == VSMMU_MODE_ACCEL; i++)
 		if (plan->props[i])
 			need[n++] = vsmmu_libvirt_prop_feature(i);
 	for (size_t i = 0; i < n; i++)
@@ -916,6 +916,14 @@ static int plan_form(struct planner *p, const struct vsmmu_policy *policy, vsmmu
 				  vsmmu_libvirt_version_str(needs, n));
 	if (plan->form == VSMMU_FORM_NATIVE && policy && !have && want == VSMMU_FORM_NATIVE)
 		note_form(plan, 0, needs, why);
+	if (plan->form == VSMMU_FORM_NATIVE && plan->mode == VSMMU_MODE_EMULATED)
+		for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+			if (plan->props[i]) {
+				add_note(plan, "native form without accel: libvirt takes ats, ril, "
+					 "ssidsize, oas and cmdqv only with accel='on'; they stay in "
+					 "<vsmmu:config>");
+				break;
+			}
 	if (plan->form == VSMMU_FORM_NATIVE && policy && policy->qemu &&
 	    vsmmu_domain_uses_wrapper(p->dom))
 		plan->emulator = vsmmu_xstrdup(policy->qemu);

@@ -347,7 +347,10 @@ static void set_bus_iommu(xmlNodePtr iommu, int index, bool accel, const struct 
 	else
 		vsmmu_xml_unset_attr(drv, "accel");
 	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++) {
-		if (plan->props[i] && index > 0)
+		/* libvirt 12.9 takes them only with accel='on' (measured: "accel
+		 * must be enabled for iommu model 'smmuv3' when setting ats, ...");
+		 * without accel they stay in <vsmmu:config>. */
+		if (plan->props[i] && accel)
 			vsmmu_xml_set_attr(drv, vsmmu_smmu_prop_name(i), plan->props[i]);
 		else
 			vsmmu_xml_unset_attr(drv, vsmmu_smmu_prop_name(i));

@@ -137,15 +137,33 @@ static void test_native_output(const struct vsmmu_host *h)
 	CHECK(!fits(fresh, h), "and fails on the input");
 }
 
+static bool has_note(const struct vsmmu_plan *p, const char *needle)
+{
+	for (size_t i = 0; p && i < p->n_notes; i++)
+		if (strstr(p->notes[i], needle))
+			return true;
+	return false;
+}
+
 static void test_native_emulated(const struct vsmmu_host *h)
 {
-	static const char xml[] = HEAD CONFIG("mode='emulated'") OS_EFI "  <devices>\n"
+	static const char xml[] = HEAD CONFIG("mode='emulated' ats='on'") OS_EFI "  <devices>\n"
 		HOSTDEV("0x0009", "0x01", "0x00") "  </devices>\n</domain>\n";
 	vsmmu_err err;
-	_cleanup_free_ char *out = native(xml, h, &err);
+	struct vsmmu_policy policy = VSMMU_POLICY_DEFAULT;
+	struct vsmmu_plan *p = NULL;
+	_cleanup_free_ char *out = NULL;
 
+	policy.form = VSMMU_FORM_NATIVE;
+	policy.libvirt = V(11, 10, 0);
+	out = rewrite(xml, h, &policy, &p, &err);
 	CHECK(out && strstr(out, "<driver pciBus=\"1\"/>") && !strstr(out, "accel") &&
-	      !strstr(out, "<iommufd"), "emulated mode: plain per-bus vSMMU, no iommufd");
+	      !strstr(out, "<iommufd"), "emulated mode: plain per-bus vSMMU, no iommufd, and "
+	      "11.10.0 is enough");
+	CHECK(out && strstr(out, "mode=\"emulated\" ats=\"on\"") &&
+	      has_note(p, "only with accel='on'"), "ats stays in <vsmmu:config>: libvirt takes it "
+	      "only with accel, and a note says so");
+	vsmmu_plan_free(p);
 }
 
 static int plan_for(const char *xml, const struct vsmmu_host *h, int form, unsigned long lv,
@@ -158,14 +176,6 @@ static int plan_for(const char *xml, const struct vsmmu_host *h, int form, unsig
 	policy.libvirt = lv;
 	out = rewrite(xml, h, &policy, plan, err);
 	return out ? 0 : -1;
-}
-
-static bool has_note(const struct vsmmu_plan *p, const char *needle)
-{
-	for (size_t i = 0; p && i < p->n_notes; i++)
-		if (strstr(p->notes[i], needle))
-			return true;
-	return false;
 }
 
 static void test_version_choice(const struct vsmmu_host *h)
