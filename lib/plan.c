@@ -55,7 +55,6 @@ static void check_firmware(struct planner *p)
 {
 	const struct vsmmu_domain *dom = p->dom;
 	struct vsmmu_plan *plan = p->plan;
-	char msg[256];
 
 	if (!dom->acpi) {
 		plan->add_acpi = true;
@@ -66,6 +65,8 @@ static void check_firmware(struct planner *p)
 	if (dom->uefi)
 		return;
 	if (dom->firmware) {
+		char msg[256];
+
 		snprintf(msg, sizeof(msg), "the domain boots with <os firmware='%s'>: expanders "
 			 "need UEFI and ACPI; set <os firmware='efi'>", dom->firmware);
 		add_line(&plan->manual, &plan->n_manual, msg);
@@ -894,7 +895,6 @@ static int plan_form(struct planner *p, const struct vsmmu_policy *policy, vsmmu
 	unsigned long have = policy ? policy->libvirt : 0;
 	enum vsmmu_libvirt_feature why = VSMMU_LV_IOMMU_PCI_BUS;
 	unsigned long needs = native_needs(plan, &why);
-	char h[32], n[32];
 
 	plan->form = want >= 0 ? (enum vsmmu_form)want : p->dom->config.form;
 	if (want == VSMMU_FORM_AUTO && have) {
@@ -909,11 +909,14 @@ static int plan_form(struct planner *p, const struct vsmmu_policy *policy, vsmmu
 		return vsmmu_fail(err, "topology='runtime' is built by the wrapper at every start "
 				  "and has no native form; use the wrapper form or "
 				  "topology='persistent'");
-	if (plan->form == VSMMU_FORM_NATIVE && have && have < needs)
+	if (plan->form == VSMMU_FORM_NATIVE && have && have < needs) {
+		char h[32], n[32];
+
 		return vsmmu_fail(err, "libvirt %s cannot hold this domain in native form: %s "
 				  "needs libvirt >= %s; upgrade libvirt or use the wrapper form",
 				  vsmmu_libvirt_version_str(have, h), vsmmu_libvirt_gate(why)->what,
 				  vsmmu_libvirt_version_str(needs, n));
+	}
 	if (plan->form == VSMMU_FORM_NATIVE && policy && !have && want == VSMMU_FORM_NATIVE)
 		note_form(plan, 0, needs, why);
 	if (plan->form == VSMMU_FORM_NATIVE && plan->mode == VSMMU_MODE_EMULATED)

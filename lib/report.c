@@ -296,8 +296,8 @@ static void dot_bus(const struct vsmmu_domain *dom, int bus, const char *parent,
 			_cleanup_buf_ struct vsmmu_buf label = { 0 };
 			size_t n;
 
-			vsmmu_label(dom, c->index, &label);
-			n = strcspn(label.data, ",");
+			n = vsmmu_label(dom, c->index, &label) && label.data
+				? strcspn(label.data, ",") : 0;
 			vsmmu_buf_printf(out, "  \"%.*s\" [shape=hexagon];\n  \"%s\" -> \"%.*s\" "
 					 "[style=dotted];\n", (int)n, label.data, id, (int)n,
 					 label.data);

@@ -215,6 +215,15 @@ static void indent_unit(const xmlNode *node, char out[INDENT_MAX])
 		snprintf(out, INDENT_MAX, "  ");
 }
 
+/* One more level: unit after out, unless that would not fit. */
+static void append_indent(char out[INDENT_MAX], const char *unit)
+{
+	size_t len = strlen(out);
+
+	if (len + strlen(unit) < INDENT_MAX)
+		snprintf(out + len, INDENT_MAX - len, "%s", unit);
+}
+
 /* The indentation node has, or would have on a line of its own. */
 static void indent_of(const xmlNode *node, char out[INDENT_MAX])
 {
@@ -229,8 +238,7 @@ static void indent_of(const xmlNode *node, char out[INDENT_MAX])
 		return;
 	indent_of(parent, out);
 	indent_unit(node, unit);
-	if (strlen(out) + strlen(unit) < INDENT_MAX)
-		strcat(out, unit);
+	append_indent(out, unit);
 }
 
 /* The indentation of parent's children: that of its last element child on
@@ -244,8 +252,7 @@ static void child_indent(const xmlNode *parent, char out[INDENT_MAX])
 			return;
 	indent_of(parent, out);
 	indent_unit(parent, unit);
-	if (strlen(out) + strlen(unit) < INDENT_MAX)
-		strcat(out, unit);
+	append_indent(out, unit);
 }
 
 static xmlNodePtr line_text(const char *indent)
