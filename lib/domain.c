@@ -301,33 +301,34 @@ static int parse_numa(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *err)
 	return 0;
 }
 
+/* A two-valued attribute of <vsmmu:config>: *out 0 when absent or first,
+ * 1 when second. */
+static int config_choice(const struct vsmmu_dom_config *cfg, const char *attr, const char *first,
+			 const char *second, int *out, vsmmu_err *err)
+{
+	_cleanup_free_ char *v = vsmmu_xml_attr(cfg->node, attr);
+
+	if (!v || vsmmu_streq(v, first))
+		*out = 0;
+	else if (vsmmu_streq(v, second))
+		*out = 1;
+	else
+		return vsmmu_fail(err, "<vsmmu:config %s='%s'>: %s must be '%s' or '%s'", attr, v,
+				  attr, first, second);
+	return 0;
+}
+
 static int parse_mode(struct vsmmu_dom_config *cfg, vsmmu_err *err)
 {
-	_cleanup_free_ char *mode = vsmmu_xml_attr(cfg->node, "mode");
-	_cleanup_free_ char *topo = vsmmu_xml_attr(cfg->node, "topology");
-	_cleanup_free_ char *form = vsmmu_xml_attr(cfg->node, "form");
+	int mode, topo, form;
 
-	if (!mode || vsmmu_streq(mode, "accel"))
-		cfg->mode = VSMMU_MODE_ACCEL;
-	else if (vsmmu_streq(mode, "emulated"))
-		cfg->mode = VSMMU_MODE_EMULATED;
-	else
-		return vsmmu_fail(err, "<vsmmu:config mode='%s'>: mode must be 'accel' or "
-				  "'emulated'", mode);
-	if (!topo || vsmmu_streq(topo, "persistent"))
-		cfg->topology = VSMMU_TOPO_PERSISTENT;
-	else if (vsmmu_streq(topo, "runtime"))
-		cfg->topology = VSMMU_TOPO_RUNTIME;
-	else
-		return vsmmu_fail(err, "<vsmmu:config topology='%s'>: topology must be "
-				  "'persistent' or 'runtime'", topo);
-	if (!form || vsmmu_streq(form, "wrapper"))
-		cfg->form = VSMMU_FORM_WRAPPER;
-	else if (vsmmu_streq(form, "native"))
-		cfg->form = VSMMU_FORM_NATIVE;
-	else
-		return vsmmu_fail(err, "<vsmmu:config form='%s'>: form must be 'wrapper' or "
-				  "'native'", form);
+	if (config_choice(cfg, "mode", "accel", "emulated", &mode, err) < 0 ||
+	    config_choice(cfg, "topology", "persistent", "runtime", &topo, err) < 0 ||
+	    config_choice(cfg, "form", "wrapper", "native", &form, err) < 0)
+		return -1;
+	cfg->mode = mode ? VSMMU_MODE_EMULATED : VSMMU_MODE_ACCEL;
+	cfg->topology = topo ? VSMMU_TOPO_RUNTIME : VSMMU_TOPO_PERSISTENT;
+	cfg->form = form ? VSMMU_FORM_NATIVE : VSMMU_FORM_WRAPPER;
 	return 0;
 }
 

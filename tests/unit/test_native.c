@@ -33,6 +33,17 @@ static const struct fake_dev devs[] = {
 	"      <source>\n        <address domain='" d "' bus='" b "' slot='" s \
 	"' function='0x0'/>\n      </source>\n    </hostdev>\n"
 
+#define EXPANDER(idx, bus_nr, slot) \
+	"    <controller type='pci' index='" idx "' model='pcie-expander-bus'>\n" \
+	"      <model name='pxb-pcie'/>\n      <target busNr='" bus_nr "'/>\n" \
+	"      <address type='pci' domain='0x0000' bus='0x00' slot='" slot "' function='0x0'/>\n" \
+	"    </controller>\n"
+#define ROOT_PORT(idx, chassis, port, bus) \
+	"    <controller type='pci' index='" idx "' model='pcie-root-port'>\n" \
+	"      <model name='pcie-root-port'/>\n      <target chassis='" chassis "' port='" port \
+	"'/>\n      <address type='pci' domain='0x0000' bus='" bus "' slot='0x00' " \
+	"function='0x0'/>\n    </controller>\n"
+
 /* A fresh domain: two GPUs behind two SMMUs. */
 static const char fresh[] = HEAD CONFIG("mode='accel' ats='on' oas='48'") OS_EFI
 	"  <devices>\n    <emulator>/usr/local/libexec/vsmmu/vsmmu-qemu</emulator>\n"
@@ -232,22 +243,8 @@ static const char libvirt_accel[] =
 	"    <controller type='usb' model='none'/>\n"
 	"    <memballoon model='none'/>\n"
 	"    <controller type='pci' index='0' model='pcie-root'/>\n"
-	"    <controller type='pci' index='1' model='pcie-expander-bus'>\n"
-	"      <model name='pxb-pcie'/>\n      <target busNr='252'/>\n"
-	"      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>\n"
-	"    </controller>\n"
-	"    <controller type='pci' index='2' model='pcie-expander-bus'>\n"
-	"      <model name='pxb-pcie'/>\n      <target busNr='248'/>\n"
-	"      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>\n"
-	"    </controller>\n"
-	"    <controller type='pci' index='3' model='pcie-root-port'>\n"
-	"      <model name='pcie-root-port'/>\n      <target chassis='21' port='0x0'/>\n"
-	"      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n"
-	"    </controller>\n"
-	"    <controller type='pci' index='4' model='pcie-root-port'>\n"
-	"      <model name='pcie-root-port'/>\n      <target chassis='22' port='0xa8'/>\n"
-	"      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>\n"
-	"    </controller>\n"
+	EXPANDER("1", "252", "0x01") EXPANDER("2", "248", "0x02")
+	ROOT_PORT("3", "21", "0x0", "0x01") ROOT_PORT("4", "22", "0xa8", "0x02")
 	"    <hostdev mode='subsystem' type='pci' managed='no'>\n"
 	"      <source>\n        <address domain='0x0000' bus='0x06' slot='0x00' function='0x0'/>\n"
 	"      </source>\n"
@@ -321,10 +318,7 @@ static void test_per_bus_disagree(const struct vsmmu_host *h)
 static void test_smmuv3dev_driver(const struct vsmmu_host *h)
 {
 	static const char xml[] = HEAD OS_EFI "  <devices>\n"
-		"    <controller type='pci' index='1' model='pcie-expander-bus'>\n"
-		"      <model name='pxb-pcie'/>\n      <target busNr='252'/>\n"
-		"      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>\n"
-		"    </controller>\n"
+		EXPANDER("1", "252", "0x01")
 		"    <hostdev mode='subsystem' type='pci' managed='no'>\n"
 		"      <source>\n        <address domain='0x0009' bus='0x01' slot='0x00' "
 		"function='0x0'/>\n      </source>\n      <iommufdId>iommufd0</iommufdId>\n"
@@ -354,22 +348,8 @@ static void test_smmuv3dev_driver(const struct vsmmu_host *h)
 static void test_smmuv3dev_rfc(const struct vsmmu_host *h)
 {
 	static const char xml[] = HEAD OS_EFI "  <devices>\n"
-		"    <controller type='pci' index='1' model='pcie-expander-bus'>\n"
-		"      <model name='pxb-pcie'/>\n      <target busNr='252'/>\n"
-		"      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>\n"
-		"    </controller>\n"
-		"    <controller type='pci' index='2' model='pcie-expander-bus'>\n"
-		"      <model name='pxb-pcie'/>\n      <target busNr='248'/>\n"
-		"      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>\n"
-		"    </controller>\n"
-		"    <controller type='pci' index='21' model='pcie-root-port'>\n"
-		"      <model name='pcie-root-port'/>\n      <target chassis='21' port='0x0'/>\n"
-		"      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n"
-		"    </controller>\n"
-		"    <controller type='pci' index='22' model='pcie-root-port'>\n"
-		"      <model name='pcie-root-port'/>\n      <target chassis='22' port='0xa8'/>\n"
-		"      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>\n"
-		"    </controller>\n"
+		EXPANDER("1", "252", "0x01") EXPANDER("2", "248", "0x02")
+		ROOT_PORT("21", "21", "0x0", "0x01") ROOT_PORT("22", "22", "0xa8", "0x02")
 		"    <hostdev mode='subsystem' type='pci' managed='no'>\n"
 		"      <source>\n        <address domain='0x0009' bus='0x01' slot='0x00' "
 		"function='0x0'/>\n      </source>\n      <iommufdId>iommufd0</iommufdId>\n"
