@@ -888,6 +888,32 @@ static void note_form(struct vsmmu_plan *plan, unsigned long have, unsigned long
 	add_note(plan, msg);
 }
 
+/* libvirt 12.9 takes ats, ... only with accel='on' (rewrite.c). */
+static void note_props_without_accel(struct vsmmu_plan *plan)
+{
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS && plan->mode == VSMMU_MODE_EMULATED; i++)
+		if (plan->props[i]) {
+			add_note(plan, "native form without accel: libvirt takes ats, ril, ssidsize, "
+				 "oas and cmdqv only with accel='on'; they stay in <vsmmu:config>");
+			return;
+		}
+}
+
+/* The wrapper form runs the wrapper when the caller names it; the native
+ * form runs the real QEMU where <emulator> named the wrapper. */
+static void plan_emulator(struct planner *p, const struct vsmmu_policy *policy)
+{
+	const char *to = NULL;
+
+	if (!policy)
+		return;
+	if (p->plan->form == VSMMU_FORM_WRAPPER)
+		to = policy->wrapper;
+	else if (vsmmu_domain_uses_wrapper(p->dom))
+		to = policy->qemu;
+	p->plan->emulator = to ? vsmmu_xstrdup(to) : NULL;
+}
+
 static int plan_form(struct planner *p, const struct vsmmu_policy *policy, vsmmu_err *err)
 {
 	struct vsmmu_plan *plan = p->plan;
@@ -919,19 +945,9 @@ static int plan_form(struct planner *p, const struct vsmmu_policy *policy, vsmmu
 	}
 	if (plan->form == VSMMU_FORM_NATIVE && policy && !have && want == VSMMU_FORM_NATIVE)
 		note_form(plan, 0, needs, why);
-	if (plan->form == VSMMU_FORM_NATIVE && plan->mode == VSMMU_MODE_EMULATED)
-		for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
-			if (plan->props[i]) {
-				add_note(plan, "native form without accel: libvirt takes ats, ril, "
-					 "ssidsize, oas and cmdqv only with accel='on'; they stay in "
-					 "<vsmmu:config>");
-				break;
-			}
-	if (plan->form == VSMMU_FORM_NATIVE && policy && policy->qemu &&
-	    vsmmu_domain_uses_wrapper(p->dom))
-		plan->emulator = vsmmu_xstrdup(policy->qemu);
-	if (plan->form == VSMMU_FORM_WRAPPER && policy && policy->wrapper)
-		plan->emulator = vsmmu_xstrdup(policy->wrapper);
+	if (plan->form == VSMMU_FORM_NATIVE)
+		note_props_without_accel(plan);
+	plan_emulator(p, policy);
 	return 0;
 }
 

@@ -452,10 +452,12 @@ int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu
 	(void)err;
 	if (!plan->managed)
 		return 0;
-	apply_firmware(dom, plan);
-	if (plan->topology == VSMMU_TOPO_RUNTIME)
-		return 0;
 	devices = devices_node(dom);
+	apply_firmware(dom, plan);
+	if (plan->emulator)
+		set_emulator(devices, plan->emulator, NULL);
+	if (plan->topology == VSMMU_TOPO_RUNTIME) /* the wrapper builds the rest */
+		return 0;
 	write_implied_indexes(dom);
 	remove_replaced_iommus(dom, plan);
 	for (size_t i = 0; i < plan->n_remove; i++)
@@ -476,8 +478,6 @@ int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu
 		drop_native_iommufd(dom);
 		apply_plan_env(dom, plan);
 	}
-	if (plan->emulator)
-		set_emulator(devices, plan->emulator, NULL);
 	return 0;
 }
 
