@@ -229,6 +229,18 @@ static void test_version_choice(const struct vsmmu_host *h)
 		p = NULL;
 		CHECK(plan_for(runtime, h, VSMMU_FORM_NATIVE, 0, &p, &err) < 0 &&
 		      strstr(err.msg, "no native form"), "--native refuses a runtime topology");
+		{
+			struct vsmmu_policy policy = VSMMU_POLICY_DEFAULT;
+			_cleanup_free_ char *out = NULL;
+
+			policy.form = VSMMU_FORM_AUTO;
+			policy.libvirt = V(12, 9, 0);
+			policy.wrapper = "/usr/libexec/vsmmu/vsmmu-qemu";
+			out = rewrite(runtime, h, &policy, NULL, &err);
+			CHECK(out && strstr(out, "<emulator>/usr/libexec/vsmmu/vsmmu-qemu</emulator>") &&
+			      !strstr(out, "pcie-expander-bus"), "apply on a runtime topology: "
+			      "<emulator> is the wrapper, the definition gets no topology");
+		}
 	}
 }
 
