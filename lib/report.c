@@ -99,8 +99,10 @@ void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
 		vsmmu_buf_printf(out, "not managed by vsmmu: nothing to plan\n");
 		return;
 	}
-	vsmmu_buf_printf(out, "mode %s, %zu hostdevs, pcie.0 keeps buses 0-%u%s\n\n",
-			 vsmmu_mode_name(plan->mode), plan->n_hostdevs, plan->pcie0_buses - 1,
+	vsmmu_buf_printf(out, "mode %s%s, %zu hostdevs, pcie.0 keeps buses 0-%u%s\n\n",
+			 vsmmu_mode_name(plan->mode),
+			 plan->form == VSMMU_FORM_NATIVE ? " (native form: libvirt's vSMMUs)" : "",
+			 plan->n_hostdevs, plan->pcie0_buses - 1,
 			 plan->root_vsmmu ? ", emulated vSMMU vsmmu.0 on pcie.0" : "");
 	vsmmu_buf_printf(out, "%-9s %-7s %-7s %-5s %-5s %-26s %s\n", "EXPANDER", "BUS_NR", "BUSES",
 			 "NODE", "SLOT", "MIRRORS", "VSMMU");

@@ -157,6 +157,12 @@ blank_lines() { grep -c '^[[:space:]]\+$' "$1" || true; }
 	assert_output --partial '<controller type="pci" index="3" model="pcie-expander-bus">'
 }
 
+@test "plan: says the native form" {
+	run ctl plan "$F/native.xml"
+	assert_success
+	assert_line --index 0 --regexp "^mode accel \(native form: libvirt's vSMMUs\), 2 hostdevs"
+}
+
 @test "show: the native form's vSMMUs as libvirt names them" {
 	run ctl show "$F/native.xml"
 	assert_success
