@@ -158,7 +158,7 @@ blank_lines() { grep -c '^[[:space:]]\+$' "$1" || true; }
 }
 
 @test "plan: says the native form" {
-	run ctl plan "$F/native.xml"
+	run --separate-stderr ctl plan "$F/native.xml"
 	assert_success
 	assert_line --index 0 --regexp "^mode accel \(native form: libvirt's vSMMUs\), 2 hostdevs"
 }
