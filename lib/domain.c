@@ -65,17 +65,22 @@ static int parse_controller(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err
 /* What libvirt does at define (virDomainAssignControllerIndexes): a PCI
  * controller without an index gets, in document order, the lowest index
  * no other PCI controller has (virt-install --print-xml writes none). */
-static void number_controllers(struct vsmmu_domain *dom)
+static int number_controllers(struct vsmmu_domain *dom, vsmmu_err *err)
 {
 	for (size_t i = 0; i < dom->n_ctrls; i++) {
 		struct vsmmu_dom_ctrl *c = &dom->ctrls[i];
 
-		for (int idx = 0; c->index < 0; idx++)
+		for (int idx = 0; c->index < 0; idx++) {
+			if (idx > 255)
+				return vsmmu_fail(err, "more than 256 PCI controllers: libvirt allows "
+						  "indexes 0 to 255; remove some");
 			if (!vsmmu_domain_ctrl(dom, idx))
 				c->index = idx;
+		}
 		if (!c->model)
 			c->model = vsmmu_xstrdup(c->index == 0 ? "pcie-root" : "unknown");
 	}
+	return 0;
 }
 
 static int parse_hostdev_source(xmlNodePtr node, struct vsmmu_pci_addr *out, vsmmu_err *err)
@@ -415,9 +420,9 @@ int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, v
 	dom->emulator = child_text(vsmmu_xml_child(root, "devices"), "emulator");
 	parse_os(dom, root);
 	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
-	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0)
+	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0 ||
+	    number_controllers(dom, err) < 0)
 		return -1;
-	number_controllers(dom);
 	*out = VSMMU_STEAL(dom);
 	return 0;
 }

@@ -447,6 +447,19 @@ static void test_unindexed(const struct vsmmu_host *h)
 	      p->ports[0].index == 5, "new controllers take the indexes after them");
 	CHECK(fits(out, h), "check passes on the output");
 	vsmmu_plan_free(p);
+	{
+		struct vsmmu_buf many = { 0 };
+		_cleanup_free_ char *refused = NULL;
+
+		vsmmu_buf_printf(&many, HEAD CONFIG("") OS_EFI "  <devices>\n");
+		for (int i = 0; i < 257; i++)
+			vsmmu_buf_printf(&many, "    <controller type='pci' model='pcie-root-port'/>\n");
+		vsmmu_buf_printf(&many, "  </devices>\n</domain>\n");
+		refused = rewrite(many.data, h, NULL, NULL, &err);
+		CHECK(!refused && strstr(err.msg, "more than 256 PCI controllers"),
+		      "257 controllers without an index cannot all be numbered: %s", err.msg);
+		vsmmu_buf_free(&many);
+	}
 }
 
 static bool has_line(const struct vsmmu_problems *pr, const char *needle)
