@@ -1,4 +1,4 @@
-/* vsmmuctl apply DOMAIN [--dry-run]: rewrite a libvirt definition for this
+/* vsmmuctl apply DOMAIN [--dry-run] [--native|--wrapper]: rewrite a libvirt definition for this
  * host through the libvirt API, keeping a backup and showing a diff. */
 #include <errno.h>
 #include <libvirt/libvirt.h>
@@ -13,6 +13,8 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "domain.h"
+#include "plan.h"
 #include "rewrite.h"
 #include "util.h"
 #include "virt.h"
@@ -90,26 +92,68 @@ static int print_diff(const struct cli *cli, const char *name, const char *old, 
 	return 0;
 }
 
-static int rewrite_definition(struct cli *cli, const char *old, char **new)
+/* What changed about <emulator>, when it did. */
+static void note_emulator(const struct cli *cli, const char *old, const struct vsmmu_plan *plan)
+{
+	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
+	vsmmu_err err;
+
+	if (!plan->emulator || vsmmu_domain_parse(old, strlen(old), &dom, &err) < 0 ||
+	    !dom->emulator || strcmp(dom->emulator, plan->emulator) == 0)
+		return;
+	if (plan->form == VSMMU_FORM_NATIVE)
+		fprintf(stderr, "%s: note: <emulator> was the wrapper %s; the native form runs %s "
+			"('qemu =' in vsmmu.conf)\n", cli->prog, dom->emulator, plan->emulator);
+	else if (strcmp(dom->emulator, "/usr/bin/qemu-system-aarch64") != 0)
+		fprintf(stderr, "%s: note: <emulator> was %s; the wrapper runs the QEMU named by "
+			"'qemu =' in /etc/vsmmu/vsmmu.conf\n", cli->prog, dom->emulator);
+}
+
+static int rewrite_definition(struct cli *cli, const char *old, struct vsmmu_policy *policy,
+			      char **new)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
-	_cleanup_free_ char *adopted = NULL, *old_emulator = NULL;
+	_cleanup_free_ char *adopted = NULL, *qemu = cli_real_qemu(cli, true);
 	size_t len, new_len;
 	vsmmu_err err;
 
-	if (vsmmu_adopt_xml(old, strlen(old), vsmmu_wrapper_path(), &adopted, &len, &old_emulator,
-			    &err) < 0)
+	if (vsmmu_adopt_xml(old, strlen(old), NULL, &adopted, &len, NULL, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	if (cli_scan_host(cli, &host))
 		return EXIT_ERROR;
-	if (vsmmu_rewrite_xml(adopted, len, host, NULL, new, &new_len, &plan, &err) < 0)
+	policy->wrapper = vsmmu_wrapper_path();
+	policy->qemu = qemu;
+	if (vsmmu_rewrite_xml(adopted, len, host, policy, new, &new_len, &plan, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	cli_print_advice(cli, plan);
-	if (old_emulator && strcmp(old_emulator, "/usr/bin/qemu-system-aarch64") != 0)
-		fprintf(stderr, "%s: note: <emulator> was %s; the wrapper runs the QEMU named by "
-			"'qemu =' in /etc/vsmmu/vsmmu.conf\n", cli->prog, old_emulator);
+	note_emulator(cli, old, plan);
 	return 0;
+}
+
+static const char usage[] = "usage: vsmmuctl [-c URI] apply DOMAIN [--dry-run] [--native|--wrapper]";
+
+static int parse_apply_args(const struct cli *cli, int argc, char **argv, const char **name,
+			    bool *dry_run, int *form)
+{
+	*name = NULL;
+	*dry_run = false;
+	*form = VSMMU_FORM_AUTO;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			*dry_run = true;
+		else if (strcmp(argv[i], "--native") == 0 || strcmp(argv[i], "--wrapper") == 0) {
+			int f = argv[i][2] == 'n' ? VSMMU_FORM_NATIVE : VSMMU_FORM_WRAPPER;
+
+			if (*form != VSMMU_FORM_AUTO && *form != f)
+				return cli_error(cli, "apply takes --native or --wrapper, not both");
+			*form = f;
+		} else if (argv[i][0] == '-' || *name)
+			return cli_error(cli, "%s", usage);
+		else
+			*name = argv[i];
+	}
+	return *name ? 0 : cli_error(cli, "apply needs a DOMAIN name");
 }
 
 int cmd_apply(struct cli *cli, int argc, char **argv)
@@ -117,28 +161,21 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	_cleanup_virconn_ virConnectPtr conn = NULL;
 	_cleanup_virdom_ virDomainPtr dom = NULL;
 	_cleanup_free_ char *old = NULL, *old_form = NULL, *new = NULL;
-	const char *name = NULL;
+	struct vsmmu_policy policy = VSMMU_POLICY_DEFAULT;
+	const char *name;
 	size_t len;
 	vsmmu_err err;
-	bool dry_run = false;
+	bool dry_run;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0)
-			dry_run = true;
-		else if (argv[i][0] == '-' || name)
-			return cli_error(cli, "usage: vsmmuctl [-c URI] apply DOMAIN [--dry-run]");
-		else
-			name = argv[i];
-	}
-	if (!name)
-		return cli_error(cli, "apply needs a DOMAIN name");
-	if (cli_virt_domain(cli, name, &conn, &dom))
+	if (parse_apply_args(cli, argc, argv, &name, &dry_run, &policy.form) ||
+	    cli_virt_domain(cli, name, &conn, &dom) ||
+	    cli_virt_version(cli, conn, &policy.libvirt))
 		return EXIT_ERROR;
 	/* SECURE keeps passwords that a redefine would otherwise drop. */
 	old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
 	if (!old)
 		return cli_virt_error(cli, name);
-	if (rewrite_definition(cli, old, &new))
+	if (rewrite_definition(cli, old, &policy, &new))
 		return EXIT_ERROR;
 	/* Compare in one serialisation: libvirt quotes with ', libxml2 with ". */
 	if (vsmmu_xml_reformat(old, strlen(old), &old_form, &len, &err) < 0)

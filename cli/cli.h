@@ -2,6 +2,7 @@
 #ifndef VSMMU_CLI_H
 #define VSMMU_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "host.h"
@@ -22,6 +23,9 @@ void cli_report(const struct cli *cli, const char *fmt, ...) __attribute__((form
 /* Read FILE, or stdin for "-", bounded. */
 int cli_read_input(const struct cli *cli, const char *file, char **data, size_t *len);
 int cli_scan_host(const struct cli *cli, struct vsmmu_host **host);
+/* The real QEMU (vsmmu.conf 'qemu ='), malloc'ed; NULL after a message
+ * when vsmmu.conf cannot be read and quiet is false. */
+char *cli_real_qemu(const struct cli *cli, bool quiet);
 /* The plan's warnings and notes on stderr. */
 void cli_print_advice(const struct cli *cli, const struct vsmmu_plan *plan);
 

@@ -16,15 +16,21 @@
 #include "state.h"
 #include <unistd.h>
 
-/* Parse "CMD [FILE] [--flag]": at most one file and one optional flag. */
-static int parse_args(struct cli *cli, int argc, char **argv, const char *flag,
-		      bool need_file, const char **file, bool *flag_set)
+/* Parse "CMD [FILE] [--flag...]": at most one file; set[i] tells whether
+ * flags[i] (a NULL-terminated list) was given. */
+static int parse_args_flags(struct cli *cli, int argc, char **argv, const char *const *flags,
+			    bool need_file, const char **file, bool *set)
 {
 	*file = NULL;
-	*flag_set = false;
+	for (size_t f = 0; flags[f]; f++)
+		set[f] = false;
 	for (int i = 1; i < argc; i++) {
-		if (flag && strcmp(argv[i], flag) == 0)
-			*flag_set = true;
+		size_t f = 0;
+
+		while (flags[f] && strcmp(argv[i], flags[f]) != 0)
+			f++;
+		if (flags[f])
+			set[f] = true;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cli_error(cli, "%s: unknown option '%s'; see 'vsmmuctl --help'",
 					 argv[0], argv[i]);
@@ -37,6 +43,16 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char *flag,
 	if (need_file && !*file)
 		return cli_error(cli, "%s needs a domain XML FILE (or - for stdin)", argv[0]);
 	return 0;
+}
+
+/* Parse "CMD [FILE] [--flag]": at most one file and one optional flag. */
+static int parse_args(struct cli *cli, int argc, char **argv, const char *flag,
+		      bool need_file, const char **file, bool *flag_set)
+{
+	const char *const flags[] = { flag, NULL };
+
+	return parse_args_flags(cli, argc, argv, flag ? flags : flags + 1, need_file, file,
+				flag_set);
 }
 
 static void print_buf(struct vsmmu_buf *b)
@@ -106,20 +122,45 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* --native with -c URI: that daemon's libvirt decides what it can hold. */
+static int target_libvirt(struct cli *cli, bool native, unsigned long *version)
+{
+	_cleanup_virconn_ virConnectPtr conn = NULL;
+
+	*version = 0;
+	if (!native || !cli->uri)
+		return 0;
+	conn = virConnectOpen(cli->uri);
+	if (!conn)
+		return cli_virt_error(cli, "cannot connect to libvirt");
+	return cli_virt_version(cli, conn, version);
+}
+
 int cmd_rewrite(struct cli *cli, int argc, char **argv)
 {
+	static const char *const flags[] = { "--native", "--wrapper", NULL };
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
-	_cleanup_free_ char *xml = NULL, *out = NULL;
+	_cleanup_free_ char *xml = NULL, *out = NULL, *qemu = NULL;
+	struct vsmmu_policy policy = VSMMU_POLICY_DEFAULT;
 	size_t len, out_len;
 	const char *file;
-	bool unused;
+	bool set[2];
 	vsmmu_err err;
 
-	if (parse_args(cli, argc, argv, NULL, true, &file, &unused) ||
+	if (parse_args_flags(cli, argc, argv, flags, true, &file, set))
+		return EXIT_ERROR;
+	if (set[0] && set[1])
+		return cli_error(cli, "rewrite takes --native or --wrapper, not both");
+	policy.form = set[0] ? VSMMU_FORM_NATIVE : set[1] ? VSMMU_FORM_WRAPPER : VSMMU_FORM_KEEP;
+	/* An <emulator> naming the wrapper goes back to the real QEMU in the
+	 * native form; a broken vsmmu.conf matters only when asked for it. */
+	qemu = cli_real_qemu(cli, !set[0]);
+	if ((set[0] && !qemu) || target_libvirt(cli, set[0], &policy.libvirt) ||
 	    cli_read_input(cli, file, &xml, &len) || cli_scan_host(cli, &host))
 		return EXIT_ERROR;
-	if (vsmmu_rewrite_xml(xml, len, host, NULL, &out, &out_len, &plan, &err) < 0)
+	policy.qemu = qemu;
+	if (vsmmu_rewrite_xml(xml, len, host, &policy, &out, &out_len, &plan, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	cli_print_advice(cli, plan);
 	if (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout) != 0)
@@ -146,9 +187,11 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < result.problems.n; i++)
 		printf("%s: fix: vsmmuctl apply DOMAIN (or vsmmuctl rewrite)\n",
 		       result.problems.lines[i]);
+	for (size_t i = 0; i < result.manual.n; i++) /* apply cannot fix these */
+		printf("%s\n", result.manual.lines[i]);
 	if (!result.managed)
 		printf("not managed by vsmmu: nothing to check\n");
-	rc = result.problems.n ? EXIT_MISMATCH : EXIT_OK;
+	rc = result.problems.n || result.manual.n ? EXIT_MISMATCH : EXIT_OK;
 	vsmmu_check_clear(&result);
 	return rc;
 }

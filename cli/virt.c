@@ -18,3 +18,9 @@ int cli_virt_domain(const struct cli *cli, const char *name, virConnectPtr *conn
 	*dom = virDomainLookupByName(*conn, name);
 	return *dom ? 0 : cli_virt_error(cli, name);
 }
+
+int cli_virt_version(const struct cli *cli, virConnectPtr conn, unsigned long *version)
+{
+	return virConnectGetLibVersion(conn, version) < 0
+		? cli_virt_error(cli, "cannot read libvirt's version") : 0;
+}

@@ -17,4 +17,7 @@ int cli_virt_error(const struct cli *cli, const char *what);
 int cli_virt_domain(const struct cli *cli, const char *name, virConnectPtr *conn,
 		    virDomainPtr *dom);
 
+/* The daemon's libvirt version (virConnectGetLibVersion). */
+int cli_virt_version(const struct cli *cli, virConnectPtr conn, unsigned long *version);
+
 #endif

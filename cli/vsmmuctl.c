@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "util.h"
 #include "xmlutil.h"
 
@@ -21,16 +22,21 @@ static const char usage_text[] =
 	"commands:\n"
 	"  host [--json]          the host's SMMUv3 instances and PCI devices\n"
 	"  plan FILE|- [--json]   the topology vsmmu would give a domain on this host\n"
-	"  rewrite FILE|-         the domain XML rewritten for this host, on stdout\n"
+	"  rewrite FILE|- [--native|--wrapper]\n"
+	"                         the domain XML rewritten for this host, on stdout;\n"
+	"                         --native: as libvirt >= 11.10 per-bus <iommu> (with\n"
+	"                         -c URI, for that daemon's libvirt), no wrapper\n"
 	"  check FILE|-           exit 0 if the domain matches this host, 1 with one\n"
 	"                         line per mismatch, 2 on error\n"
 	"  show FILE|-|DOMAIN [--dot]\n"
 	"                         the guest PCI topology: of a file, or of a libvirt\n"
 	"                         domain (for a running topology='runtime' domain, the\n"
 	"                         one QEMU was given)\n"
-	"  apply DOMAIN [--dry-run]\n"
-	"                         rewrite a libvirt domain for this host: opt it in, set\n"
-	"                         <emulator> to the wrapper, define it, print the diff\n"
+	"  apply DOMAIN [--dry-run] [--native|--wrapper]\n"
+	"                         rewrite a libvirt domain for this host: opt it in,\n"
+	"                         define it, print the diff; native form when the\n"
+	"                         daemon's libvirt can hold it, else <emulator> set\n"
+	"                         to the wrapper\n"
 	"  attach DOMAIN BDF [--live] [--config] [--managed]\n"
 	"                         hot-plug a host PCI device onto a free root port of the\n"
 	"                         expander whose vSMMU mirrors its SMMU (default: the\n"
@@ -42,8 +48,8 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  --sysfs DIR   sysfs root to scan (default $VSMMU_SYSFS or /sys)\n"
-	"  -c URI        libvirt connection URI (apply, attach, detach, show DOMAIN,\n"
-	"                doctor)\n"
+	"  -c URI        libvirt connection URI (apply, rewrite --native, attach,\n"
+	"                detach, show DOMAIN, doctor)\n"
 	"  -h, --help    this text\n"
 	"  -V, --version the version\n";
 
@@ -110,6 +116,22 @@ int cli_scan_host(const struct cli *cli, struct vsmmu_host **host)
 	if (vsmmu_host_scan(cli->sysfs, host, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	return 0;
+}
+
+char *cli_real_qemu(const struct cli *cli, bool quiet)
+{
+	struct vsmmu_conf conf;
+	vsmmu_err err;
+	char *qemu;
+
+	if (vsmmu_conf_load(&conf, &err) < 0) {
+		if (!quiet)
+			cli_report(cli, "%s", err.msg);
+		return NULL;
+	}
+	qemu = vsmmu_xstrdup(conf.qemu);
+	vsmmu_conf_clear(&conf);
+	return qemu;
 }
 
 void cli_print_advice(const struct cli *cli, const struct vsmmu_plan *plan)

@@ -47,7 +47,7 @@ static bool is_per_bus_iommu(const struct vsmmu_dom_iommu *m)
 	return m->node && m->form == VSMMU_IOMMU_PER_BUS;
 }
 
-enum vsmmu_dom_form vsmmu_domain_form(const struct vsmmu_domain *dom)
+enum vsmmu_form vsmmu_domain_form(const struct vsmmu_domain *dom)
 {
 	for (size_t i = 0; i < dom->n_iommus; i++)
 		if (is_per_bus_iommu(&dom->iommus[i]))
@@ -216,7 +216,7 @@ static char *plan_env(const struct vsmmu_domain *dom)
 
 /* Did QEMU get a vSMMU on the expander? Native: libvirt's per-bus <iommu>
  * names it; wrapper: the plan QEMU was started with has one there. */
-static bool has_vsmmu(const struct vsmmu_domain *dom, enum vsmmu_dom_form form, int expander)
+static bool has_vsmmu(const struct vsmmu_domain *dom, enum vsmmu_form form, int expander)
 {
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	_cleanup_free_ char *json = NULL;
@@ -337,7 +337,7 @@ static bool iommufd_hotpluggable(enum vsmmu_iommufd_form f)
 static int live_port(const struct vsmmu_domain *dom, const char *bdf, const char *smmu,
 		     struct vsmmu_placement *out, vsmmu_err *err)
 {
-	enum vsmmu_dom_form form = vsmmu_domain_form(dom);
+	enum vsmmu_form form = vsmmu_domain_form(dom);
 	int expander = mirroring_expander(dom, smmu);
 	unsigned int n_ports;
 

@@ -14,12 +14,6 @@
 #include "host.h"
 #include "pciaddr.h"
 
-/* Who builds the vSMMUs of a domain. */
-enum vsmmu_dom_form {
-	VSMMU_FORM_WRAPPER, /* <qemu:commandline> + VSMMU_PLAN: the wrapper adds them */
-	VSMMU_FORM_NATIVE,  /* libvirt >= 11.10: <iommu model='smmuv3'><driver pciBus=/> */
-};
-
 /* How a hostdev's vfio-pci gets its iommufd backend. */
 enum vsmmu_iommufd_form {
 	VSMMU_IOMMUFD_NONE,        /* none: emulated vSMMUs, legacy VFIO container */
@@ -28,7 +22,8 @@ enum vsmmu_iommufd_form {
 	VSMMU_IOMMUFD_PER_HOSTDEV, /* <driver name='vfio' iommufd='yes'/> (12.1) */
 };
 
-enum vsmmu_dom_form vsmmu_domain_form(const struct vsmmu_domain *dom);
+/* Who builds its vSMMUs: the wrapper, or libvirt (per-bus <iommu>). */
+enum vsmmu_form vsmmu_domain_form(const struct vsmmu_domain *dom);
 enum vsmmu_iommufd_form vsmmu_domain_iommufd_form(const struct vsmmu_domain *dom);
 
 struct vsmmu_hostdev_spec {

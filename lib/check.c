@@ -65,6 +65,8 @@ static int check_plan(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
 {
 	for (size_t i = 0; i < plan->n_warnings; i++)
 		vsmmu_problems_add(&c->problems, "%s", plan->warnings[i]);
+	for (size_t i = 0; i < plan->n_manual; i++)
+		vsmmu_problems_add(&c->manual, "%s", plan->manual[i]);
 	/* Runtime topology: the wrapper builds it at every start; the
 	 * definition only has to be plannable on this host. */
 	if (plan->topology == VSMMU_TOPO_RUNTIME)
@@ -90,8 +92,9 @@ int vsmmu_check_domain(struct vsmmu_domain *dom, const struct vsmmu_host *host,
 	out->managed = vsmmu_domain_is_managed(dom);
 	if (!out->managed)
 		return 0;
+	/* No plan, no rewrite: apply would fail the same way. */
 	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0) {
-		vsmmu_problems_add(&out->problems, "%s", plan_err.msg);
+		vsmmu_problems_add(&out->manual, "%s", plan_err.msg);
 		return 0;
 	}
 	if (check_plan(dom, plan, out, err) < 0)
@@ -115,5 +118,6 @@ int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
 void vsmmu_check_clear(struct vsmmu_check *c)
 {
 	vsmmu_problems_clear(&c->problems);
+	vsmmu_problems_clear(&c->manual);
 	c->managed = false;
 }

@@ -1,6 +1,7 @@
 #include "domain.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 #include "xmlutil.h"
@@ -34,10 +35,8 @@ static int parse_controller(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err
 
 	if (vsmmu_xml_attr_uint(node, "index", 255, -1, &v, "<controller type='pci'>", err) < 0)
 		return -1;
-	if (v < 0)
-		return vsmmu_fail(err, "<controller type='pci'> without an index: give it "
-				  "index='N' (libvirt's dumpxml always has one)");
-	c.index = (int)v;
+	c.index = (int)v; /* -1: numbered once every controller is read */
+	c.index_implied = v < 0;
 	if (vsmmu_xml_attr_uint(target, "busNr", 255, -1, &v, "pci controller <target>", err) < 0)
 		return -1;
 	c.bus_nr = (int)v;
@@ -52,9 +51,7 @@ static int parse_controller(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err
 	if (parse_guest_addr(node, "<controller type='pci'>", &c.addr, err) < 0)
 		return -1;
 	c.model = vsmmu_xml_attr(node, "model");
-	if (!c.model)
-		c.model = vsmmu_xstrdup(c.index == 0 ? "pcie-root" : "unknown");
-	for (size_t i = 0; i < dom->n_ctrls; i++)
+	for (size_t i = 0; i < dom->n_ctrls && c.index >= 0; i++)
 		if (dom->ctrls[i].index == c.index) {
 			free(c.model);
 			return vsmmu_fail(err, "two PCI controllers have index %d; give each a "
@@ -62,6 +59,27 @@ static int parse_controller(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err
 		}
 	dom->ctrls = vsmmu_xrealloc(dom->ctrls, dom->n_ctrls + 1, sizeof(c));
 	dom->ctrls[dom->n_ctrls++] = c;
+	return 0;
+}
+
+/* What libvirt does at define (virDomainAssignControllerIndexes): a PCI
+ * controller without an index gets, in document order, the lowest index
+ * no other PCI controller has (virt-install --print-xml writes none). */
+static int number_controllers(struct vsmmu_domain *dom, vsmmu_err *err)
+{
+	for (size_t i = 0; i < dom->n_ctrls; i++) {
+		struct vsmmu_dom_ctrl *c = &dom->ctrls[i];
+
+		for (int idx = 0; c->index < 0; idx++) {
+			if (idx > 255)
+				return vsmmu_fail(err, "more than 256 PCI controllers: libvirt allows "
+						  "indexes 0 to 255; remove some");
+			if (!vsmmu_domain_ctrl(dom, idx))
+				c->index = idx;
+		}
+		if (!c->model)
+			c->model = vsmmu_xstrdup(c->index == 0 ? "pcie-root" : "unknown");
+	}
 	return 0;
 }
 
@@ -92,6 +110,7 @@ static int parse_hostdev(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *e
 	char bdf[VSMMU_BDF_LEN];
 
 	h.libvirt_managed = vsmmu_streq(managed, "yes");
+	h.iommufd_id = vsmmu_xml_child(node, "iommufdId");
 	if (parse_hostdev_source(node, &h.source, err) < 0 ||
 	    parse_guest_addr(node, "<hostdev>", &h.addr, err) < 0)
 		return -1;
@@ -113,23 +132,73 @@ static enum vsmmu_iommu_form iommu_form(const char *model, xmlNodePtr node)
 
 	if (vsmmu_streq(model, "smmuv3"))
 		return pci_bus ? VSMMU_IOMMU_PER_BUS : VSMMU_IOMMU_MACHINE;
-	if (vsmmu_streq(model, "nestedSmmuv3"))
+	/* The proposals spelt these in camel case; hand-written XML often not. */
+	if (model && strcasecmp(model, "nestedSmmuv3") == 0)
 		return VSMMU_IOMMU_NESTED;
-	if (vsmmu_streq(model, "smmuv3Dev"))
+	if (model && strcasecmp(model, "smmuv3Dev") == 0)
 		return VSMMU_IOMMU_SMMUV3DEV;
 	return VSMMU_IOMMU_OTHER_MODEL;
 }
 
-static void parse_iommu(struct vsmmu_domain *dom, xmlNodePtr node)
+/* An attribute of <driver>, else of <iommu> itself (the smmuv3Dev RFC put
+ * parentIdx and accel there). */
+static char *iommu_attr(xmlNodePtr node, const char *name)
 {
-	struct vsmmu_dom_iommu m = { .node = node };
-	_cleanup_free_ char *accel = vsmmu_xml_attr(node, "accel");
+	xmlNodePtr drv = vsmmu_xml_child(node, "driver");
+	char *v = drv ? vsmmu_xml_attr(drv, name) : NULL;
+
+	return v ? v : vsmmu_xml_attr(node, name);
+}
+
+/* <cmdqv/> (nestedSmmuv3 proposal) means cmdqv on, unless it says
+ * otherwise in state= or enabled=. */
+static char *cmdqv_child(xmlNodePtr node)
+{
+	xmlNodePtr c = vsmmu_xml_child(node, "cmdqv");
+	char *v;
+
+	if (!c)
+		return NULL;
+	v = vsmmu_xml_attr(c, "state");
+	if (!v)
+		v = vsmmu_xml_attr(c, "enabled");
+	if (vsmmu_streq(v, "yes") || vsmmu_streq(v, "no")) {
+		char *onoff = vsmmu_xstrdup(v[0] == 'y' ? "on" : "off");
+
+		free(v);
+		return onoff;
+	}
+	return v ? v : vsmmu_xstrdup("on");
+}
+
+static int parse_iommu(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *err)
+{
+	struct vsmmu_dom_iommu m = { .node = node, .bus = -1 };
+	const char *bus_attr;
+	_cleanup_free_ char *accel = NULL, *bus = NULL;
+	unsigned long idx;
 
 	m.model = vsmmu_xml_attr(node, "model");
 	m.form = iommu_form(m.model, node);
-	m.accel = vsmmu_streq(accel, "on") || vsmmu_streq(accel, "yes");
+	accel = iommu_attr(node, "accel");
+	m.accel = m.form == VSMMU_IOMMU_NESTED || vsmmu_streq(accel, "on") ||
+		  vsmmu_streq(accel, "yes");
+	bus_attr = m.form == VSMMU_IOMMU_SMMUV3DEV ? "parentIdx" : "pciBus";
+	bus = m.form == VSMMU_IOMMU_OTHER_MODEL ? NULL : iommu_attr(node, bus_attr);
+	if (bus && vsmmu_parse_ulong(bus, 0, 255, &idx) < 0) {
+		vsmmu_fail(err, "<iommu model='%s'>: %s='%s' is not a PCI controller index from "
+			   "0 to 255", m.model, bus_attr, bus);
+		free(m.model);
+		return -1;
+	}
+	m.bus = bus ? (int)idx : -1;
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS && m.form != VSMMU_IOMMU_OTHER_MODEL; i++)
+		m.props[i] = iommu_attr(node, vsmmu_smmu_prop_name(i));
+	if (!m.props[VSMMU_N_SMMU_PROPS - 1] && m.form == VSMMU_IOMMU_NESTED)
+		m.props[VSMMU_N_SMMU_PROPS - 1] = cmdqv_child(node);
 	dom->iommus = vsmmu_xrealloc(dom->iommus, dom->n_iommus + 1, sizeof(m));
 	dom->iommus[dom->n_iommus++] = m;
+	return 0;
 }
 
 /* Devices without an address that libvirt will place on a PCI bus at define
@@ -204,7 +273,7 @@ static int parse_devices(struct vsmmu_domain *dom, xmlNodePtr devices, vsmmu_err
 		else if (is_pci_hostdev(n))
 			r = parse_hostdev(dom, n, err);
 		else if (vsmmu_xml_is(n, "iommu"))
-			parse_iommu(dom, n);
+			r = parse_iommu(dom, n, err);
 		else
 			r = parse_other_device(dom, n, err);
 		if (r < 0)
@@ -237,25 +306,34 @@ static int parse_numa(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *err)
 	return 0;
 }
 
+/* A two-valued attribute of <vsmmu:config>: *out 0 when absent or first,
+ * 1 when second. */
+static int config_choice(const struct vsmmu_dom_config *cfg, const char *attr, const char *first,
+			 const char *second, int *out, vsmmu_err *err)
+{
+	_cleanup_free_ char *v = vsmmu_xml_attr(cfg->node, attr);
+
+	if (!v || vsmmu_streq(v, first))
+		*out = 0;
+	else if (vsmmu_streq(v, second))
+		*out = 1;
+	else
+		return vsmmu_fail(err, "<vsmmu:config %s='%s'>: %s must be '%s' or '%s'", attr, v,
+				  attr, first, second);
+	return 0;
+}
+
 static int parse_mode(struct vsmmu_dom_config *cfg, vsmmu_err *err)
 {
-	_cleanup_free_ char *mode = vsmmu_xml_attr(cfg->node, "mode");
-	_cleanup_free_ char *topo = vsmmu_xml_attr(cfg->node, "topology");
+	int mode, topo, form;
 
-	if (!mode || vsmmu_streq(mode, "accel"))
-		cfg->mode = VSMMU_MODE_ACCEL;
-	else if (vsmmu_streq(mode, "emulated"))
-		cfg->mode = VSMMU_MODE_EMULATED;
-	else
-		return vsmmu_fail(err, "<vsmmu:config mode='%s'>: mode must be 'accel' or "
-				  "'emulated'", mode);
-	if (!topo || vsmmu_streq(topo, "persistent"))
-		cfg->topology = VSMMU_TOPO_PERSISTENT;
-	else if (vsmmu_streq(topo, "runtime"))
-		cfg->topology = VSMMU_TOPO_RUNTIME;
-	else
-		return vsmmu_fail(err, "<vsmmu:config topology='%s'>: topology must be "
-				  "'persistent' or 'runtime'", topo);
+	if (config_choice(cfg, "mode", "accel", "emulated", &mode, err) < 0 ||
+	    config_choice(cfg, "topology", "persistent", "runtime", &topo, err) < 0 ||
+	    config_choice(cfg, "form", "wrapper", "native", &form, err) < 0)
+		return -1;
+	cfg->mode = mode ? VSMMU_MODE_EMULATED : VSMMU_MODE_ACCEL;
+	cfg->topology = topo ? VSMMU_TOPO_RUNTIME : VSMMU_TOPO_PERSISTENT;
+	cfg->form = form ? VSMMU_FORM_NATIVE : VSMMU_FORM_WRAPPER;
 	return 0;
 }
 
@@ -315,8 +393,11 @@ static void parse_os(struct vsmmu_domain *dom, xmlNodePtr root)
 {
 	xmlNodePtr os = vsmmu_xml_child(root, "os");
 	xmlNodePtr type = vsmmu_xml_child(os, "type");
-	_cleanup_free_ char *firmware = os ? vsmmu_xml_attr(os, "firmware") : NULL;
+	const char *firmware;
 
+	dom->firmware = os ? vsmmu_xml_attr(os, "firmware") : NULL;
+	firmware = dom->firmware;
+	dom->iommufd = vsmmu_xml_child(root, "iommufd");
 	dom->arch = type ? vsmmu_xml_attr(type, "arch") : NULL;
 	dom->machine = type ? vsmmu_xml_attr(type, "machine") : NULL;
 	dom->uefi = vsmmu_streq(firmware, "efi") || vsmmu_xml_child(os, "loader") != NULL;
@@ -339,7 +420,8 @@ int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, v
 	dom->emulator = child_text(vsmmu_xml_child(root, "devices"), "emulator");
 	parse_os(dom, root);
 	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
-	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0)
+	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0 ||
+	    number_controllers(dom, err) < 0)
 		return -1;
 	*out = VSMMU_STEAL(dom);
 	return 0;
@@ -351,8 +433,11 @@ void vsmmu_domain_free(struct vsmmu_domain *dom)
 		return;
 	for (size_t i = 0; i < dom->n_ctrls; i++)
 		free(dom->ctrls[i].model);
-	for (size_t i = 0; i < dom->n_iommus; i++)
+	for (size_t i = 0; i < dom->n_iommus; i++) {
 		free(dom->iommus[i].model);
+		for (size_t p = 0; p < VSMMU_N_SMMU_PROPS; p++)
+			free(dom->iommus[i].props[p]);
+	}
 	for (size_t i = 0; i < dom->n_memnodes; i++)
 		free(dom->memnodes[i].nodeset);
 	for (size_t i = 0; i < dom->config.n_records; i++)
@@ -369,6 +454,7 @@ void vsmmu_domain_free(struct vsmmu_domain *dom)
 	free(dom->arch);
 	free(dom->machine);
 	free(dom->emulator);
+	free(dom->firmware);
 	if (dom->doc)
 		xmlFreeDoc(dom->doc);
 	free(dom);
@@ -403,6 +489,15 @@ const struct vsmmu_dom_ctrl *vsmmu_domain_ctrl(const struct vsmmu_domain *dom, i
 	for (size_t i = 0; i < dom->n_ctrls; i++)
 		if (dom->ctrls[i].index == index)
 			return &dom->ctrls[i];
+	return NULL;
+}
+
+const struct vsmmu_dom_iommu *vsmmu_domain_bus_iommu(const struct vsmmu_domain *dom, int index)
+{
+	for (size_t i = 0; i < dom->n_iommus; i++)
+		if (dom->iommus[i].form == VSMMU_IOMMU_PER_BUS && dom->iommus[i].bus == index &&
+		    dom->iommus[i].node)
+			return &dom->iommus[i];
 	return NULL;
 }
 

@@ -18,6 +18,9 @@
 
 enum vsmmu_mode { VSMMU_MODE_ACCEL, VSMMU_MODE_EMULATED };
 enum vsmmu_topology { VSMMU_TOPO_PERSISTENT, VSMMU_TOPO_RUNTIME };
+/* How the definition hands the vSMMUs to QEMU: through the wrapper
+ * (<qemu:env> VSMMU_PLAN), or as libvirt >= 11.10's own per-bus <iommu>. */
+enum vsmmu_form { VSMMU_FORM_WRAPPER, VSMMU_FORM_NATIVE };
 
 /* A guest <address type='pci'>; set is false when absent or not PCI. */
 struct vsmmu_guest_addr {
@@ -28,6 +31,7 @@ struct vsmmu_guest_addr {
 struct vsmmu_dom_ctrl { /* <controller type='pci'> */
 	xmlNodePtr node;
 	int index;
+	bool index_implied; /* no index= in the XML: numbered as libvirt would */
 	char *model;   /* "pcie-root", "pcie-root-port", "pcie-expander-bus", ... */
 	int bus_nr;    /* <target busNr>, -1 when absent */
 	int numa_node; /* <target><node>, -1 when absent */
@@ -37,6 +41,7 @@ struct vsmmu_dom_ctrl { /* <controller type='pci'> */
 struct vsmmu_dom_hostdev { /* <hostdev mode='subsystem' type='pci'> */
 	xmlNodePtr node;
 	bool libvirt_managed; /* managed='yes': libvirt binds it to vfio-pci at start */
+	xmlNodePtr iommufd_id; /* earlier proposal's <iommufdId>, or NULL */
 	struct vsmmu_pci_addr source;
 	struct vsmmu_guest_addr addr;
 };
@@ -64,6 +69,7 @@ struct vsmmu_dom_config { /* <vsmmu:config> */
 	xmlNodePtr node;       /* NULL when the domain is not managed */
 	enum vsmmu_mode mode;
 	enum vsmmu_topology topology;
+	enum vsmmu_form form;  /* form= */
 	unsigned int spare_ports;
 	char *props[VSMMU_N_SMMU_PROPS];
 	bool root_iommu;       /* a machine-wide <iommu model='smmuv3'/> was replaced */
@@ -83,7 +89,9 @@ struct vsmmu_dom_iommu {
 	xmlNodePtr node;
 	enum vsmmu_iommu_form form;
 	char *model;
-	bool accel; /* smmuv3Dev accel='on' */
+	bool accel;  /* accel='on' (on <iommu> or <driver>), or nestedSmmuv3 */
+	int bus;     /* pciBus= or smmuv3Dev's parentIdx=: a controller index, -1 */
+	char *props[VSMMU_N_SMMU_PROPS]; /* ats=, ... on <driver> (or <iommu>), <cmdqv> */
 };
 
 struct vsmmu_domain {
@@ -95,6 +103,8 @@ struct vsmmu_domain {
 	char *emulator; /* <devices><emulator> */
 	bool acpi;
 	bool uefi;
+	char *firmware; /* <os firmware=> */
+	xmlNodePtr iommufd; /* <iommufd> under <domain> (libvirt >= 12.2) */
 	struct vsmmu_dom_ctrl *ctrls;
 	size_t n_ctrls;
 	struct vsmmu_dom_hostdev *hostdevs;
@@ -132,6 +142,9 @@ const char *vsmmu_domain_recorded_smmu(const struct vsmmu_domain *dom, int index
 /* Does the host NUMA node set string ("0-3,^2,8") contain node? -1 on a
  * malformed set. */
 int vsmmu_nodeset_contains(const char *nodeset, int node);
+
+/* The per-bus <iommu> on controller index, or NULL. */
+const struct vsmmu_dom_iommu *vsmmu_domain_bus_iommu(const struct vsmmu_domain *dom, int index);
 
 const char *vsmmu_mode_name(enum vsmmu_mode mode);
 const char *vsmmu_smmu_prop_name(size_t i);

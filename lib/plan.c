@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "libvirtver.h"
 #include "util.h"
 
 #define MAX_INDEX 255
@@ -13,6 +14,10 @@ struct planner {
 	struct vsmmu_plan *plan;
 	bool used_index[MAX_INDEX + 1];
 	bool removed[MAX_INDEX + 1];
+	int named[MAX_INDEX + 1];   /* expanders a per-bus or smmuv3Dev <iommu> names */
+	size_t n_named;
+	struct vsmmu_dom_record adopted[MAX_INDEX + 1]; /* those taken over for an SMMU */
+	size_t n_adopted;
 	size_t cap_exp, cap_port, cap_remove;
 };
 
@@ -27,6 +32,11 @@ static void add_warning(struct vsmmu_plan *plan, const char *msg)
 	add_line(&plan->warnings, &plan->n_warnings, msg);
 }
 
+static void add_note(struct vsmmu_plan *plan, const char *msg)
+{
+	add_line(&plan->notes, &plan->n_notes, msg);
+}
+
 static bool is_expander_model(const char *model)
 {
 	return vsmmu_streq(model, "pcie-expander-bus") || vsmmu_streq(model, "pci-expander-bus");
@@ -37,6 +47,35 @@ static bool takes_bus_number(const char *model)
 {
 	return !vsmmu_streq(model, "pcie-root") && !vsmmu_streq(model, "pci-root") &&
 	       !is_expander_model(model);
+}
+
+/* Expanders work only with UEFI and ACPI boot: rewrite adds what is missing
+ * (check reports it until then), except a firmware the user chose. */
+static void check_firmware(struct planner *p)
+{
+	const struct vsmmu_domain *dom = p->dom;
+	struct vsmmu_plan *plan = p->plan;
+
+	if (!dom->acpi) {
+		plan->add_acpi = true;
+		add_warning(plan, "the domain has no <features><acpi/>: guests see nothing "
+			    "behind a pcie-expander-bus under device-tree boot; add <acpi/>");
+		add_note(plan, "added <features><acpi/>: guests see expanders only under ACPI");
+	}
+	if (dom->uefi)
+		return;
+	if (dom->firmware) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "the domain boots with <os firmware='%s'>: expanders "
+			 "need UEFI and ACPI; set <os firmware='efi'>", dom->firmware);
+		add_line(&plan->manual, &plan->n_manual, msg);
+		return;
+	}
+	plan->add_uefi = true;
+	add_warning(plan, "the domain boots without UEFI firmware: expanders need UEFI and ACPI; "
+		    "set <os firmware='efi'> or a <loader>");
+	add_note(plan, "set <os firmware='efi'>: guests see expanders only under UEFI");
 }
 
 static int check_domain_kind(struct planner *p, vsmmu_err *err)
@@ -55,20 +94,61 @@ static int check_domain_kind(struct planner *p, vsmmu_err *err)
 			return vsmmu_fail(err, "PCI controller index 0 is a %s: index 0 is the "
 					  "pcie-root; renumber that controller",
 					  dom->ctrls[i].model ? dom->ctrls[i].model : "(no model)");
-	if (!dom->acpi)
-		add_warning(p->plan, "the domain has no <features><acpi/>: guests see nothing "
-			    "behind a pcie-expander-bus under device-tree boot; add <acpi/>");
-	if (!dom->uefi)
-		add_warning(p->plan, "the domain boots without UEFI firmware: expanders need UEFI "
-			    "and ACPI; set <os firmware='efi'> or a <loader>");
+	check_firmware(p);
 	return 0;
 }
 
-/* Legacy proposal forms and a machine-wide smmuv3 become our own policy. */
+static bool is_expander_index(const struct planner *p, int index)
+{
+	const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, index);
+
+	return c && is_expander_model(c->model);
+}
+
+static void name_expander(struct planner *p, int index)
+{
+	for (size_t i = 0; i < p->n_named; i++)
+		if (p->named[i] == index)
+			return;
+	p->named[p->n_named++] = index;
+}
+
+/* The settings the <iommu> elements carry override <vsmmu:config>'s: they
+ * are what the user sees and edits. One policy serves every vSMMU, so the
+ * elements must agree. */
+static int take_iommu_props(struct planner *p, vsmmu_err *err)
+{
+	struct vsmmu_plan *plan = p->plan;
+
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++) {
+		const struct vsmmu_dom_iommu *from = NULL;
+
+		for (size_t m = 0; m < p->dom->n_iommus; m++) {
+			const struct vsmmu_dom_iommu *it = &p->dom->iommus[m];
+
+			if (!it->props[i] || it->form == VSMMU_IOMMU_MACHINE)
+				continue;
+			if (from && !vsmmu_streq(from->props[i], it->props[i]))
+				return vsmmu_fail(err, "the <iommu> elements disagree on %s ('%s' and "
+						  "'%s'): vsmmu gives every vSMMU the same settings; "
+						  "make them agree", vsmmu_smmu_prop_name(i),
+						  from->props[i], it->props[i]);
+			from = it;
+		}
+		if (from) {
+			free(plan->props[i]);
+			plan->props[i] = vsmmu_xstrdup(from->props[i]);
+		}
+	}
+	return 0;
+}
+
+/* Legacy proposal forms, libvirt's own per-bus form and a machine-wide
+ * smmuv3 become our own policy. */
 static int apply_iommus(struct planner *p, vsmmu_err *err)
 {
 	struct vsmmu_plan *plan = p->plan;
-	bool any_dev = false, any_accel = false;
+	bool any_form = false, any_accel = false;
 
 	for (size_t i = 0; i < p->dom->n_iommus; i++) {
 		const struct vsmmu_dom_iommu *m = &p->dom->iommus[i];
@@ -77,25 +157,35 @@ static int apply_iommus(struct planner *p, vsmmu_err *err)
 		case VSMMU_IOMMU_MACHINE:
 			plan->root_vsmmu = true;
 			break;
-		case VSMMU_IOMMU_NESTED:
-			any_accel = true;
-			break;
-		case VSMMU_IOMMU_SMMUV3DEV:
-			any_dev = true;
+		case VSMMU_IOMMU_PER_BUS:
+			if (m->bus == 0) { /* a vSMMU on pcie.0 itself */
+				plan->root_vsmmu = true;
+				break;
+			}
+			if (!is_expander_index(p, m->bus))
+				return vsmmu_fail(err, "<iommu model='smmuv3'><driver pciBus='%d'/>: "
+						  "controller index %d is not a pcie-expander-bus; "
+						  "name an expander's index, or 0 for pcie.0", m->bus,
+						  m->bus);
+			name_expander(p, m->bus);
+			any_form = true;
 			any_accel |= m->accel;
 			break;
-		case VSMMU_IOMMU_PER_BUS:
-			return vsmmu_fail(err, "<iommu model='smmuv3'> with <driver pciBus=...> is "
-					  "libvirt's own per-bus vSMMU: remove it, or remove the "
-					  "vsmmu metadata and manage the topology by hand");
+		case VSMMU_IOMMU_NESTED:
+		case VSMMU_IOMMU_SMMUV3DEV:
+			if (m->bus > 0 && is_expander_index(p, m->bus))
+				name_expander(p, m->bus);
+			any_form = true;
+			any_accel |= m->accel;
+			break;
 		case VSMMU_IOMMU_OTHER_MODEL:
 			return vsmmu_fail(err, "<iommu model='%s'> cannot be combined with per-SMMU "
 					  "vSMMUs: remove it", m->model ? m->model : "?");
 		}
 	}
-	if (!p->dom->config.node && (any_dev || any_accel))
+	if (!p->dom->config.node && any_form)
 		plan->mode = any_accel ? VSMMU_MODE_ACCEL : VSMMU_MODE_EMULATED;
-	return 0;
+	return take_iommu_props(p, err);
 }
 
 static void apply_config(struct planner *p, const struct vsmmu_policy *policy)
@@ -280,7 +370,53 @@ static const struct vsmmu_dom_record *find_record(const struct planner *p, const
 		    !vsmmu_plan_expander(p->plan, c->index))
 			return &cfg->records[i];
 	}
+	for (size_t i = 0; i < p->n_adopted; i++)
+		if (vsmmu_streq(p->adopted[i].smmu, smmu))
+			return &p->adopted[i];
 	return NULL;
+}
+
+static bool index_recorded(const struct planner *p, int index)
+{
+	for (size_t i = 0; i < p->n_adopted; i++)
+		if (p->adopted[i].index == index)
+			return true;
+	return vsmmu_domain_recorded_smmu(p->dom, index) != NULL;
+}
+
+/* The expander a hostdev's guest address puts it behind, or -1. */
+static int hostdev_expander(const struct planner *p, size_t h)
+{
+	const struct vsmmu_guest_addr *a = &p->dom->hostdevs[h].addr;
+	const struct vsmmu_dom_ctrl *port = a->set ? vsmmu_domain_ctrl(p->dom, (int)a->bus) : NULL;
+
+	return port && port->addr.set && is_expander_index(p, (int)port->addr.bus)
+		? (int)port->addr.bus : -1;
+}
+
+static bool adopt(struct planner *p, int index, const char *smmu)
+{
+	if (find_record(p, smmu))
+		return false;
+	p->adopted[p->n_adopted++] = (struct vsmmu_dom_record){ .index = index,
+								.smmu = (char *)smmu };
+	return true;
+}
+
+/* An expander that an <iommu> names but our metadata does not record is
+ * taken over rather than left empty beside a new one: for the SMMU of a
+ * hostdev already behind it, else for an SMMU that has no expander yet. */
+static void adopt_named_expanders(struct planner *p)
+{
+	const struct vsmmu_plan *plan = p->plan;
+
+	for (size_t i = 0; i < p->n_named; i++)
+		for (size_t h = 0; h < plan->n_hostdevs && !index_recorded(p, p->named[i]); h++)
+			if (hostdev_expander(p, h) == p->named[i])
+				adopt(p, p->named[i], plan->hostdevs[h].smmu);
+	for (size_t i = 0; i < p->n_named; i++)
+		for (size_t h = 0; h < plan->n_hostdevs && !index_recorded(p, p->named[i]); h++)
+			adopt(p, p->named[i], plan->hostdevs[h].smmu);
 }
 
 static struct vsmmu_plan_expander *push_expander(struct planner *p)
@@ -786,6 +922,7 @@ static int run_planner(struct planner *p, const struct vsmmu_policy *policy, vsm
 	for (size_t i = 0; i < plan->n_hostdevs; i++)
 		if (resolve_hostdev(p, i, err) < 0)
 			return -1;
+	adopt_named_expanders(p);
 	if (plan_expanders(p, err) < 0)
 		return -1;
 	plan_retired(p);
@@ -800,6 +937,112 @@ static int run_planner(struct planner *p, const struct vsmmu_policy *policy, vsm
 	return 0;
 }
 
+/* The libvirt that can hold the plan in native form, and the feature that
+ * needs the newest one. */
+static unsigned long native_needs(const struct vsmmu_plan *plan, enum vsmmu_libvirt_feature *why)
+{
+	enum vsmmu_libvirt_feature need[2 + VSMMU_N_SMMU_PROPS];
+	size_t n = 0;
+	unsigned long max = 0;
+
+	need[n++] = VSMMU_LV_IOMMU_PCI_BUS;
+	if (plan->mode == VSMMU_MODE_ACCEL) {
+		need[n++] = VSMMU_LV_SMMU_ACCEL;
+		need[n++] = VSMMU_LV_DOMAIN_IOMMUFD;
+	}
+	for (unsigned int i = 0; i < VSMMU_N_SMMU_PROPS && plan->mode == VSMMU_MODE_ACCEL; i++)
+		if (plan->props[i])
+			need[n++] = vsmmu_libvirt_prop_feature(i);
+	for (size_t i = 0; i < n; i++)
+		if (vsmmu_libvirt_gate(need[i])->since > max) {
+			max = vsmmu_libvirt_gate(need[i])->since;
+			*why = need[i];
+		}
+	return max;
+}
+
+static void note_form(struct vsmmu_plan *plan, unsigned long have, unsigned long needs,
+		      enum vsmmu_libvirt_feature why)
+{
+	char h[32], n[32], msg[320];
+
+	vsmmu_libvirt_version_str(have, h);
+	vsmmu_libvirt_version_str(needs, n);
+	if (!have)
+		snprintf(msg, sizeof(msg), "native form: it needs libvirt >= %s (for %s)", n,
+			 vsmmu_libvirt_gate(why)->what);
+	else if (plan->form == VSMMU_FORM_NATIVE)
+		snprintf(msg, sizeof(msg), "native form: libvirt %s holds the vSMMUs and iommufd "
+			 "itself; no wrapper", h);
+	else
+		snprintf(msg, sizeof(msg), "wrapper form: libvirt %s is older than the %s the "
+			 "native form needs (for %s)", h, n, vsmmu_libvirt_gate(why)->what);
+	add_note(plan, msg);
+}
+
+/* libvirt 12.9 takes ats, ... only with accel='on' (rewrite.c). */
+static void note_props_without_accel(struct vsmmu_plan *plan)
+{
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS && plan->mode == VSMMU_MODE_EMULATED; i++)
+		if (plan->props[i]) {
+			add_note(plan, "native form without accel: libvirt takes ats, ril, ssidsize, "
+				 "oas and cmdqv only with accel='on'; they stay in <vsmmu:config>");
+			return;
+		}
+}
+
+/* The wrapper form runs the wrapper when the caller names it; the native
+ * form runs the real QEMU where <emulator> named the wrapper. */
+static void plan_emulator(struct planner *p, const struct vsmmu_policy *policy)
+{
+	const char *to = NULL;
+
+	if (!policy)
+		return;
+	if (p->plan->form == VSMMU_FORM_WRAPPER)
+		to = policy->wrapper;
+	else if (vsmmu_domain_uses_wrapper(p->dom))
+		to = policy->qemu;
+	p->plan->emulator = to ? vsmmu_xstrdup(to) : NULL;
+}
+
+static int plan_form(struct planner *p, const struct vsmmu_policy *policy, vsmmu_err *err)
+{
+	struct vsmmu_plan *plan = p->plan;
+	int want = policy ? policy->form : VSMMU_FORM_KEEP;
+	unsigned long have = policy ? policy->libvirt : 0;
+	enum vsmmu_libvirt_feature why = VSMMU_LV_IOMMU_PCI_BUS;
+	unsigned long needs = native_needs(plan, &why);
+
+	plan->form = want >= 0 ? (enum vsmmu_form)want : p->dom->config.form;
+	if (want == VSMMU_FORM_AUTO && have) {
+		plan->form = have >= needs && plan->topology == VSMMU_TOPO_PERSISTENT
+			? VSMMU_FORM_NATIVE : VSMMU_FORM_WRAPPER;
+		/* Said once: when the form changes, or at the first rewrite. */
+		if (plan->topology == VSMMU_TOPO_PERSISTENT &&
+		    (plan->form != p->dom->config.form || p->dom->config.n_records == 0))
+			note_form(plan, have, needs, why);
+	}
+	if (plan->form == VSMMU_FORM_NATIVE && plan->topology == VSMMU_TOPO_RUNTIME)
+		return vsmmu_fail(err, "topology='runtime' is built by the wrapper at every start "
+				  "and has no native form; use the wrapper form or "
+				  "topology='persistent'");
+	if (plan->form == VSMMU_FORM_NATIVE && have && have < needs) {
+		char h[32], n[32];
+
+		return vsmmu_fail(err, "libvirt %s cannot hold this domain in native form: %s "
+				  "needs libvirt >= %s; upgrade libvirt or use the wrapper form",
+				  vsmmu_libvirt_version_str(have, h), vsmmu_libvirt_gate(why)->what,
+				  vsmmu_libvirt_version_str(needs, n));
+	}
+	if (plan->form == VSMMU_FORM_NATIVE && policy && !have && want == VSMMU_FORM_NATIVE)
+		note_form(plan, 0, needs, why);
+	if (plan->form == VSMMU_FORM_NATIVE)
+		note_props_without_accel(plan);
+	plan_emulator(p, policy);
+	return 0;
+}
+
 int vsmmu_plan_build(const struct vsmmu_domain *dom, const struct vsmmu_host *host,
 		     const struct vsmmu_policy *policy, struct vsmmu_plan **out, vsmmu_err *err)
 {
@@ -809,7 +1052,7 @@ int vsmmu_plan_build(const struct vsmmu_domain *dom, const struct vsmmu_host *ho
 	plan->managed = vsmmu_domain_is_managed(dom);
 	if (plan->managed) {
 		*p = (struct planner){ .dom = dom, .host = host, .plan = plan };
-		if (run_planner(p, policy, err) < 0)
+		if (run_planner(p, policy, err) < 0 || plan_form(p, policy, err) < 0)
 			return -1;
 	}
 	*out = VSMMU_STEAL(plan);

@@ -48,19 +48,31 @@ struct vsmmu_plan_hostdev {
 	bool moved;         /* its guest address changes */
 };
 
+#define VSMMU_FORM_KEEP -1 /* policy.form: the form the domain records */
+#define VSMMU_FORM_AUTO -2 /* native when policy.libvirt can hold it, else wrapper */
+
 struct vsmmu_policy {
 	int mode;        /* enum vsmmu_mode, or -1 to take the domain's */
 	int spare_ports; /* or -1 to take the domain's */
+	int form;        /* enum vsmmu_form, VSMMU_FORM_KEEP or VSMMU_FORM_AUTO */
+	unsigned long libvirt; /* the target libvirt's version, 0 when unknown */
+	const char *wrapper;   /* wrapper form: the <emulator> to set, NULL: leave it */
+	const char *qemu;      /* native form: the QEMU that replaces an <emulator>
+				* naming the wrapper, NULL: leave it */
 };
-#define VSMMU_POLICY_DEFAULT { .mode = -1, .spare_ports = -1 }
+#define VSMMU_POLICY_DEFAULT { .mode = -1, .spare_ports = -1, .form = VSMMU_FORM_KEEP }
 
 struct vsmmu_plan {
 	bool managed;       /* false: nothing to do, the input stays as it is */
 	enum vsmmu_mode mode;
 	enum vsmmu_topology topology;
+	enum vsmmu_form form;
 	unsigned int spare_ports;
 	char *props[VSMMU_N_SMMU_PROPS];
 	bool root_vsmmu;    /* an emulated vSMMU on pcie.0 replaces <iommu model='smmuv3'/> */
+	bool add_acpi;      /* rewrite adds <features><acpi/> */
+	bool add_uefi;      /* rewrite sets <os firmware='efi'> */
+	char *emulator;     /* the <emulator> rewrite sets, NULL: leave it */
 	unsigned int pcie0_buses; /* buses reserved for pcie.0's hierarchy */
 	struct vsmmu_plan_expander *expanders;
 	size_t n_expanders;
@@ -72,6 +84,8 @@ struct vsmmu_plan {
 	size_t n_remove;
 	char **warnings;    /* the domain will not work as it is: check reports these */
 	size_t n_warnings;
+	char **manual;      /* nor will it after a rewrite: the user must fix these */
+	size_t n_manual;
 	char **notes;       /* advice for whoever rewrites it; not a mismatch */
 	size_t n_notes;
 };

@@ -17,6 +17,10 @@ void vsmmu_plan_free(struct vsmmu_plan *plan)
 	for (size_t i = 0; i < plan->n_notes; i++)
 		free(plan->notes[i]);
 	free(plan->notes);
+	for (size_t i = 0; i < plan->n_manual; i++)
+		free(plan->manual[i]);
+	free(plan->manual);
+	free(plan->emulator);
 	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
 		free(plan->props[i]);
 	free(plan->expanders);

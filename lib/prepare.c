@@ -349,6 +349,8 @@ static int check_topology(const char *name, struct vsmmu_domain *dom,
 	for (size_t i = 0; i < check.problems.n; i++)
 		vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'", check.problems.lines[i],
 				   name);
+	for (size_t i = 0; i < check.manual.n; i++) /* apply cannot fix these */
+		vsmmu_problems_add(problems, "%s", check.manual.lines[i]);
 	return 0;
 }
 

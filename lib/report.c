@@ -99,8 +99,10 @@ void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
 		vsmmu_buf_printf(out, "not managed by vsmmu: nothing to plan\n");
 		return;
 	}
-	vsmmu_buf_printf(out, "mode %s, %zu hostdevs, pcie.0 keeps buses 0-%u%s\n\n",
-			 vsmmu_mode_name(plan->mode), plan->n_hostdevs, plan->pcie0_buses - 1,
+	vsmmu_buf_printf(out, "mode %s%s, %zu hostdevs, pcie.0 keeps buses 0-%u%s\n\n",
+			 vsmmu_mode_name(plan->mode),
+			 plan->form == VSMMU_FORM_NATIVE ? " (native form: libvirt's vSMMUs)" : "",
+			 plan->n_hostdevs, plan->pcie0_buses - 1,
 			 plan->root_vsmmu ? ", emulated vSMMU vsmmu.0 on pcie.0" : "");
 	vsmmu_buf_printf(out, "%-9s %-7s %-7s %-5s %-5s %-26s %s\n", "EXPANDER", "BUS_NR", "BUSES",
 			 "NODE", "SLOT", "MIRRORS", "VSMMU");
@@ -144,11 +146,37 @@ static bool bus_has_hostdev(const struct vsmmu_domain *dom, int bus, int depth)
 	return false;
 }
 
-/* The vSMMU a bus gets: vsmmu.N on a recorded expander with hostdevs. */
+/* The vSMMU a bus gets: vsmmu.N on a recorded expander with hostdevs
+ * (wrapper form), or libvirt's iommuK for the K-th <iommu> when a per-bus
+ * one names the bus (native form, or libvirt's own). */
+static bool vsmmu_label(const struct vsmmu_domain *dom, int index, struct vsmmu_buf *b)
+{
+	const struct vsmmu_dom_iommu *m = vsmmu_domain_bus_iommu(dom, index);
+
+	if (m) {
+		vsmmu_buf_printf(b, "iommu%zu%s", (size_t)(m - dom->iommus),
+				 m->accel ? ", accel=on" : index == 0 ? ", emulated" : "");
+		return true;
+	}
+	if (dom->config.form == VSMMU_FORM_NATIVE)
+		return false;
+	if (index == 0 && dom->config.root_iommu) {
+		vsmmu_buf_printf(b, "vsmmu.0, emulated");
+		return true;
+	}
+	if (!dom->config.node || !vsmmu_domain_recorded_smmu(dom, index) ||
+	    !bus_has_hostdev(dom, index, 0))
+		return false;
+	vsmmu_buf_printf(b, "vsmmu.%d%s", index,
+			 dom->config.mode == VSMMU_MODE_ACCEL ? ", accel=on" : "");
+	return true;
+}
+
 static bool has_vsmmu(const struct vsmmu_domain *dom, const struct vsmmu_dom_ctrl *c)
 {
-	return dom->config.node && vsmmu_domain_recorded_smmu(dom, c->index) &&
-	       bus_has_hostdev(dom, c->index, 0);
+	_cleanup_buf_ struct vsmmu_buf b = { 0 };
+
+	return vsmmu_label(dom, c->index, &b);
 }
 
 struct tree_item {
@@ -169,9 +197,12 @@ static void item_label_ctrl(const struct vsmmu_domain *dom, const struct vsmmu_d
 		vsmmu_buf_printf(b, " node %d", c->numa_node);
 	if (smmu && dom->config.node)
 		vsmmu_buf_printf(b, " mirrors %s", smmu);
-	if (has_vsmmu(dom, c))
-		vsmmu_buf_printf(b, " [vSMMU vsmmu.%d%s]", c->index,
-				 dom->config.mode == VSMMU_MODE_ACCEL ? ", accel=on" : "");
+	{
+		_cleanup_buf_ struct vsmmu_buf label = { 0 };
+
+		if (vsmmu_label(dom, c->index, &label))
+			vsmmu_buf_printf(b, " [vSMMU %s]", label.data);
+	}
 }
 
 static size_t collect_items(const struct vsmmu_domain *dom, int bus, struct tree_item *items)
@@ -248,11 +279,17 @@ static void print_bus(const struct vsmmu_domain *dom, int bus, const char *prefi
 
 void vsmmu_report_tree(const struct vsmmu_domain *dom, struct vsmmu_buf *out)
 {
-	vsmmu_buf_printf(out, "domain %s%s%s\n", dom->name ? dom->name : "(unnamed)",
+	_cleanup_buf_ struct vsmmu_buf root = { 0 };
+
+	vsmmu_buf_printf(out, "domain %s%s%s%s\n", dom->name ? dom->name : "(unnamed)",
 			 dom->config.node ? ", vsmmu mode " : ", not managed by vsmmu",
-			 dom->config.node ? vsmmu_mode_name(dom->config.mode) : "");
-	vsmmu_buf_printf(out, "pcie.0 pcie-root%s\n",
-			 dom->config.root_iommu ? " [vSMMU vsmmu.0, emulated]" : "");
+			 dom->config.node ? vsmmu_mode_name(dom->config.mode) : "",
+			 dom->config.node && dom->config.form == VSMMU_FORM_NATIVE
+				 ? ", native form" : "");
+	vsmmu_buf_printf(out, "pcie.0 pcie-root");
+	if (vsmmu_label(dom, 0, &root))
+		vsmmu_buf_printf(out, " [vSMMU %s]", root.data);
+	vsmmu_buf_printf(out, "\n");
 	print_bus(dom, 0, "", 0, out);
 }
 
@@ -269,11 +306,19 @@ static void dot_bus(const struct vsmmu_domain *dom, int bus, const char *parent,
 		snprintf(id, sizeof(id), "pci.%d", c->index);
 		vsmmu_buf_printf(out, "  \"%s\" [label=\"%s\\n%s\"];\n  \"%s\" -> \"%s\";\n", id, id,
 				 c->model, parent, id);
-		if (has_vsmmu(dom, c))
-			vsmmu_buf_printf(out, "  \"vsmmu.%d\" [shape=hexagon];\n  \"%s\" -> "
-					 "\"vsmmu.%d\" [style=dotted];\n  \"vsmmu.%d\" -> \"%s\" "
-					 "[style=dashed, label=\"mirrors\"];\n", c->index, id,
-					 c->index, c->index, smmu);
+		if (has_vsmmu(dom, c)) {
+			_cleanup_buf_ struct vsmmu_buf label = { 0 };
+			size_t n;
+
+			n = vsmmu_label(dom, c->index, &label) && label.data
+				? strcspn(label.data, ",") : 0;
+			vsmmu_buf_printf(out, "  \"%.*s\" [shape=hexagon];\n  \"%s\" -> \"%.*s\" "
+					 "[style=dotted];\n", (int)n, label.data, id, (int)n,
+					 label.data);
+			if (smmu)
+				vsmmu_buf_printf(out, "  \"%.*s\" -> \"%s\" [style=dashed, "
+						 "label=\"mirrors\"];\n", (int)n, label.data, smmu);
+		}
 		dot_bus(dom, c->index, id, out, depth + 1);
 	}
 	for (size_t i = 0; i < dom->n_hostdevs; i++) {

@@ -127,12 +127,23 @@ static void apply_port(struct vsmmu_domain *dom, xmlNodePtr devices,
 			pt->slot);
 }
 
-static void apply_hostdev(const struct vsmmu_dom_hostdev *h, const struct vsmmu_plan_hostdev *ph)
+/* libvirt 9.0's domxml-to-native, and starts on hosts where the backend
+ * is not resolved, need name='vfio': a <driver iommufd='yes'/> without a
+ * name gets it, as does a hostdev without <driver>. */
+static void apply_hostdev(struct vsmmu_dom_hostdev *h, const struct vsmmu_plan_hostdev *ph)
 {
 	xmlNodePtr addr = vsmmu_xml_child(h->node, "address");
 	xmlNodePtr source = vsmmu_xml_child(h->node, "source");
+	xmlNodePtr driver = vsmmu_xml_child(h->node, "driver");
+	_cleanup_free_ char *name = driver ? vsmmu_xml_attr(driver, "name") : NULL;
 
-	if (!vsmmu_xml_child(h->node, "driver")) {
+	if (h->iommufd_id) { /* the smmuv3Dev proposal's; iommufd is ours or libvirt's */
+		vsmmu_xml_remove(h->iommufd_id);
+		h->iommufd_id = NULL;
+	}
+	if (driver && !name)
+		vsmmu_xml_set_attr(driver, "name", "vfio");
+	if (!driver) {
 		xmlNodePtr drv = xmlNewNode(NULL, BAD_CAST "driver");
 
 		xmlSetProp(drv, BAD_CAST "name", BAD_CAST "vfio");
@@ -146,15 +157,41 @@ static void apply_hostdev(const struct vsmmu_dom_hostdev *h, const struct vsmmu_
 	set_pci_address(addr, (unsigned int)ph->port, 0);
 }
 
-static void remove_replaced_iommus(struct vsmmu_domain *dom)
+static bool is_removed(const struct vsmmu_plan *plan, int index)
+{
+	for (size_t i = 0; i < plan->n_remove; i++)
+		if (plan->remove[i] == index)
+			return true;
+	return false;
+}
+
+/* A per-bus <iommu> on one of our expanders (or on pcie.0 for the root
+ * vSMMU) is ours to rewrite: kept in the native form, dropped in the
+ * wrapper form. One on another expander stays. */
+static bool per_bus_stays(const struct vsmmu_plan *plan, const struct vsmmu_dom_iommu *m,
+			  const struct vsmmu_dom_iommu *first_on_bus)
+{
+	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(plan, m->bus);
+	bool ours = m->bus == 0 ? plan->root_vsmmu : e && e->has_hostdevs;
+
+	if (is_removed(plan, m->bus))
+		return false;
+	if (!ours)
+		return true;
+	return plan->form == VSMMU_FORM_NATIVE && first_on_bus == m;
+}
+
+static void remove_replaced_iommus(struct vsmmu_domain *dom, const struct vsmmu_plan *plan)
 {
 	for (size_t i = 0; i < dom->n_iommus; i++) {
-		enum vsmmu_iommu_form f = dom->iommus[i].form;
+		struct vsmmu_dom_iommu *m = &dom->iommus[i];
+		bool stays = m->form == VSMMU_IOMMU_OTHER_MODEL;
 
-		if (f == VSMMU_IOMMU_MACHINE || f == VSMMU_IOMMU_NESTED ||
-		    f == VSMMU_IOMMU_SMMUV3DEV) {
-			vsmmu_xml_remove(dom->iommus[i].node);
-			dom->iommus[i].node = NULL;
+		if (m->form == VSMMU_IOMMU_PER_BUS)
+			stays = per_bus_stays(plan, m, vsmmu_domain_bus_iommu(dom, m->bus));
+		if (!stays && m->node) {
+			vsmmu_xml_remove(m->node);
+			m->node = NULL;
 		}
 	}
 }
@@ -208,6 +245,13 @@ static void apply_config(struct vsmmu_domain *dom, const struct vsmmu_plan *plan
 	xmlNodePtr next;
 
 	vsmmu_xml_set_attr(cfg, "mode", vsmmu_mode_name(plan->mode));
+	if (plan->form == VSMMU_FORM_NATIVE)
+		vsmmu_xml_set_attr(cfg, "form", "native");
+	else
+		vsmmu_xml_unset_attr(cfg, "form");
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		if (plan->props[i]) /* those of <iommu> elements outlive them */
+			vsmmu_xml_set_attr(cfg, vsmmu_smmu_prop_name(i), plan->props[i]);
 	if (plan->root_vsmmu)
 		vsmmu_xml_set_attr(cfg, "root-iommu", "smmuv3");
 	if (records_match(dom, plan))
@@ -245,6 +289,17 @@ static xmlNsPtr qemu_ns(xmlNodePtr root, vsmmu_err *err)
 	return xmlNewNs(root, BAD_CAST VSMMU_QEMU_NS_URI, BAD_CAST "qemu");
 }
 
+static xmlNodePtr plan_env(xmlNodePtr cmdline)
+{
+	for (xmlNodePtr n = cmdline ? cmdline->children : NULL; n; n = n->next) {
+		_cleanup_free_ char *name = vsmmu_xml_attr(n, "name");
+
+		if (vsmmu_xml_is_ns(n, VSMMU_QEMU_NS_URI, "env") && vsmmu_streq(name, VSMMU_PLAN_ENV))
+			return n;
+	}
+	return NULL;
+}
+
 static int apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
 			  vsmmu_err *err)
 {
@@ -252,7 +307,7 @@ static int apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *pla
 	xmlNsPtr ns = qemu_ns(root, err);
 	xmlNodePtr cmdline = vsmmu_xml_child_ns(root, VSMMU_QEMU_NS_URI, "commandline");
 	_cleanup_free_ char *json = NULL;
-	xmlNodePtr env = NULL;
+	xmlNodePtr env;
 
 	if (!ns)
 		return -1;
@@ -260,12 +315,7 @@ static int apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *pla
 
 	if (!cmdline)
 		cmdline = vsmmu_xml_add(root, ns, "commandline");
-	for (xmlNodePtr n = cmdline->children; n && !env; n = n->next) {
-		_cleanup_free_ char *name = vsmmu_xml_attr(n, "name");
-
-		if (vsmmu_xml_is_ns(n, VSMMU_QEMU_NS_URI, "env") && vsmmu_streq(name, VSMMU_PLAN_ENV))
-			env = n;
-	}
+	env = plan_env(cmdline);
 	if (!env) {
 		env = vsmmu_xml_add(cmdline, ns, "env");
 		xmlSetProp(env, BAD_CAST "name", BAD_CAST VSMMU_PLAN_ENV);
@@ -274,16 +324,164 @@ static int apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *pla
 	return 0;
 }
 
+/* The native form has no VSMMU_PLAN, and no <qemu:commandline> when that
+ * was all it held. */
+static void remove_plan_env(struct vsmmu_domain *dom)
+{
+	xmlNodePtr root = xmlDocGetRootElement(dom->doc);
+	xmlNodePtr cmdline = vsmmu_xml_child_ns(root, VSMMU_QEMU_NS_URI, "commandline");
+	xmlNodePtr env = plan_env(cmdline);
+
+	if (env)
+		vsmmu_xml_remove(env);
+	if (cmdline && !xmlFirstElementChild(cmdline))
+		vsmmu_xml_remove(cmdline);
+}
+
+static xmlNodePtr new_bus_iommu(xmlNodePtr devices, xmlNodePtr *after)
+{
+	xmlNodePtr m = xmlNewNode(NULL, BAD_CAST "iommu");
+
+	if (!*after)
+		for (xmlNodePtr n = devices->children; n; n = n->next)
+			if (vsmmu_xml_is(n, "iommu"))
+				*after = n;
+	*after = *after ? vsmmu_xml_insert_after(*after, m) : vsmmu_xml_append(devices, m);
+	xmlSetProp(m, BAD_CAST "model", BAD_CAST "smmuv3");
+	return m;
+}
+
+/* <iommu model='smmuv3'><driver pciBus='INDEX' accel='on' ats=.../>: the
+ * controller index, not busNr; accel and the policy's settings where the
+ * plan has them, nothing else. */
+static void set_bus_iommu(xmlNodePtr iommu, int index, bool accel, const struct vsmmu_plan *plan)
+{
+	xmlNodePtr drv = vsmmu_xml_child(iommu, "driver");
+
+	if (!drv)
+		drv = vsmmu_xml_add(iommu, NULL, "driver");
+	vsmmu_xml_set_attr_fmt(drv, "pciBus", "%d", index);
+	if (accel)
+		vsmmu_xml_set_attr(drv, "accel", "on");
+	else
+		vsmmu_xml_unset_attr(drv, "accel");
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++) {
+		/* libvirt 12.9 takes them only with accel='on' (measured: "accel
+		 * must be enabled for iommu model 'smmuv3' when setting ats, ...");
+		 * without accel they stay in <vsmmu:config>. */
+		if (plan->props[i] && accel)
+			vsmmu_xml_set_attr(drv, vsmmu_smmu_prop_name(i), plan->props[i]);
+		else
+			vsmmu_xml_unset_attr(drv, vsmmu_smmu_prop_name(i));
+	}
+}
+
+static void apply_native_iommus(struct vsmmu_domain *dom, xmlNodePtr devices,
+				const struct vsmmu_plan *plan)
+{
+	xmlNodePtr after = NULL;
+	bool accel = plan->mode == VSMMU_MODE_ACCEL;
+
+	for (size_t i = 0; i <= plan->n_expanders; i++) {
+		int index = i < plan->n_expanders ? plan->expanders[i].index : 0;
+		const struct vsmmu_dom_iommu *m;
+
+		if (i < plan->n_expanders ? !plan->expanders[i].has_hostdevs : !plan->root_vsmmu)
+			continue;
+		m = vsmmu_domain_bus_iommu(dom, index);
+		set_bus_iommu(m ? m->node : new_bus_iommu(devices, &after), index, accel && index > 0,
+			      plan);
+	}
+}
+
+/* libvirt >= 12.2 opens /dev/iommu and each vfio cdev itself. */
+static void apply_native_iommufd(struct vsmmu_domain *dom, xmlNodePtr devices)
+{
+	if (!dom->iommufd)
+		dom->iommufd = vsmmu_xml_insert_before(devices, xmlNewNode(NULL, BAD_CAST "iommufd"));
+	vsmmu_xml_set_attr(dom->iommufd, "enabled", "yes");
+}
+
+static void set_emulator(xmlNodePtr devices, const char *path, char **old)
+{
+	xmlNodePtr emu = vsmmu_xml_child(devices, "emulator");
+	_cleanup_xmlstr_ xmlChar *text = emu ? xmlNodeGetContent(emu) : NULL;
+
+	if (text && strcmp((const char *)text, path) == 0)
+		return;
+	if (old && text)
+		*old = vsmmu_xstrdup((const char *)text);
+	if (!emu) {
+		emu = xmlNewNode(NULL, BAD_CAST "emulator");
+		if (xmlFirstElementChild(devices))
+			vsmmu_xml_insert_before(xmlFirstElementChild(devices), emu);
+		else
+			vsmmu_xml_append(devices, emu);
+	}
+	xmlNodeSetContent(emu, BAD_CAST path);
+	vsmmu_xml_mark_changed(emu);
+}
+
+/* Back from the native form: the <iommufd enabled='yes'/> it added goes
+ * with it (one with an fdgroup is a management application's). */
+static void drop_native_iommufd(struct vsmmu_domain *dom)
+{
+	_cleanup_free_ char *enabled = dom->iommufd ? vsmmu_xml_attr(dom->iommufd, "enabled") : NULL;
+	_cleanup_free_ char *group = dom->iommufd ? vsmmu_xml_attr(dom->iommufd, "fdgroup") : NULL;
+
+	if (dom->config.form != VSMMU_FORM_NATIVE || !vsmmu_streq(enabled, "yes") || group)
+		return;
+	vsmmu_xml_remove(dom->iommufd);
+	dom->iommufd = NULL;
+}
+
+/* <features><acpi/> and <os firmware='efi'>, which expanders need. */
+static void apply_firmware(struct vsmmu_domain *dom, const struct vsmmu_plan *plan)
+{
+	xmlNodePtr root = xmlDocGetRootElement(dom->doc);
+	xmlNodePtr os = vsmmu_xml_child(root, "os");
+	xmlNodePtr features = vsmmu_xml_child(root, "features");
+
+	if (plan->add_acpi && !dom->acpi) {
+		if (!features)
+			features = os ? vsmmu_xml_insert_after(os, xmlNewNode(NULL, BAD_CAST "features"))
+				      : vsmmu_xml_add(root, NULL, "features");
+		vsmmu_xml_add(features, NULL, "acpi");
+		dom->acpi = true;
+	}
+	if (plan->add_uefi && !dom->uefi && os) {
+		vsmmu_xml_set_attr(os, "firmware", "efi");
+		dom->uefi = true;
+	}
+}
+
+/* Controllers libvirt would number get that number written down, so the
+ * addresses that refer to them stay right whatever is added. */
+static void write_implied_indexes(struct vsmmu_domain *dom)
+{
+	for (size_t i = 0; i < dom->n_ctrls; i++)
+		if (dom->ctrls[i].index_implied && dom->ctrls[i].node)
+			vsmmu_xml_set_attr_fmt(dom->ctrls[i].node, "index", "%d", dom->ctrls[i].index);
+}
+
 int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu_err *err)
 {
 	xmlNodePtr devices;
 
-	if (!plan->managed || plan->topology == VSMMU_TOPO_RUNTIME)
+	if (!plan->managed)
 		return 0;
-	if (!qemu_ns(xmlDocGetRootElement(dom->doc), err))
+	/* Only the persistent wrapper form writes <qemu:...> elements. */
+	if (plan->topology != VSMMU_TOPO_RUNTIME && plan->form != VSMMU_FORM_NATIVE &&
+	    !qemu_ns(xmlDocGetRootElement(dom->doc), err))
 		return -1;
 	devices = devices_node(dom);
-	remove_replaced_iommus(dom);
+	apply_firmware(dom, plan);
+	if (plan->emulator)
+		set_emulator(devices, plan->emulator, NULL);
+	if (plan->topology == VSMMU_TOPO_RUNTIME) /* the wrapper builds the rest */
+		return 0;
+	write_implied_indexes(dom);
+	remove_replaced_iommus(dom, plan);
 	for (size_t i = 0; i < plan->n_remove; i++)
 		remove_controller(dom, plan->remove[i]);
 	for (size_t i = 0; i < plan->n_expanders; i++)
@@ -293,6 +491,14 @@ int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu
 	for (size_t i = 0; i < plan->n_hostdevs; i++)
 		apply_hostdev(&dom->hostdevs[i], &plan->hostdevs[i]);
 	apply_config(dom, plan);
+	if (plan->form == VSMMU_FORM_NATIVE) {
+		apply_native_iommus(dom, devices, plan);
+		if (plan->mode == VSMMU_MODE_ACCEL)
+			apply_native_iommufd(dom, devices);
+		remove_plan_env(dom);
+		return 0;
+	}
+	drop_native_iommufd(dom);
 	return apply_plan_env(dom, plan, err);
 }
 
@@ -319,25 +525,19 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
 	return 0;
 }
 
-static void set_emulator(xmlNodePtr devices, const char *wrapper, char **old)
+/* accel, unless the domain's own per-bus vSMMUs are all without accel. */
+static enum vsmmu_mode adopted_mode(const struct vsmmu_domain *dom)
 {
-	xmlNodePtr emu = vsmmu_xml_child(devices, "emulator");
-	_cleanup_xmlstr_ xmlChar *text = emu ? xmlNodeGetContent(emu) : NULL;
+	bool per_bus = false;
 
-	if (text && strcmp((const char *)text, wrapper) == 0)
-		return;
-	if (old && text)
-		*old = vsmmu_xstrdup((const char *)text);
-	if (!emu) {
-		emu = xmlNewNode(NULL, BAD_CAST "emulator");
-		if (devices->children && vsmmu_xml_is(xmlFirstElementChild(devices), "emulator"))
-			vsmmu_xml_append(devices, emu);
-		else if (xmlFirstElementChild(devices))
-			vsmmu_xml_insert_before(xmlFirstElementChild(devices), emu);
-		else
-			vsmmu_xml_append(devices, emu);
+	for (size_t i = 0; i < dom->n_iommus; i++) {
+		if (dom->iommus[i].form != VSMMU_IOMMU_PER_BUS || dom->iommus[i].bus == 0)
+			continue;
+		if (dom->iommus[i].accel)
+			return VSMMU_MODE_ACCEL;
+		per_bus = true;
 	}
-	xmlNodeSetContent(emu, BAD_CAST wrapper);
+	return per_bus ? VSMMU_MODE_EMULATED : VSMMU_MODE_ACCEL;
 }
 
 int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out,
@@ -348,7 +548,8 @@ int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out
 	if (vsmmu_domain_parse(xml, len, &dom, err) < 0)
 		return -1;
 	if (!vsmmu_domain_is_managed(dom))
-		vsmmu_xml_set_attr(config_node(dom), "mode", "accel");
-	set_emulator(devices_node(dom), wrapper, old_emulator);
+		vsmmu_xml_set_attr(config_node(dom), "mode", vsmmu_mode_name(adopted_mode(dom)));
+	if (wrapper)
+		set_emulator(devices_node(dom), wrapper, old_emulator);
 	return vsmmu_domain_format(dom, out, out_len, err);
 }

@@ -19,8 +19,9 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
 #endif
 
 /* Make a domain managed for `vsmmuctl apply`: add <vsmmu:config
- * mode='accel'/> when the domain has no vsmmu metadata, and point
- * <emulator> at the wrapper. *old_emulator (optional) gets the previous
+ * mode='accel'/> when the domain has no vsmmu metadata (mode='emulated'
+ * when its own per-bus vSMMUs have no accel), and, when wrapper is not
+ * NULL, point <emulator> at it. *old_emulator (optional) gets the previous
  * one when it changed. */
 int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out,
 		    size_t *out_len, char **old_emulator, vsmmu_err *err);

@@ -170,6 +170,16 @@ void vsmmu_xml_set_attr(xmlNodePtr node, const char *name, const char *value)
 	vsmmu_xml_mark_changed(node);
 }
 
+void vsmmu_xml_unset_attr(xmlNodePtr node, const char *name)
+{
+	xmlAttrPtr a = xmlHasNsProp(node, (const xmlChar *)name, NULL);
+
+	if (!a)
+		return;
+	xmlRemoveProp(a);
+	vsmmu_xml_mark_changed(node);
+}
+
 void vsmmu_xml_set_attr_fmt(xmlNodePtr node, const char *name, const char *fmt, ...)
 {
 	_cleanup_free_ char *value = NULL;
@@ -195,58 +205,137 @@ static bool is_blank_text(const xmlNode *n)
 	return true;
 }
 
-static int depth_of(const xmlNode *node)
+/* Whitespace that ends a line: blank text holding a newline. */
+static bool is_line_break(const xmlNode *n)
 {
-	int d = 0;
-
-	for (const xmlNode *p = node->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent)
-		d++;
-	return d;
+	return is_blank_text(n) && n->content && strchr((const char *)n->content, '\n');
 }
 
-static xmlNodePtr indent_text(int depth)
-{
-	char buf[128];
-	int n = depth * 2 < (int)sizeof(buf) - 2 ? depth * 2 : (int)sizeof(buf) - 2;
+#define INDENT_MAX 128
 
-	buf[0] = '\n';
-	memset(buf + 1, ' ', (size_t)n);
-	buf[n + 1] = '\0';
+/* The indentation of the line node starts, when it starts one: the blank
+ * text after the last newline before it. */
+static bool own_indent(const xmlNode *node, char out[INDENT_MAX])
+{
+	const char *nl;
+
+	if (!is_line_break(node->prev))
+		return false;
+	nl = strrchr((const char *)node->prev->content, '\n') + 1;
+	snprintf(out, INDENT_MAX, "%s", nl);
+	return true;
+}
+
+/* One level of the document's indentation: what the root's first element
+ * child is indented by, or two spaces. */
+static void indent_unit(const xmlNode *node, char out[INDENT_MAX])
+{
+	const xmlNode *root = node->doc ? xmlDocGetRootElement(node->doc) : NULL;
+	const xmlNode *first = root ? xmlFirstElementChild((xmlNodePtr)root) : NULL;
+
+	if (!first || !own_indent(first, out) || !out[0])
+		snprintf(out, INDENT_MAX, "  ");
+}
+
+/* One more level: unit after out, unless that would not fit. */
+static void append_indent(char out[INDENT_MAX], const char *unit)
+{
+	size_t len = strlen(out);
+
+	if (len + strlen(unit) < INDENT_MAX)
+		snprintf(out + len, INDENT_MAX - len, "%s", unit);
+}
+
+/* The indentation node has, or would have on a line of its own. */
+static void indent_of(const xmlNode *node, char out[INDENT_MAX])
+{
+	char unit[INDENT_MAX];
+	const xmlNode *parent = node->parent;
+
+	if (!parent || parent->type != XML_ELEMENT_NODE) {
+		out[0] = '\0';
+		return;
+	}
+	if (own_indent(node, out))
+		return;
+	indent_of(parent, out);
+	indent_unit(node, unit);
+	append_indent(out, unit);
+}
+
+/* The indentation of parent's children: that of its last element child on
+ * a line of its own, else one level below parent. */
+static void child_indent(const xmlNode *parent, char out[INDENT_MAX])
+{
+	char unit[INDENT_MAX];
+
+	for (const xmlNode *c = parent->last; c; c = c->prev)
+		if (c->type == XML_ELEMENT_NODE && own_indent(c, out))
+			return;
+	indent_of(parent, out);
+	indent_unit(parent, unit);
+	append_indent(out, unit);
+}
+
+static xmlNodePtr line_text(const char *indent)
+{
+	char buf[INDENT_MAX + 2];
+
+	snprintf(buf, sizeof(buf), "\n%s", indent);
 	return xmlNewText((const xmlChar *)buf);
 }
 
 xmlNodePtr vsmmu_xml_append(xmlNodePtr parent, xmlNodePtr child)
 {
+	char indent[INDENT_MAX], closing[INDENT_MAX];
 	xmlNodePtr last = parent->last;
-	int depth = depth_of(parent) + 1;
 
 	vsmmu_xml_mark_changed(parent);
-	if (is_blank_text(last)) {
-		xmlAddPrevSibling(last, indent_text(depth));
+	child_indent(parent, indent);
+	if (is_line_break(last)) {
+		/* [..., E, "\n  "] -> [..., E, "\n    ", child, "\n  "] */
 		xmlAddPrevSibling(last, child);
-	} else {
-		xmlAddChild(parent, indent_text(depth));
-		xmlAddChild(parent, child);
-		xmlAddChild(parent, indent_text(depth - 1));
+		xmlAddPrevSibling(child, line_text(indent));
+		return child;
 	}
+	indent_of(parent, closing);
+	xmlAddChild(parent, child);
+	xmlAddPrevSibling(child, line_text(indent));
+	xmlAddNextSibling(child, line_text(closing));
 	return child;
 }
 
 xmlNodePtr vsmmu_xml_insert_after(xmlNodePtr sibling, xmlNodePtr node)
 {
-	xmlNodePtr text = indent_text(depth_of(sibling));
+	char indent[INDENT_MAX];
 
+	indent_of(sibling, indent);
 	vsmmu_xml_mark_changed(sibling);
-	xmlAddNextSibling(sibling, text);
-	xmlAddNextSibling(text, node);
+	/* [S, "\n  ", N] -> [S, "\n  ", node, "\n  ", N]; inline [S, N] gets
+	 * a line break after node too, so N is not glued to its end tag. */
+	xmlAddNextSibling(sibling, node);
+	xmlAddPrevSibling(node, line_text(indent));
+	if (!node->next) {
+		indent_of(node->parent, indent);
+		xmlAddNextSibling(node, line_text(indent));
+	} else if (!is_line_break(node->next)) {
+		xmlAddNextSibling(node, line_text(indent));
+	}
 	return node;
 }
 
 xmlNodePtr vsmmu_xml_insert_before(xmlNodePtr sibling, xmlNodePtr node)
 {
+	char indent[INDENT_MAX];
+
+	indent_of(sibling, indent);
 	vsmmu_xml_mark_changed(sibling);
+	/* ["\n  ", S] -> ["\n  ", node, "\n  ", S]; S first in an inline
+	 * parent: [node, S] gets a line break before node as well. */
 	xmlAddPrevSibling(sibling, node);
-	xmlAddPrevSibling(sibling, indent_text(depth_of(sibling)));
+	xmlAddNextSibling(node, line_text(indent));
+	if (!is_line_break(node->prev))
+		xmlAddPrevSibling(node, line_text(indent));
 	return node;
 }
 

@@ -51,6 +51,9 @@ void vsmmu_xml_set_attr(xmlNodePtr node, const char *name, const char *value);
 void vsmmu_xml_set_attr_fmt(xmlNodePtr node, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Remove an attribute when present. */
+void vsmmu_xml_unset_attr(xmlNodePtr node, const char *name);
+
 /* Append child as the last element of parent, indented like its siblings. */
 xmlNodePtr vsmmu_xml_append(xmlNodePtr parent, xmlNodePtr child);
 /* Insert node right after sibling, on its own line at the same indent. */

@@ -2,6 +2,7 @@
 # vsmmuctl apply against a private libvirtd (tests/lib/libvirtd.bash): the
 # real libvirt 9.0 client API, define and domxml-to-native.
 
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '../lib/libvirtd'
@@ -122,4 +123,22 @@ ctl() {
 	assert_success
 	assert_line --index 0 "domain $DOM, vsmmu mode accel"
 	assert_output --regexp 'pcie-expander-bus busNr [0-9]+ mirrors smmu3\.0x0000000016000000 \[vSMMU vsmmu\.[0-9]+, accel=on\]'
+}
+
+@test "apply --native on libvirt 9.0 is refused, naming the libvirt it needs; nothing changes" {
+	vsmmu_virsh dumpxml --inactive "$DOM" >"$BATS_TEST_TMPDIR/before.xml"
+	run ctl apply "$DOM" --native
+	assert_failure 2
+	assert_output "vsmmuctl: libvirt 9.0.0 cannot hold this domain in native form: <iommu model='smmuv3'><driver accel='on'/> needs libvirt >= 12.9.0; upgrade libvirt or use the wrapper form"
+	vsmmu_virsh dumpxml --inactive "$DOM" | cmp - "$BATS_TEST_TMPDIR/before.xml"
+}
+
+@test "apply on libvirt 9.0 picks the wrapper form by itself and says why" {
+	sed "s|<name>$DOM</name>|<name>$DOM-auto</name>|" "$BATS_FILE_TMPDIR/$DOM.xml" >"$BATS_TEST_TMPDIR/auto.xml"
+	vsmmu_virsh define "$BATS_TEST_TMPDIR/auto.xml" >/dev/null
+	run --separate-stderr ctl apply "$DOM-auto" --dry-run
+	assert_success
+	grep -qF 'note: wrapper form: libvirt 9.0.0 is older than the 12.9.0 the native form needs' <<<"$stderr"
+	assert_output --partial "+    <emulator>$WRAPPER</emulator>"
+	refute_output --partial '<iommu'
 }

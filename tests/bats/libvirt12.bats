@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# The native form against a real libvirt >= 12.9 (the Debian 13 stack:
+# libvirt 12.9, QEMU 11.1): every native output vsmmuctl writes is
+# defined, and libvirt's own argv (domxml-to-native) holds exactly one
+# vSMMU per expander, with accel, and libvirt's iommufd.
+#
+# Runs when VSMMU_LIBVIRT12_URI names such a daemon, e.g.
+#   VSMMU_LIBVIRT12_URI='qemu+unix:///system?socket=/proc/PID/root/run/libvirt/libvirt-sock'
+# and skips, saying why, otherwise. The daemon's host needs /dev/vfio/vfio
+# and a non-empty /sys/kernel/iommu_groups: libvirt 12.9 writes no
+# vfio-pci argv without them (DESIGN.md).
+
+bats_require_minimum_version 1.5.0
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+NEED=12.9.0
+
+# The daemon's version as a number (virConnectGetLibVersion's encoding).
+daemon_version() {
+	virsh -c "$VSMMU_LIBVIRT12_URI" version --daemon 2>/dev/null |
+		sed -n 's/^Running against daemon: *\([0-9]*\)\.\([0-9]*\)\.\([0-9]*\).*/\1 \2 \3/p' |
+		{ read -r a b c && echo $((a * 1000000 + b * 1000 + c)); } || true
+}
+
+setup_file() {
+	export TOP="$BATS_TEST_DIRNAME/../.."
+	export L12_SKIP=
+	if [ -z "${VSMMU_LIBVIRT12_URI:-}" ]; then
+		L12_SKIP="VSMMU_LIBVIRT12_URI is not set: point it at a libvirt >= $NEED daemon (the Debian 13 test stack) to run these"
+		return 0
+	fi
+	local v
+	v=$(daemon_version)
+	if [ -z "$v" ]; then
+		L12_SKIP="no libvirt daemon answers at VSMMU_LIBVIRT12_URI=$VSMMU_LIBVIRT12_URI"
+	elif [ "$v" -lt 12009000 ]; then
+		L12_SKIP="the daemon at VSMMU_LIBVIRT12_URI is libvirt $((v / 1000000)).$((v / 1000 % 1000)).$((v % 1000)); these need >= $NEED"
+	fi
+	[ -z "$L12_SKIP" ] || return 0
+	"$TOP/tests/fixtures/mkhost" grace "$BATS_FILE_TMPDIR/grace" >/dev/null
+	"$TOP/tests/fixtures/mkhost" kunpeng "$BATS_FILE_TMPDIR/kunpeng" >/dev/null
+}
+
+setup() {
+	[ -z "${L12_SKIP:-}" ] || skip "$L12_SKIP"
+	cd "$BATS_TEST_TMPDIR"
+}
+
+l12() { timeout 60 virsh -q -c "$VSMMU_LIBVIRT12_URI" "$@"; }
+ctl() { VSMMU_CONF=/dev/null "$TOP/build/vsmmuctl" "$@"; }
+
+# An example domain as TCG on this host takes it: type qemu, a named CPU
+# model, guest memory on host node 0 only, Debian's QEMU as <emulator>,
+# no NIC (domxml-to-native opens /dev/net/tun for it), named NAME.
+as_tcg() {
+	sed -e "s/<domain type=.kvm.>/<domain type='qemu'>/; s|<name>[^<]*</name>|<name>$1</name>|" \
+		-e "s|<cpu mode='host-passthrough'>|<cpu mode='custom' match='exact'>\n    <model>cortex-a57</model>|" \
+		-e "s|nodeset='[^']*'|nodeset='0'|" -e '/<interface/,/<\/interface>/d' \
+		-e "s|<emulator>[^<]*</emulator>|<emulator>/usr/bin/qemu-system-aarch64</emulator>|" "$2"
+}
+
+# define FILE as NAME, print its argv; undefine it afterwards.
+argv_of() {
+	l12 define "$1" >/dev/null || return 1
+	l12 domxml-to-native qemu-argv --domain "$2"
+	local rc=$?
+	l12 undefine --nvram "$2" >/dev/null 2>&1 || l12 undefine "$2" >/dev/null
+	return $rc
+}
+
+# ARGV holds one arm-smmuv3 per pxb-pcie that has a root port with a
+# vfio-pci behind it (N of them), each on its own expander; ACCEL=1: with
+# accel and exactly one iommufd object that every vfio-pci uses.
+assert_vsmmus() {
+	local argv=$1 n=$2 accel=$3 bus
+	[ "$(grep -o '"driver":"arm-smmuv3"' <<<"$argv" | wc -l)" -eq "$n" ]
+	[ "$(grep -o '"driver":"pxb-pcie"' <<<"$argv" | wc -l)" -eq "$n" ]
+	for bus in $(grep -o '"driver":"pxb-pcie"[^}]*"id":"pci\.[0-9]*"' <<<"$argv" | grep -o 'pci\.[0-9]*'); do
+		[ "$(grep -o "\"driver\":\"arm-smmuv3\",\"primary-bus\":\"$bus\"" <<<"$argv" | wc -l)" -eq 1 ]
+	done
+	if [ "$accel" = 1 ]; then
+		[ "$(grep -o '"driver":"arm-smmuv3"[^}]*"accel":true' <<<"$argv" | wc -l)" -eq "$n" ]
+		[ "$(grep -o '"qom-type":"iommufd"' <<<"$argv" | wc -l)" -eq 1 ]
+		! grep -o '"driver":"vfio-pci"[^}]*}' <<<"$argv" | grep -v '"iommufd":"iommufd0"'
+	else
+		! grep -q '"accel":true\|"qom-type":"iommufd"' <<<"$argv"
+	fi
+}
+
+@test "libvirt 12: the native form of both example domains is defined; one accel vSMMU per expander" {
+	local argv
+	as_tcg l12-grace "$TOP/examples/domains/grace-2gpu.xml" >g.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" -c "$VSMMU_LIBVIRT12_URI" rewrite --native g.xml >gn.xml
+	argv=$(argv_of gn.xml l12-grace)
+	assert_vsmmus "$argv" 2 1
+	as_tcg l12-kunpeng "$TOP/examples/domains/kunpeng-nics.xml" >k.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/kunpeng" -c "$VSMMU_LIBVIRT12_URI" rewrite --native k.xml >kn.xml
+	argv=$(argv_of kn.xml l12-kunpeng)
+	assert_vsmmus "$argv" 3 1
+}
+
+@test "libvirt 12: emulated mode's native form: plain per-bus vSMMUs, no iommufd" {
+	local argv
+	# ats stays in our metadata: libvirt takes it only with accel.
+	as_tcg l12-emu "$TOP/examples/domains/grace-2gpu.xml" | sed "s/mode='accel'/mode='emulated' ats='on'/" >e.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" rewrite --native e.xml >en.xml
+	argv=$(argv_of en.xml l12-emu)
+	assert_vsmmus "$argv" 2 0
+}
+
+@test "libvirt 12: the policy's settings reach each vSMMU" {
+	local argv
+	as_tcg l12-props "$TOP/examples/domains/grace-2gpu.xml" |
+		sed "s/mode='accel'/mode='accel' ats='on' ril='off' ssidsize='20' oas='44'/" >p.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" rewrite --native p.xml >pn.xml
+	argv=$(argv_of pn.xml l12-props)
+	assert_vsmmus "$argv" 2 1
+	[ "$(grep -o '"driver":"arm-smmuv3"[^}]*"ats":"on"' <<<"$argv" | wc -l)" -eq 2 ]
+	[ "$(grep -o '"driver":"arm-smmuv3"[^}]*"ril":"off"' <<<"$argv" | wc -l)" -eq 2 ]
+	[ "$(grep -o '"driver":"arm-smmuv3"[^}]*"ssidsize":"20"' <<<"$argv" | wc -l)" -eq 2 ]
+	[ "$(grep -o '"driver":"arm-smmuv3"[^}]*"oas":"44"' <<<"$argv" | wc -l)" -eq 2 ]
+}
+
+@test "libvirt 12: apply picks the native form by itself and libvirt takes it" {
+	as_tcg l12-apply "$TOP/examples/domains/grace-2gpu.xml" | sed '/vsmmu:config/d' >a.xml
+	l12 undefine --nvram l12-apply >/dev/null 2>&1 || true
+	l12 define a.xml >/dev/null
+	run --separate-stderr env VSMMU_BACKUPDIR="$BATS_TEST_TMPDIR/backup" VSMMU_CONF=/dev/null \
+		"$TOP/build/vsmmuctl" --sysfs "$BATS_FILE_TMPDIR/grace" -c "$VSMMU_LIBVIRT12_URI" apply l12-apply
+	assert_success
+	grep -qF 'note: native form: libvirt 12.9' <<<"$stderr"
+	run l12 dumpxml --inactive l12-apply
+	[ "$(grep -c "<iommu model='smmuv3'>" <<<"$output")" -eq 2 ]
+	refute_output --partial vsmmu-qemu
+	run l12 domxml-to-native qemu-argv --domain l12-apply
+	assert_success
+	assert_vsmmus "$output" 2 1
+	run ctl --sysfs "$BATS_FILE_TMPDIR/grace" -c "$VSMMU_LIBVIRT12_URI" apply l12-apply
+	assert_output --partial 'definition already matches this host'
+	l12 undefine --nvram l12-apply >/dev/null 2>&1 || l12 undefine l12-apply >/dev/null
+}
+
+@test "libvirt 12: libvirt's own per-bus domain and the smmuv3Dev proposal, adopted, are defined" {
+	local argv
+	cat >pb.xml <<'XML'
+<domain type='qemu'>
+  <name>l12-perbus</name>
+  <memory unit='KiB'>1048576</memory>
+  <metadata>
+    <vsmmu:config xmlns:vsmmu='urn:vsmmu:domain:1'/>
+  </metadata>
+  <os firmware='efi'>
+    <type arch='aarch64' machine='virt'>hvm</type>
+  </os>
+  <features>
+    <acpi/>
+  </features>
+  <devices>
+    <emulator>/usr/bin/qemu-system-aarch64</emulator>
+    <controller type='pci' index='0' model='pcie-root'/>
+    <controller type='pci' index='1' model='pcie-expander-bus'>
+      <model name='pxb-pcie'/>
+      <target busNr='252'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>
+    </controller>
+    <controller type='pci' index='2' model='pcie-root-port'>
+      <model name='pcie-root-port'/>
+      <target chassis='21' port='0x0'/>
+      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>
+    </controller>
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source>
+        <address domain='0x0009' bus='0x01' slot='0x00' function='0x0'/>
+      </source>
+      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>
+    </hostdev>
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source>
+        <address domain='0x0019' bus='0x01' slot='0x00' function='0x0'/>
+      </source>
+      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x1'/>
+    </hostdev>
+    <iommu model='smmuv3'>
+      <driver pciBus='1' accel='on' ats='on'/>
+    </iommu>
+  </devices>
+</domain>
+XML
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" rewrite --native pb.xml >pbn.xml
+	argv=$(argv_of pbn.xml l12-perbus)
+	assert_vsmmus "$argv" 2 1
+	sed -e "s|<iommu model='smmuv3'>|<iommu model='smmuv3Dev'>|; s|pciBus='1'|parentIdx='1'|; s|l12-perbus|l12-dev|; /vsmmu:config/d; /<metadata>/d; /<\/metadata>/d" pb.xml >dev.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" rewrite --native dev.xml >devn.xml
+	argv=$(argv_of devn.xml l12-dev)
+	assert_vsmmus "$argv" 2 1
+}
