@@ -20,8 +20,8 @@
 # at the newest. `ensure` runs `apt-get update` (index files kept in
 # stack/apt-lists, so a warm check downloads little; at most every
 # VSMMU_STACK_CHECK_HOURS) and compares the versions the archive offers now
-# with the stack's; a new version or a
-# change of this script builds a new stack. A build runs in stack/.build-*
+# with the stack's; a new version, or a change of this script's package
+# lists or recipe, builds a new stack. A build runs in stack/.build-*
 # and is renamed into place when complete, so a killed build never leaves a
 # half root (the next build removes its remains). Builds are serialised by
 # stack/.lock; stacks no longer current are removed once no `enter` holds
@@ -70,7 +70,6 @@ die() {
 	exit 1
 }
 note() { echo "$prog: $*" >&2; }
-
 
 # ---------------------------------------------------------------------------
 # Chroots (always inside a private mount namespace)

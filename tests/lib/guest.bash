@@ -64,8 +64,9 @@ vsmmu_guest_boot() {
 }
 
 vsmmu_guest_summary() {
-	local dir=$1
-	printf '%s root buses, %s PCI devices (%s stand-ins), %s s\n' \
+	local dir=$1 n
+	n=$(wc -l <"$dir/map")
+	printf '%s root buses, %s PCI devices (%s stand-in%s), %s s\n' \
 		"$(grep -c '^root ' "$dir/report")" "$(grep -c '^dev ' "$dir/report")" \
-		"$(wc -l <"$dir/map")" "$(cat "$dir/seconds")"
+		"$n" "$([ "$n" = 1 ] || echo s)" "$(cat "$dir/seconds")"
 }
