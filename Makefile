@@ -6,6 +6,15 @@ HOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
 BINDIR = $(PREFIX)/bin
 LIBEXECDIR = $(PREFIX)/libexec/vsmmu
 MANDIR = $(PREFIX)/share/man
+# AppArmor (docs/confinement.md): our rules in files of our own, each
+# included from the admin's local/ file by a block tools/apparmor-local
+# adds and removes exactly.
+AADIR = $(SYSCONFDIR)/apparmor.d
+AA_QEMU = $(AADIR)/abstractions/libvirt-qemu.d/vsmmu
+AA_DAEMON = $(AADIR)/abstractions/vsmmu-libvirtd
+AA_LOCAL_QEMU = $(AADIR)/local/abstractions/libvirt-qemu
+AA_LOCAL_DAEMONS = $(AADIR)/local/usr.sbin.libvirtd $(AADIR)/local/usr.sbin.virtqemud
+AA_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 VERSION = 0.1.0
 
 CC ?= cc
@@ -95,6 +104,13 @@ install: all
 	else \
 		install -D -m 0644 examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; \
 	fi
+	install -d $(DESTDIR)$(dir $(AA_QEMU))
+	$(AA_SUBST) apparmor/libvirt-qemu.in >$(DESTDIR)$(AA_QEMU).tmp
+	install -m 0644 $(DESTDIR)$(AA_QEMU).tmp $(DESTDIR)$(AA_QEMU) && rm -f $(DESTDIR)$(AA_QEMU).tmp
+	$(AA_SUBST) apparmor/libvirtd.in >$(DESTDIR)$(AA_DAEMON).tmp
+	install -m 0644 $(DESTDIR)$(AA_DAEMON).tmp $(DESTDIR)$(AA_DAEMON) && rm -f $(DESTDIR)$(AA_DAEMON).tmp
+	sh tools/apparmor-local add $(DESTDIR)$(AA_LOCAL_QEMU) $(AA_QEMU:$(AADIR)/%=%)
+	$(foreach f,$(AA_LOCAL_DAEMONS),sh tools/apparmor-local add $(DESTDIR)$(f) $(AA_DAEMON:$(AADIR)/%=%);)
 
 uninstall:
 	@if cmp -s examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; then \
@@ -107,6 +123,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vsmmu-hook-full  # the hook's second half until 0.1.0
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
+	$(foreach f,$(AA_LOCAL_QEMU) $(AA_LOCAL_DAEMONS),sh tools/apparmor-local remove $(DESTDIR)$(f) -;)
+	rm -f $(DESTDIR)$(AA_QEMU) $(DESTDIR)$(AA_DAEMON)
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 # Benchmarks of the start path (not part of check): results in bench/results/.
