@@ -253,3 +253,70 @@ char *vsmmu_confine_refusal(const struct vsmmu_confine *c, const char *wrapper,
 		return NULL;
 	return selinux_refusal(wrapper, type, name);
 }
+
+/* ---- doctor ---- */
+
+#define STOCK_QEMU "/usr/bin/qemu-system-aarch64" /* in libvirt's abstraction */
+
+static char *state_text(const struct vsmmu_confine *c)
+{
+	return vsmmu_xasprintf("AppArmor %s, SELinux %s, libvirt security_driver %s",
+			       c->apparmor_enabled ? "enabled" : "not enabled",
+			       !c->selinux_present ? "absent"
+			       : c->selinux_enforcing ? "enforcing" : "permissive",
+			       c->security_driver ? c->security_driver : "unset (libvirt's choice)");
+}
+
+static int apparmor_report(const struct vsmmu_confine *c, const char *qemu, char *state,
+			   char **detail, char **remedy)
+{
+	if (!c->aa_domain_rules || !c->aa_daemon_rules) {
+		*detail = vsmmu_xasprintf("%s: AppArmor confines QEMU, and vsmmu's %s rules are not "
+					  "installed: managed domains cannot start", state,
+					  !c->aa_domain_rules ? "domain" : "daemon");
+		*remedy = vsmmu_xstrdup("install them (make install, or the vsmmu package), then "
+					"apparmor_parser -r /etc/apparmor.d/usr.sbin.libvirtd (or "
+					"usr.sbin.virtqemud); INSTALL, 'Confined hosts'");
+		return 2;
+	}
+	if (!vsmmu_streq(qemu, STOCK_QEMU)) {
+		*detail = vsmmu_xasprintf("%s: vsmmu's rules installed; libvirt's AppArmor "
+					  "abstraction does not let a domain execute %s", state, qemu);
+		*remedy = vsmmu_xasprintf("add the line '  \"%s\" rmix,' to "
+					  "/etc/apparmor.d/local/abstractions/libvirt-qemu", qemu);
+		return 1;
+	}
+	*detail = vsmmu_xasprintf("%s: AppArmor confines QEMU; vsmmu's rules installed", state);
+	return 0;
+}
+
+int vsmmu_confine_report(const struct vsmmu_confine *c, const char *wrapper, const char *qemu,
+			 char **detail, char **remedy)
+{
+	_cleanup_free_ char *state = state_text(c);
+	_cleanup_free_ char *type = NULL;
+
+	*detail = *remedy = NULL;
+	if (c->lsm == VSMMU_LSM_APPARMOR)
+		return apparmor_report(c, qemu, state, detail, remedy);
+	if (c->lsm == VSMMU_LSM_NONE) {
+		*detail = vsmmu_xasprintf("%s: no security module confines QEMU", state);
+		return 0;
+	}
+	*remedy = vsmmu_confine_refusal(c, wrapper, "DOMAIN");
+	if (*remedy) {
+		*detail = vsmmu_xasprintf("%s: the hook refuses every managed domain that runs "
+					  "the wrapper", state);
+		return 2;
+	}
+	type = vsmmu_selinux_file_type(wrapper);
+	*detail = vsmmu_xasprintf("%s: the wrapper %s is %s", state, wrapper,
+				  type ? type : "not labelled");
+	*remedy = vsmmu_xstrdup(c->selinux_enforcing
+				? "the rest of the SELinux policy the wrapper needs is the admin's "
+				  "(docs/confinement.md); on libvirt >= 12.1 the native form needs none"
+				: "SELinux is permissive: it only logs; when it enforces, the wrapper "
+				  "needs the policy in docs/confinement.md, or use the native form "
+				  "(libvirt >= 12.1)");
+	return 1;
+}

@@ -63,4 +63,11 @@ char *vsmmu_selinux_file_type(const char *path);
 char *vsmmu_confine_refusal(const struct vsmmu_confine *c, const char *wrapper,
 			    const char *name);
 
+/* What doctor says: 0 PASS, 1 WARN, 2 FAIL, *detail what was found and
+ * *remedy what to do (NULL for PASS); the caller frees both. qemu is the
+ * real QEMU vsmmu.conf names (AppArmor: libvirt's abstraction lets a
+ * domain execute only the stock QEMU paths). */
+int vsmmu_confine_report(const struct vsmmu_confine *c, const char *wrapper, const char *qemu,
+			 char **detail, char **remedy);
+
 #endif

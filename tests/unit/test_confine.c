@@ -208,11 +208,61 @@ static void test_selinux(void)
 	tree_clear(&t);
 }
 
+static int report(const struct tree *t, const char *qemu, char **detail, char **remedy)
+{
+	struct vsmmu_confine c;
+	int status;
+
+	detect(t, &c);
+	status = vsmmu_confine_report(&c, t->wrapper, qemu, detail, remedy);
+	vsmmu_confine_clear(&c);
+	return status;
+}
+
+static void test_report(void)
+{
+	struct tree t;
+	char *detail, *remedy;
+
+	tree_init(&t);
+	CHECK_INT(report(&t, "/usr/bin/qemu-system-aarch64", &detail, &remedy), 0, "none: PASS");
+	CHECK(strstr(detail, "AppArmor not enabled, SELinux absent") && !remedy,
+	      "none: the state in the detail, no remedy");
+	free(detail);
+	apparmor_on(&t, "Y");
+	libvirt9_abstraction(&t);
+	CHECK_INT(report(&t, "/usr/bin/qemu-system-aarch64", &detail, &remedy), 2,
+		  "AppArmor without vsmmu's rules: FAIL");
+	CHECK(strstr(detail, "cannot start") && strstr(remedy, "apparmor_parser -r"),
+	      "the FAIL says what to do");
+	free(detail);
+	free(remedy);
+	install_rules(&t, true);
+	CHECK_INT(report(&t, "/usr/bin/qemu-system-aarch64", &detail, &remedy), 0,
+		  "AppArmor with the rules: PASS");
+	free(detail);
+	CHECK_INT(report(&t, "/usr/local/bin/qemu-system-aarch64", &detail, &remedy), 1,
+		  "a QEMU outside libvirt's abstraction: WARN");
+	CHECK_STR(remedy, "add the line '  \"/usr/local/bin/qemu-system-aarch64\" rmix,' to "
+		  "/etc/apparmor.d/local/abstractions/libvirt-qemu", "with the rule to add");
+	free(detail);
+	free(remedy);
+	selinux_on(&t, 1);
+	CHECK_INT(report(&t, "/usr/bin/qemu-system-aarch64", &detail, &remedy), 2,
+		  "enforcing SELinux, unlabelled wrapper: FAIL");
+	CHECK(strstr(detail, "SELinux enforcing") && strstr(remedy, "--native"),
+	      "told apart from AppArmor, with the native form");
+	free(detail);
+	free(remedy);
+	tree_clear(&t);
+}
+
 int main(void)
 {
 	test_security_driver();
 	test_none();
 	test_apparmor();
 	test_selinux();
+	test_report();
 	return tap_done();
 }
