@@ -91,7 +91,7 @@ check: deps-test
 
 # An existing $(HOOKDIR)/../qemu hook is never touched: vsmmu goes into qemu.d,
 # which libvirt >= 6.5 runs after it. A config already in place is kept.
-install: all
+install: all install-apparmor
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(HOOKDIR)
 	install -m 0755 $(B)/vsmmuctl $(DESTDIR)$(BINDIR)/vsmmuctl
 	install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKDIR)/vsmmu
@@ -104,6 +104,9 @@ install: all
 	else \
 		install -D -m 0644 examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; \
 	fi
+
+# AppArmor's files alone (tests, packages); part of install.
+install-apparmor:
 	install -d $(DESTDIR)$(dir $(AA_QEMU))
 	$(AA_SUBST) apparmor/libvirt-qemu.in >$(DESTDIR)$(AA_QEMU).tmp
 	install -m 0644 $(DESTDIR)$(AA_QEMU).tmp $(DESTDIR)$(AA_QEMU) && rm -f $(DESTDIR)$(AA_QEMU).tmp
@@ -143,7 +146,7 @@ check-asan: deps-test deps-extra
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps-build deps-test deps-extra demo check bench fuzz check-asan clean install uninstall
+.PHONY: all deps-build deps-test deps-extra demo check bench fuzz check-asan clean install install-apparmor uninstall
 .DELETE_ON_ERROR:
 # Keep intermediate objects: a concurrent make must not lose them mid-link.
 .SECONDARY:
