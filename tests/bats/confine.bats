@@ -273,3 +273,35 @@ doctor_line() {
 	run --separate-stderr hook_prepare
 	assert_success
 }
+
+# libvirt 12.9's AppArmor files, from the Debian 13 + trixie-backports root
+# another suite builds under /var/cache/vsmmu-test (read only: copied out),
+# compiled with this host's apparmor_parser. Its abstraction includes
+# abstractions/libvirt-qemu.d itself (and the deprecated local/ file).
+STACK_ROOT=${VSMMU_STACK_ROOT:-/var/cache/vsmmu-test/stack/current/root}
+
+@test "libvirt 12.9 (Debian 13 root, when present): the same accesses are allowed by its profiles" {
+	[ -f "$STACK_ROOT/etc/apparmor.d/abstractions/libvirt-qemu" ] || skip "no libvirt 12.x root at $STACK_ROOT"
+	local aa=$T/v12/etc/apparmor.d f
+	mkdir -p "$T/v12/etc"
+	cp -a /etc/apparmor.d "$T/v12/etc/"
+	for f in abstractions/libvirt-qemu libvirt/TEMPLATE.qemu usr.sbin.libvirtd; do
+		cp "$STACK_ROOT/etc/apparmor.d/$f" "$aa/$f"
+	done
+	grep -q '^  include if exists <abstractions/libvirt-qemu.d>' "$aa/abstractions/libvirt-qemu"
+	rm -f "$aa/local/abstractions/libvirt-qemu"
+	make -C "$TOP" --no-print-directory install-apparmor DESTDIR="$T/v12" >/dev/null
+	# Through the directory alone: our local/ block removed again.
+	sh "$TOP/tools/apparmor-local" remove "$aa/local/abstractions/libvirt-qemu" -
+	[ ! -e "$aa/local/abstractions/libvirt-qemu" ]
+	profile "$T/v12" bare </dev/null
+	fixture 'domain/vsmmu-qemu|qemu-source/[^ ]*' keep-enoent >"$T/want"
+	run "$TOP/tests/confine/aa-match" "$T/v12/bare.pre" "$PROFILE" <"$T/want"
+	echo "$output"
+	assert_success
+	apparmor_parser -p --base "$aa" -I "$aa" "$aa/usr.sbin.libvirtd" >"$T/v12/libvirtd.pre" 2>/dev/null
+	fixture 'probe/spawn|hook/[^ ]*' >"$T/want"
+	run "$TOP/tests/confine/aa-match" "$T/v12/libvirtd.pre" libvirtd <"$T/want"
+	echo "$output"
+	assert_success
+}
