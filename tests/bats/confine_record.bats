@@ -94,7 +94,7 @@ setup() {
 	[ -z "${REC_SKIP:-}" ] || skip "$REC_SKIP"
 }
 
-# dom NAME META EXTRA_DEVICES EMULATOR: an aarch64 TCG domain with UEFI,
+# dom NAME META EXTRA_DEVICES: an aarch64 TCG domain with UEFI, the wrapper,
 # ACPI and a disk image in $TREES.
 dom() {
 	cat <<XML
@@ -111,7 +111,7 @@ dom() {
   <features><acpi/></features>
   <cpu mode='custom' match='exact'><model>cortex-a57</model></cpu>
   <devices>
-    <emulator>${4:-$WRAPPER}</emulator>
+    <emulator>$WRAPPER</emulator>
     <controller type='pci' index='0' model='pcie-root'/>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
