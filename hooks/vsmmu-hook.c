@@ -58,6 +58,7 @@ static int check_confinement(const struct vsmmu_conf *conf, const char *name,
 	why = vsmmu_confine_refusal(&c, dom->emulator, name);
 	return why ? fail(name, why) : 0;
 }
+
 static inline void problems_clearp(struct vsmmu_problems *p) { vsmmu_problems_clear(p); }
 
 static int do_prepare(const struct vsmmu_conf *conf, const char *name,

@@ -305,3 +305,48 @@ STACK_ROOT=${VSMMU_STACK_ROOT:-/var/cache/vsmmu-test/stack/current/root}
 	echo "$output"
 	assert_success
 }
+
+# wrapper_as_nobody NAME: the built wrapper as the QEMU user would run it
+# (nobody), with a -name, the run dir $RUN (under /tmp: bats' own
+# directories are closed to other users) and a QEMU that only says it ran.
+new_run() {
+	RUN=$(mktemp -d /tmp/vsmmu-confine-run.XXXXXX)
+	chmod 0755 "$RUN"
+	mkdir -m 0755 "$RUN/d1"
+}
+
+teardown() {
+	[ -z "${RUN:-}" ] || rm -rf "$RUN"
+}
+
+wrapper_as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env -i PATH=/usr/bin:/bin \
+		VSMMU_CONF=/dev/null VSMMU_RUNDIR="$RUN" VSMMU_QEMU=/bin/echo \
+		"$TOP/build/vsmmu-qemu" -name guest="$1",debug-threads=on -S
+}
+
+@test "the wrapper refuses a runtime state it cannot read instead of starting QEMU without vSMMUs" {
+	[ "$(id -u)" = 0 ] || skip "needs root (setpriv)"
+	new_run
+	echo '{}' >"$RUN/d1/state.json"
+	chmod 0700 "$RUN/d1" # what a profile without vsmmu's rules does to the QEMU user
+	run --separate-stderr wrapper_as_nobody d1
+	assert_failure 1
+	[ -z "$output" ]
+	[[ $stderr == "vsmmu-qemu: "*"Permission denied"*"not starting QEMU without the vSMMUs"* ]] ||
+		{ echo "$stderr"; false; }
+	# No state at all: an unmanaged domain, QEMU runs.
+	run wrapper_as_nobody d2
+	assert_success
+	assert_output '-name guest=d2,debug-threads=on -S'
+}
+
+@test "the wrapper refuses a runtime state that does not parse" {
+	[ "$(id -u)" = 0 ] || skip "needs root (setpriv)"
+	new_run
+	echo '{ not json' >"$RUN/d1/state.json"
+	chmod 0644 "$RUN/d1/state.json"
+	run --separate-stderr wrapper_as_nobody d1
+	assert_failure 1
+	[[ $stderr == *"not starting QEMU without the vSMMUs"* ]] || { echo "$stderr"; false; }
+}

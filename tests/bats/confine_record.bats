@@ -36,6 +36,7 @@ bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '../lib/libvirtd'
+load '../lib/confine-record'
 
 QEMU=/usr/bin/qemu-system-aarch64
 AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
@@ -45,7 +46,6 @@ HOOKFILE=/etc/libvirt/hooks/qemu.d/vsmmu
 TREES=/var/lib/libvirt/vsmmu-confine
 CONF=/etc/vsmmu/vsmmu.conf
 FIXTURE_NAME=tests/fixtures/confine/access-libvirt9.txt
-TRACED="execve,execveat,open,openat,openat2,creat,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,rmdir,link,linkat,symlink,symlinkat,truncate,chmod,fchmodat,chown,lchown,fchownat,mknod,mknodat,flock,fcntl,mmap,clone,clone3,fork,vfork"
 
 setup_file() {
 	export TOP
@@ -94,45 +94,6 @@ setup() {
 	[ -z "${REC_SKIP:-}" ] || skip "$REC_SKIP"
 }
 
-# dom NAME META EXTRA_DEVICES: an aarch64 TCG domain with UEFI, the wrapper,
-# ACPI and a disk image in $TREES.
-dom() {
-	cat <<XML
-<domain type='qemu'>
-  <name>$1</name>
-  <metadata>$2</metadata>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='aarch64' machine='virt'>hvm</type>
-    <loader readonly='yes' type='pflash'>$AAVMF_CODE</loader>
-    <nvram template='$AAVMF_VARS'/>
-  </os>
-  <features><acpi/></features>
-  <cpu mode='custom' match='exact'><model>cortex-a57</model></cpu>
-  <devices>
-    <emulator>$WRAPPER</emulator>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$TREES/$1.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='null'/>
-    $3
-  </devices>
-</domain>
-XML
-}
-
-meta() { # MODE TOPOLOGY
-	echo "<vsmmu:config xmlns:vsmmu='urn:vsmmu:domain:1' mode='$1' topology='$2'/>"
-}
-
-hostdev() { # DOMAIN BUS
-	echo "<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/><source><address domain='0x$1' bus='0x$2' slot='0x00' function='0x0'/></source></hostdev>"
-}
-
 define() { # NAME < XML
 	vsmmu_ns sh -ec 'truncate -s 1M "$1"; chmod 0666 "$1"' sh "$TREES/$1.img"
 	cat >"$BATS_FILE_TMPDIR/$1.xml"
@@ -142,7 +103,7 @@ define() { # NAME < XML
 record_daemon_scenarios() {
 	local pid strace_pid
 	pid=$(vsmmu_ns cat /run/libvirt/vsmmu-libvirtd.pid)
-	strace -f -ff -y -qq -s 4096 -e signal=none -e trace="$TRACED" -o "$REC/daemon/t" -p "$pid" &
+	strace -f -ff -y -qq -s 4096 -e signal=none -e trace="$CONFINE_TRACED" -o "$REC/daemon/t" -p "$pid" &
 	strace_pid=$!
 	sleep 1
 	# libvirt probes the wrapper (daemon profile).
@@ -188,7 +149,7 @@ run_wrapper() {
 	for w in "${words[@]}"; do
 		if [ "${#args[@]}" = 0 ] && [[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
 	done
-	vsmmu_ns strace -f -ff -y -qq -s 4096 -e signal=none -e trace="$TRACED" -o "$REC/direct/t.$name" \
+	vsmmu_ns strace -f -ff -y -qq -s 4096 -e signal=none -e trace="$CONFINE_TRACED" -o "$REC/direct/t.$name" \
 		setpriv --reuid=libvirt-qemu --regid=kvm --clear-groups \
 		env -i "${envs[@]}" "$@" VSMMU_DRY_RUN=1 VSMMU_SKIP_CAPS=1 "${args[@]}" >/dev/null
 }
@@ -216,20 +177,7 @@ record_direct_scenarios() {
 }
 
 @test "the recorded accesses are the fixture's (a new access fails: see the header)" {
-	local fixture="$TOP/$FIXTURE_NAME"
-	if [ "${CONFINE_WRITE:-}" = 1 ]; then
-		{
-			sed -n '/^#/p' "$fixture" 2>/dev/null
-			cat "$REC/recorded"
-			grep '^qemu-source/' "$fixture" 2>/dev/null || true
-		} >"$fixture.new" && mv "$fixture.new" "$fixture"
-	fi
-	run diff <(grep -v '^#' "$fixture" | grep -v '^qemu-source/') "$REC/recorded"
-	[ "$status" = 0 ] || {
-		echo "recorded accesses differ from $FIXTURE_NAME ('>' new, '<' gone):"
-		echo "$output"
-		false
-	}
+	confine_compare "$FIXTURE_NAME" "$REC/recorded"
 }
 
 @test "the recording saw every role: probe, hook, persistent and runtime wrapper, QEMU" {
