@@ -96,8 +96,9 @@ profile() {
 
 # The fixture's lines for ROLE regex, as "ACCESS PATH" with the patterns
 # made concrete (the recorded domain's name and id, a Grace GPU's path).
+# FIXTURE: access-libvirt9.txt unless set.
 fixture() { # ROLE_REGEX [keep-enoent]
-	grep -v '^#' "$TOP/tests/fixtures/confine/access-libvirt9.txt" | grep -E "^($1) " |
+	grep -v '^#' "$TOP/tests/fixtures/confine/${FIXTURE:-access-libvirt9.txt}" | grep -E "^($1) " |
 		{ if [ "${2:-}" = keep-enoent ]; then cat; else grep -v ' ENOENT$'; fi; } |
 		sed -e 's/^[^ ]* //' -e 's/ ENOENT$//' -e 's/@{name}/vsmmu-c-plain/g' -e 's/@{id}/3/g' \
 			-e 's/@{pid}/4242/g' -e 's/@{tid}/4243/g' -e 's/@{seg}/0009:00/g' \
@@ -295,15 +296,24 @@ STACK_ROOT=${VSMMU_STACK_ROOT:-/var/cache/vsmmu-test/stack/current/root}
 	sh "$TOP/tools/apparmor-local" remove "$aa/local/abstractions/libvirt-qemu" -
 	[ ! -e "$aa/local/abstractions/libvirt-qemu" ]
 	profile "$T/v12" bare </dev/null
-	fixture 'domain/vsmmu-qemu|qemu-source/[^ ]*' keep-enoent >"$T/want"
-	run "$TOP/tests/confine/aa-match" "$T/v12/bare.pre" "$PROFILE" <"$T/want"
-	echo "$output"
-	assert_success
+	profile "$T/v12" full <"$F/plain.files"
 	apparmor_parser -p --base "$aa" -I "$aa" "$aa/usr.sbin.libvirtd" >"$T/v12/libvirtd.pre" 2>/dev/null
-	fixture 'probe/spawn|hook/[^ ]*' >"$T/want"
-	run "$TOP/tests/confine/aa-match" "$T/v12/libvirtd.pre" libvirtd <"$T/want"
-	echo "$output"
-	assert_success
+	# libvirt 9.0's recording and, when made, 12.9's own.
+	for FIXTURE in access-libvirt9.txt access-libvirt12.txt; do
+		fixture 'domain/vsmmu-qemu|qemu-source/[^ ]*' keep-enoent >"$T/want"
+		fixture 'domain/qemu-system-aarch64' >"$T/want-qemu"
+		run "$TOP/tests/confine/aa-match" "$T/v12/bare.pre" "$PROFILE" <"$T/want"
+		echo "$FIXTURE: $output"
+		assert_success
+		run "$TOP/tests/confine/aa-match" "$T/v12/full.pre" "$PROFILE" <"$T/want-qemu"
+		echo "$FIXTURE: $output"
+		assert_success
+		fixture 'probe/spawn|hook/[^ ]*' >"$T/want"
+		run "$TOP/tests/confine/aa-match" "$T/v12/libvirtd.pre" libvirtd <"$T/want"
+		echo "$FIXTURE: $output"
+		assert_success
+	done
+	grep -q '^domain/qemu-system-aarch64 ' "$TOP/tests/fixtures/confine/access-libvirt12.txt"
 }
 
 # wrapper_as_nobody NAME: the built wrapper as the QEMU user would run it
