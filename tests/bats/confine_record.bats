@@ -18,9 +18,9 @@
 #   argv from domxml-to-native, as the QEMU user), as a dry run: the same
 #   code up to the exec of QEMU.
 # What QEMU itself opens for an injected iommufd and vfio cdevs cannot run
-# here: the fixture's "qemu-source" lines hold those, from QEMU's
-# hw/vfio/iommufd.c and backends/iommufd.c, until a libvirt 12.x + QEMU 11
-# root records them.
+# here (nor in confine_record12.bats: no VFIO device, no KVM): the
+# fixture's "qemu-source" lines hold those, from QEMU's hw/vfio/iommufd.c
+# and backends/iommufd.c.
 #
 # libvirt's probe runs the wrapper under the daemon's profile, whose rule
 # for it (apparmor/libvirtd.in: PUx, like libvirt's for /usr/bin/*) leaves
