@@ -39,11 +39,6 @@ load '../lib/libvirtd'
 load '../lib/confine-record'
 
 QEMU=/usr/bin/qemu-system-aarch64
-AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
-AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
-WRAPPER=/usr/local/libexec/vsmmu/vsmmu-qemu
-HOOKFILE=/etc/libvirt/hooks/qemu.d/vsmmu
-TREES=/var/lib/libvirt/vsmmu-confine
 CONF=/etc/vsmmu/vsmmu.conf
 FIXTURE_NAME=tests/fixtures/confine/access-libvirt9.txt
 

@@ -19,11 +19,6 @@ load '/usr/lib/bats/bats-assert/load'
 load '../lib/confine-record'
 
 STACK_ROOT=${VSMMU_STACK_ROOT:-/var/cache/vsmmu-test/stack/current/root}
-AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
-AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
-WRAPPER=/usr/local/libexec/vsmmu/vsmmu-qemu
-HOOKFILE=/etc/libvirt/hooks/qemu.d/vsmmu
-TREES=/var/lib/libvirt/vsmmu-confine
 FIXTURE_NAME=tests/fixtures/confine/access-libvirt12.txt
 
 setup_file() {

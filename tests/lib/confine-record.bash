@@ -1,8 +1,14 @@
 # shellcheck shell=bash
 # Shared by the recording suites (confine_record.bats on libvirt 9.0,
 # confine_record12.bats on the libvirt 12.x root): the syscalls traced, the
-# test domains, and the comparison with a fixture. Needs AAVMF_CODE,
-# AAVMF_VARS, WRAPPER, TREES and TOP.
+# test domains, and the comparison with a fixture. Needs TOP.
+
+# Paths where the recorded daemon sees them.
+AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
+AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
+WRAPPER=/usr/local/libexec/vsmmu/vsmmu-qemu
+HOOKFILE=/etc/libvirt/hooks/qemu.d/vsmmu
+TREES=/var/lib/libvirt/vsmmu-confine  # the fake sysfs trees and disk images
 
 # What strace records: every call AppArmor mediates by path, and the forks
 # that tell which process is whose (tests/confine/trace-files).
