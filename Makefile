@@ -6,6 +6,15 @@ HOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
 BINDIR = $(PREFIX)/bin
 LIBEXECDIR = $(PREFIX)/libexec/vsmmu
 MANDIR = $(PREFIX)/share/man
+# AppArmor (docs/confinement.md): our rules in files of our own, each
+# included from the admin's local/ file by a block tools/apparmor-local
+# adds and removes exactly.
+AADIR = $(SYSCONFDIR)/apparmor.d
+AA_QEMU = $(AADIR)/abstractions/libvirt-qemu.d/vsmmu
+AA_DAEMON = $(AADIR)/abstractions/vsmmu-libvirtd
+AA_LOCAL_QEMU = $(AADIR)/local/abstractions/libvirt-qemu
+AA_LOCAL_DAEMONS = $(AADIR)/local/usr.sbin.libvirtd $(AADIR)/local/usr.sbin.virtqemud
+AA_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 VERSION = 0.1.0
 
 CC ?= cc
@@ -82,7 +91,7 @@ check: deps-test
 
 # An existing $(HOOKDIR)/../qemu hook is never touched: vsmmu goes into qemu.d,
 # which libvirt >= 6.5 runs after it. A config already in place is kept.
-install: all
+install: all install-apparmor
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(HOOKDIR)
 	install -m 0755 $(B)/vsmmuctl $(DESTDIR)$(BINDIR)/vsmmuctl
 	install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKDIR)/vsmmu
@@ -96,6 +105,16 @@ install: all
 		install -D -m 0644 examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; \
 	fi
 
+# AppArmor's files alone (tests, packages); part of install.
+install-apparmor:
+	install -d $(DESTDIR)$(dir $(AA_QEMU))
+	$(AA_SUBST) apparmor/libvirt-qemu.in >$(DESTDIR)$(AA_QEMU).tmp
+	install -m 0644 $(DESTDIR)$(AA_QEMU).tmp $(DESTDIR)$(AA_QEMU) && rm -f $(DESTDIR)$(AA_QEMU).tmp
+	$(AA_SUBST) apparmor/libvirtd.in >$(DESTDIR)$(AA_DAEMON).tmp
+	install -m 0644 $(DESTDIR)$(AA_DAEMON).tmp $(DESTDIR)$(AA_DAEMON) && rm -f $(DESTDIR)$(AA_DAEMON).tmp
+	sh tools/apparmor-local add $(DESTDIR)$(AA_LOCAL_QEMU) $(AA_QEMU:$(AADIR)/%=%)
+	$(foreach f,$(AA_LOCAL_DAEMONS),sh tools/apparmor-local add $(DESTDIR)$(f) $(AA_DAEMON:$(AADIR)/%=%);)
+
 uninstall:
 	@if cmp -s examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; \
@@ -107,6 +126,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vsmmu-hook-full  # the hook's second half until 0.1.0
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
+	$(foreach f,$(AA_LOCAL_QEMU) $(AA_LOCAL_DAEMONS),sh tools/apparmor-local remove $(DESTDIR)$(f) -;)
+	rm -f $(DESTDIR)$(AA_QEMU) $(DESTDIR)$(AA_DAEMON)
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 # Benchmarks of the start path (not part of check): results in bench/results/.
@@ -125,7 +146,7 @@ check-asan: deps-test deps-extra
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps-build deps-test deps-extra demo check bench fuzz check-asan clean install uninstall
+.PHONY: all deps-build deps-test deps-extra demo check bench fuzz check-asan clean install install-apparmor uninstall
 .DELETE_ON_ERROR:
 # Keep intermediate objects: a concurrent make must not lose them mid-link.
 .SECONDARY:

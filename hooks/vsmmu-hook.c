@@ -10,9 +10,11 @@
  * libxml2 and jansson are linked statically (Makefile), so an exec maps
  * only libc and libm. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "confine.h"
 #include "domain.h"
 #include "prepare.h"
 #include "util.h"
@@ -36,6 +38,27 @@ static int refuse_unmanaged(const char *name)
 }
 
 static inline void conf_clearp(struct vsmmu_conf *c) { vsmmu_conf_clear(c); }
+static inline void confine_clearp(struct vsmmu_confine *c) { vsmmu_confine_clear(c); }
+
+/* A wrapper that AppArmor or SELinux would stop (lib/confine.h): refuse
+ * before QEMU starts rather than fail later or start it without vSMMUs. */
+static int check_confinement(const struct vsmmu_conf *conf, const char *name,
+			     const struct vsmmu_domain *dom)
+{
+	__attribute__((cleanup(confine_clearp))) struct vsmmu_confine c = { 0 };
+	_cleanup_free_ char *why = NULL;
+	const char *etc = getenv("VSMMU_ETC");
+	vsmmu_err err;
+
+	if (!vsmmu_domain_uses_wrapper(dom))
+		return 0;
+	if (vsmmu_confine_detect(conf->sysfs, etc && *etc ? etc : VSMMU_SYSCONFDIR,
+				 conf->libvirt_qemu_conf, &c, &err) < 0)
+		return fail(name, err.msg);
+	why = vsmmu_confine_refusal(&c, dom->emulator, name);
+	return why ? fail(name, why) : 0;
+}
+
 static inline void problems_clearp(struct vsmmu_problems *p) { vsmmu_problems_clear(p); }
 
 static int do_prepare(const struct vsmmu_conf *conf, const char *name,
@@ -80,7 +103,8 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 		return fail(name, err.msg);
 	switch (op) {
 	case VSMMU_OP_PREPARE:
-		return do_prepare(&conf, name, dom, VSMMU_PHASE_PREPARE);
+		return check_confinement(&conf, name, dom) ||
+		       do_prepare(&conf, name, dom, VSMMU_PHASE_PREPARE);
 	case VSMMU_OP_START:
 		return do_prepare(&conf, name, dom, VSMMU_PHASE_START);
 	case VSMMU_OP_RELEASE:

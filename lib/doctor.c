@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "confine.h"
 #include "prepare.h"
 #include "qemucaps.h"
 #include "util.h"
@@ -811,6 +812,25 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx 
 	return qemu_conf_gap(ctx, name, &acl, acl_set, &missing, namespaces_off(text));
 }
 
+/* ---- AppArmor / SELinux (lib/confine) ---- */
+
+struct vsmmu_doctor_result vsmmu_doctor_confinement(const struct vsmmu_doctor_ctx *ctx)
+{
+	static const char name[] = "QEMU confinement (AppArmor, SELinux)";
+	struct vsmmu_confine c;
+	char *detail = NULL, *remedy = NULL;
+	vsmmu_err err;
+	int status;
+
+	if (vsmmu_confine_detect(ctx->sysfs, ctx->etc, ctx->qemu_conf, &c, &err) < 0)
+		return result(name, VSMMU_DOCTOR_WARN, vsmmu_xstrdup(err.msg),
+			      vsmmu_xstrdup("run vsmmuctl doctor as root"));
+	status = vsmmu_confine_report(&c, ctx->wrapper, ctx->qemu, &detail, &remedy);
+	vsmmu_confine_clear(&c);
+	return result(name, status == 0 ? VSMMU_DOCTOR_PASS : status == 1 ? VSMMU_DOCTOR_WARN
+		      : VSMMU_DOCTOR_FAIL, detail, remedy);
+}
+
 /* ---- all of them ---- */
 
 void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_report *out)
@@ -830,4 +850,5 @@ void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_re
 	report_add(out, vsmmu_doctor_wrapper(ctx));
 	report_add(out, vsmmu_doctor_qemu(ctx));
 	report_add(out, vsmmu_doctor_qemu_conf(ctx, host));
+	report_add(out, vsmmu_doctor_confinement(ctx));
 }

@@ -78,6 +78,9 @@ struct vsmmu_doctor_result vsmmu_doctor_wrapper(const struct vsmmu_doctor_ctx *c
 struct vsmmu_doctor_result vsmmu_doctor_qemu(const struct vsmmu_doctor_ctx *ctx);
 struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx *ctx,
 						  const struct vsmmu_host *host);
+/* AppArmor, SELinux or none, vsmmu's rules, libvirt's security_driver
+ * (lib/confine): FAIL when a managed domain could not start. */
+struct vsmmu_doctor_result vsmmu_doctor_confinement(const struct vsmmu_doctor_ctx *ctx);
 
 /* Every check, in report order (one vfio-pci device line per device). */
 void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_report *out);

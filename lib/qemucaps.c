@@ -339,6 +339,11 @@ int vsmmu_qemucaps_get(const char *rundir, const char *binary, struct vsmmu_qemu
 		return 0;
 	if (vsmmu_qemucaps_probe(binary, caps, err) < 0)
 		return -1;
-	(void)vsmmu_qemucaps_save(rundir, binary, caps, &ignored);
+	/* The wrapper runs as the QEMU user, which cannot write the root-owned
+	 * run dir: asking DAC first (access() is not an AppArmor or SELinux
+	 * check) keeps a confined QEMU from trying a write its profile denies
+	 * (docs/confinement.md). */
+	if (access(rundir, W_OK) == 0)
+		(void)vsmmu_qemucaps_save(rundir, binary, caps, &ignored);
 	return 0;
 }

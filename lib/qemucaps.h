@@ -59,7 +59,8 @@ int vsmmu_qemucaps_load(const char *rundir, const char *binary, struct vsmmu_qem
 			vsmmu_err *err);
 int vsmmu_qemucaps_save(const char *rundir, const char *binary,
 			const struct vsmmu_qemucaps *caps, vsmmu_err *err);
-/* Cache, else probe and save (a failed save is ignored). 0 or -1. */
+/* Cache, else probe and save when rundir is writable (a failed save is
+ * ignored). 0 or -1. */
 int vsmmu_qemucaps_get(const char *rundir, const char *binary, struct vsmmu_qemucaps *caps,
 		       vsmmu_err *err);
 

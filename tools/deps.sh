@@ -7,7 +7,7 @@ set -eu
 build="gcc make pkg-config libxml2-dev libjansson-dev zlib1g-dev liblzma-dev libvirt-dev"
 test="bats bats-assert bats-support libxml2-utils libvirt-clients
       libvirt-daemon-system qemu-system-arm qemu-efi-aarch64 diffutils
-      debootstrap jq"
+      debootstrap jq apparmor strace python3"
 # bench, fuzz and check-asan
 extra="clang libclang-rt-14-dev valgrind gnuplot-nox"
 case "${1:-build}" in

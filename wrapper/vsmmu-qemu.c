@@ -179,17 +179,24 @@ static int managed(int argc, char **argv, const char *plan_text)
 	return r < 0 ? 1 : r;
 }
 
-/* The plan a runtime-topology domain's hook left for this start, or NULL. */
-static char *runtime_plan(const struct vsmmu_conf *conf, const char *name)
+/* The plan a runtime-topology domain's hook left for this start, or NULL.
+ * A state that exists but cannot be read (a confined QEMU without vsmmu's
+ * AppArmor rules: EACCES) is an error, not "unmanaged": starting QEMU then
+ * would give the guest no vSMMU without a word. */
+static int runtime_plan(const struct vsmmu_conf *conf, const char *name, char **plan,
+			vsmmu_err *err)
 {
 	_cleanup_state_ struct vsmmu_state *st = NULL;
-	vsmmu_err err;
 
-	if (vsmmu_state_name_check(name, &err) < 0 ||
-	    vsmmu_state_read(conf->rundir, name, &st, &err) < 0 || !st || !st->plan_json ||
-	    !strstr(st->plan_json, "\"topology\":\"runtime\""))
-		return NULL;
-	return VSMMU_STEAL(st->plan_json);
+	*plan = NULL;
+	if (vsmmu_state_name_check(name, err) < 0)
+		return 0;
+	errno = 0; /* a state that does not parse leaves errno alone */
+	if (vsmmu_state_read(conf->rundir, name, &st, err) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (st && st->plan_json && strstr(st->plan_json, "\"topology\":\"runtime\""))
+		*plan = VSMMU_STEAL(st->plan_json);
+	return 0;
 }
 
 /* No VSMMU_PLAN: libvirt's probe (no -name: nothing parsed, nothing read
@@ -209,7 +216,12 @@ static int unplanned(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 1;
 	}
-	plan = name ? runtime_plan(&conf, name) : NULL;
+	if (name && runtime_plan(&conf, name, &plan, &err) < 0) {
+		fprintf(stderr, PROG ": %s; not starting QEMU without the vSMMUs its hook planned "
+			"(a confined QEMU needs vsmmu's AppArmor rules: INSTALL, 'Confined hosts')\n",
+			err.msg);
+		return 1;
+	}
 	if (plan)
 		return managed(argc, argv, plan);
 	return exec_qemu(conf.qemu, argv);

@@ -93,7 +93,8 @@ fake_daemon() { # COMM START-SECONDS-AFTER-BOOT (boot at epoch 1000)
 	assert_success
 	assert_line 'SMMUv3 instances|PASS|null'
 	assert_line 'qemu.conf device access|PASS|null'
-	[ "${#lines[@]}" -eq 12 ]
+	assert_line 'QEMU confinement (AppArmor, SELinux)|PASS|null'
+	[ "${#lines[@]}" -eq 13 ]
 }
 
 @test "--json on a failing host still exits 2 and names the remedy" {

@@ -332,7 +332,9 @@ static void test_run_and_json(void)
 		n_dev += vsmmu_has_prefix(r.results[i].name, "vfio-pci device ");
 	/* 0000:76:00.1 on hisi_acc_vfio_pci, a variant driver, is counted too. */
 	CHECK_INT(n_dev, 6, "kunpeng: one line per vfio-pci (or variant) device");
-	CHECK_INT(r.n, 7 + 6, "kunpeng: seven checks plus the devices");
+	CHECK_INT(r.n, 8 + 6, "kunpeng: eight checks plus the devices");
+	CHECK_STR(r.results[r.n - 1].name, "QEMU confinement (AppArmor, SELinux)",
+		  "kunpeng: confinement is the last check");
 	CHECK_INT(vsmmu_doctor_worst(&r), F, "kunpeng without hook: worst is FAIL");
 	text = vsmmu_doctor_to_json(&r);
 	arr = json_loads(text, 0, &jerr);
