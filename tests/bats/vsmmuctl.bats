@@ -264,6 +264,12 @@ bad() { # expected-message, then the vsmmuctl arguments
 	bad 'DOCTYPE is refused' --sysfs "$GRACE" rewrite dtd.xml
 }
 
+@test "bad input: a guest address outside PCI domain 0 is refused as libvirt refuses it" {
+	EXTRA='    <interface type="network"><source network="default"/><address type="pci" domain="0x2000" bus="0x02" slot="0x00" function="0x0"/></interface>
+' domain_with 0009:01:00.0 >d.xml
+	bad "interface <address type='pci' domain='0x2000'>: a guest has PCI domain 0 only; set domain='0x0000'" --sysfs "$GRACE" rewrite d.xml
+}
+
 @test "bad input: hostdev absent from sysfs" {
 	domain_with 0005:01:00.0 >d.xml
 	bad 'hostdev 0005:01:00.0: no such PCI device' --sysfs "$GRACE" rewrite d.xml
