@@ -135,7 +135,7 @@ bench: deps-test deps-extra
 	@$(MAKE) --no-print-directory all
 	@sh bench/run
 
-# libFuzzer targets (clang, ASan+UBSan); FUZZ_SECONDS per target.
+# libFuzzer targets (clang, ASan+UBSan): FUZZ_RUNS executions per target (tests/fuzz/run).
 fuzz: deps-test deps-extra
 	@sh tests/fuzz/run
 

@@ -97,8 +97,10 @@ int vsmmu_check_domain(struct vsmmu_domain *dom, const struct vsmmu_host *host,
 		vsmmu_problems_add(&out->manual, "%s", plan_err.msg);
 		return 0;
 	}
-	if (check_plan(dom, plan, out, err) < 0)
+	if (check_plan(dom, plan, out, err) < 0) {
+		vsmmu_check_clear(out); /* a failure leaves the caller nothing to free */
 		return -1;
+	}
 	if (plan_out)
 		*plan_out = VSMMU_STEAL(plan);
 	return 0;

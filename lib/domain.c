@@ -21,6 +21,9 @@ static int parse_guest_addr(xmlNodePtr owner, const char *elem, struct vsmmu_gue
 	    vsmmu_xml_attr_uint(a, "slot", 0x1f, 0, &s, elem, err) < 0 ||
 	    vsmmu_xml_attr_uint(a, "function", 7, 0, &f, elem, err) < 0)
 		return -1;
+	if (d != 0) /* libvirt: "Only PCI domain 0 is available" */
+		return vsmmu_fail(err, "%s <address type='pci' domain='0x%04lx'>: a guest has PCI "
+				  "domain 0 only; set domain='0x0000'", elem, d);
 	*out = (struct vsmmu_guest_addr){ true, (unsigned)d, (unsigned)b, (unsigned)s, (unsigned)f };
 	return 0;
 }

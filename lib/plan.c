@@ -494,47 +494,72 @@ static bool is_root_port_on(const struct vsmmu_dom_ctrl *c, int expander)
 	       (int)c->addr.bus == expander;
 }
 
-/* A recorded expander whose SMMU serves no hostdev any more: drop it with
- * its empty root ports, or keep it untouched if something else is behind it. */
-static void retire_expander(struct planner *p, const struct vsmmu_dom_record *rec)
+/* Does anything but its empty root ports hang from expander c? Controllers
+ * removed already do not count. */
+static bool retired_busy(const struct planner *p, const struct vsmmu_dom_ctrl *c)
 {
-	const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, rec->index);
-	struct vsmmu_plan_expander *e;
-	bool busy = false;
-
-	if (!c || !vsmmu_streq(c->model, "pcie-expander-bus"))
-		return;
 	for (size_t i = 0; i < p->dom->n_ctrls; i++) {
 		const struct vsmmu_dom_ctrl *child = &p->dom->ctrls[i];
 
-		if (child->addr.set && (int)child->addr.bus == c->index)
-			busy |= !is_root_port_on(child, c->index) || bus_has_devices(p, child->index);
+		if (child->addr.set && (int)child->addr.bus == c->index && !p->removed[child->index] &&
+		    (!is_root_port_on(child, c->index) || bus_has_devices(p, child->index)))
+			return true;
 	}
-	if (!busy) {
-		for (size_t i = 0; i < p->dom->n_ctrls; i++)
-			if (is_root_port_on(&p->dom->ctrls[i], c->index))
-				mark_removed(p, p->dom->ctrls[i].index);
-		mark_removed(p, c->index);
-		return;
-	}
-	e = push_expander(p);
-	*e = (struct vsmmu_plan_expander){ .index = c->index, .bus_nr = c->bus_nr,
-		.numa_node = c->numa_node, .slot = c->addr.slot, .existing = true,
-		.smmu = vsmmu_xstrdup(rec->smmu) };
+	return false;
 }
 
+/* The controller of a record whose SMMU serves no hostdev any more, or NULL. */
+static const struct vsmmu_dom_ctrl *retired_ctrl(const struct planner *p,
+						 const struct vsmmu_dom_record *rec)
+{
+	const struct vsmmu_dom_ctrl *c = vsmmu_domain_ctrl(p->dom, rec->index);
+	const struct vsmmu_plan_expander *e = find_expander(p->plan, rec->smmu);
+
+	if ((e && e->index == rec->index) || vsmmu_plan_expander(p->plan, rec->index) || !c ||
+	    !vsmmu_streq(c->model, "pcie-expander-bus") || p->removed[c->index])
+		return NULL;
+	return c;
+}
+
+/* Drop a retired expander with its empty root ports; true if it went. */
+static bool drop_retired(struct planner *p, const struct vsmmu_dom_ctrl *c)
+{
+	if (retired_busy(p, c))
+		return false;
+	for (size_t i = 0; i < p->dom->n_ctrls; i++)
+		if (is_root_port_on(&p->dom->ctrls[i], c->index) && !p->removed[p->dom->ctrls[i].index])
+			mark_removed(p, p->dom->ctrls[i].index);
+	mark_removed(p, c->index);
+	return true;
+}
+
+/* Recorded expanders whose SMMU serves no hostdev any more: drop each with
+ * its empty root ports, or keep it untouched if something else is behind
+ * it. Dropping one can free another (one hung from the other): repeat
+ * until nothing more goes, so that a second rewrite finds nothing to do. */
 static void plan_retired(struct planner *p)
 {
 	const struct vsmmu_dom_config *cfg = &p->dom->config;
+	bool dropped = true;
 
+	while (dropped) {
+		dropped = false;
+		for (size_t i = 0; i < cfg->n_records; i++) {
+			const struct vsmmu_dom_ctrl *c = retired_ctrl(p, &cfg->records[i]);
+
+			dropped |= c && drop_retired(p, c);
+		}
+	}
 	for (size_t i = 0; i < cfg->n_records; i++) {
-		const struct vsmmu_dom_record *rec = &cfg->records[i];
-		struct vsmmu_plan_expander *e = find_expander(p->plan, rec->smmu);
+		const struct vsmmu_dom_ctrl *c = retired_ctrl(p, &cfg->records[i]);
+		struct vsmmu_plan_expander *e;
 
-		if (e && e->index == rec->index)
+		if (!c)
 			continue;
-		if (!vsmmu_plan_expander(p->plan, rec->index))
-			retire_expander(p, rec);
+		e = push_expander(p);
+		*e = (struct vsmmu_plan_expander){ .index = c->index, .bus_nr = c->bus_nr,
+			.numa_node = c->numa_node, .slot = c->addr.slot, .existing = true,
+			.smmu = vsmmu_xstrdup(cfg->records[i].smmu) };
 	}
 }
 

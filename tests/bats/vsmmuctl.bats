@@ -140,6 +140,20 @@ domain_with() {
 	[ "${#lines[@]}" = 2 ]
 }
 
+@test "rewrite: retired expanders, one hung from the other, both go in one rewrite" {
+	# Records for two SMMUs no hostdev is behind; pci.6 sits on pci.5.
+	EXTRA='    <controller type="pci" index="5" model="pcie-expander-bus"><model name="pxb-pcie"/><target busNr="200"/><address type="pci" domain="0x0000" bus="0x00" slot="0x05" function="0x0"/></controller>
+    <controller type="pci" index="6" model="pcie-expander-bus"><model name="pxb-pcie"/><target busNr="180"/><address type="pci" domain="0x0000" bus="0x05" slot="0x00" function="0x0"/></controller>
+' domain_with 0009:01:00.0 |
+		sed 's|<vsmmu:config xmlns:vsmmu="urn:vsmmu:domain:1" />|<vsmmu:config xmlns:vsmmu="urn:vsmmu:domain:1"><vsmmu:expander index="5" smmu="smmu3.0x0000000012000000"/><vsmmu:expander index="6" smmu="smmu3.0x0000000011000000"/></vsmmu:config>|' >d.xml
+	grep -q 'index="6" smmu=' d.xml
+	"$CTL" --sysfs "$GRACE" rewrite d.xml >once.xml
+	"$CTL" --sysfs "$GRACE" rewrite once.xml >twice.xml
+	cmp once.xml twice.xml
+	run grep -cE 'index="(5|6)"' once.xml
+	assert_output 0
+}
+
 @test "rewrite: every example domain on every example host validates" {
 	for host in grace kunpeng; do
 		for dom in "$TOP"/examples/domains/*.xml; do
@@ -248,6 +262,12 @@ bad() { # expected-message, then the vsmmuctl arguments
 @test "bad input: a DOCTYPE (entity expansion) is refused" {
 	printf '<!DOCTYPE d [<!ENTITY a "aaaa">]><domain>&a;</domain>' >dtd.xml
 	bad 'DOCTYPE is refused' --sysfs "$GRACE" rewrite dtd.xml
+}
+
+@test "bad input: a guest address outside PCI domain 0 is refused as libvirt refuses it" {
+	EXTRA='    <interface type="network"><source network="default"/><address type="pci" domain="0x2000" bus="0x02" slot="0x00" function="0x0"/></interface>
+' domain_with 0009:01:00.0 >d.xml
+	bad "interface <address type='pci' domain='0x2000'>: a guest has PCI domain 0 only; set domain='0x0000'" --sysfs "$GRACE" rewrite d.xml
 }
 
 @test "bad input: hostdev absent from sysfs" {
