@@ -123,7 +123,7 @@ int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
 	conf->log_level = VSMMU_LOG_INFO;
 	conf->path = vsmmu_xstrdup(path && *path ? path : VSMMU_CONF_DEFAULT);
 	if (vsmmu_read_file(conf->path, CONF_MAX, &text, &len, err) < 0) {
-		if (errno != ENOENT)
+		if (err->kind != VSMMU_ERR_ABSENT)
 			return -1;
 	} else if (strlen(text) != len) { /* parsing would silently stop at the NUL */
 		return vsmmu_fail(err, "%s holds a NUL byte; vsmmu.conf is a text file", conf->path);

@@ -114,7 +114,7 @@ int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_
 
 	if (!conf->qemu_user || !conf->qemu_group) {
 		if (vsmmu_read_file(conf->libvirt_qemu_conf, QEMU_CONF_MAX, &text, NULL, err) < 0 &&
-		    errno != ENOENT)
+		    err->kind != VSMMU_ERR_ABSENT)
 			return -1;
 	}
 	user = vsmmu_xstrdup(conf->qemu_user);
