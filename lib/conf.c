@@ -1,8 +1,9 @@
 #include "conf.h"
 
-#include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hookop.h"
 #include "util.h"
@@ -113,6 +114,45 @@ static void default_to(char **field, const char *env, const char *dflt)
 	}
 }
 
+/* The first directory at or above path (which need not exist) that anyone
+ * may write, or NULL. */
+static char *world_writable_at_or_above(const char *path)
+{
+	_cleanup_free_ char *p = vsmmu_xstrdup(path);
+
+	for (;;) {
+		struct stat st;
+		char *slash;
+
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH))
+			return VSMMU_STEAL(p);
+		slash = strrchr(p, '/');
+		if (!slash || strcmp(p, "/") == 0)
+			return NULL;
+		slash[slash == p] = '\0'; /* "/x" goes on to "/" */
+	}
+}
+
+/* rundir and dev name what root hands out or trusts: an absolute path
+ * (release runs with another working directory than start), and, when
+ * vsmmu.conf sets it, nowhere a user could create or swap it. */
+static int check_dir_key(const struct vsmmu_conf *conf, const char *key, const char *value,
+			 const char *dflt, bool from_file, vsmmu_err *err)
+{
+	_cleanup_free_ char *open_dir = NULL;
+
+	if (value[0] != '/')
+		return vsmmu_fail(err, "%s: '%s = %s' is a relative path; give an absolute one "
+				  "(the default is %s)", from_file ? conf->path : "environment",
+				  key, value, dflt);
+	open_dir = from_file ? world_writable_at_or_above(value) : NULL;
+	if (open_dir)
+		return vsmmu_fail(err, "%s: '%s = %s' lies in %s, which anyone may write; choose "
+				  "a directory only root can write (the default is %s)", conf->path,
+				  key, value, open_dir, dflt);
+	return 0;
+}
+
 int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
 {
 	const char *path = getenv("VSMMU_CONF");
@@ -130,9 +170,18 @@ int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
 	} else if (vsmmu_conf_parse(conf, text, conf->path, err) < 0) {
 		return -1;
 	}
+	if ((conf->dev && check_dir_key(conf, "dev", conf->dev, "/dev", true, err) < 0) ||
+	    (conf->rundir &&
+	     check_dir_key(conf, "rundir", conf->rundir, VSMMU_RUNDIR_DEFAULT, true, err) < 0))
+		return -1;
 	default_to(&conf->sysfs, "VSMMU_SYSFS", "/sys");
 	default_to(&conf->dev, "VSMMU_DEV", "/dev");
-	default_to(&conf->rundir, "VSMMU_RUNDIR", "/run/vsmmu");
+	default_to(&conf->rundir, "VSMMU_RUNDIR", VSMMU_RUNDIR_DEFAULT);
+	/* The environment is the caller's (libvirt gives hooks and QEMU none
+	 * of ours): only the relative-path rule applies to it. */
+	if (check_dir_key(conf, "VSMMU_DEV", conf->dev, "/dev", false, err) < 0 ||
+	    check_dir_key(conf, "VSMMU_RUNDIR", conf->rundir, VSMMU_RUNDIR_DEFAULT, false, err) < 0)
+		return -1;
 	default_to(&conf->qemu, "VSMMU_QEMU", "/usr/bin/qemu-system-aarch64");
 	default_to(&conf->libvirt_qemu_conf, NULL, "/etc/libvirt/qemu.conf");
 	return 0;

@@ -7,14 +7,16 @@
 #include "err.h"
 
 #define VSMMU_CONF_DEFAULT VSMMU_SYSCONFDIR "/vsmmu/vsmmu.conf"
+#define VSMMU_RUNDIR_DEFAULT "/run/vsmmu"
 
 enum vsmmu_log_level { VSMMU_LOG_ERROR, VSMMU_LOG_WARN, VSMMU_LOG_INFO, VSMMU_LOG_DEBUG };
 
 struct vsmmu_conf {
 	char *path;       /* the file read (or that would have been read) */
 	char *sysfs;      /* VSMMU_SYSFS > sysfs = > /sys */
-	char *dev;        /* VSMMU_DEV > dev = > /dev */
-	char *rundir;     /* VSMMU_RUNDIR > rundir = > /run/vsmmu */
+	char *dev;        /* VSMMU_DEV > dev = > /dev; absolute */
+	char *rundir;     /* VSMMU_RUNDIR > rundir = > /run/vsmmu; absolute, and
+			   * from vsmmu.conf not below a world-writable directory */
 	char *qemu;       /* VSMMU_QEMU > qemu = > /usr/bin/qemu-system-aarch64 */
 	char *qemu_user;  /* qemu_user = ; NULL: take libvirt's qemu.conf / default */
 	char *qemu_group; /* qemu_group = */

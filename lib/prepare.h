@@ -48,12 +48,18 @@ void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode m
 
 /* Under the run dir lock: take each node for domain name (recording its
  * original owner and mode the first time), chown/chmod it to uid:gid 0660
- * and append it to st->nodes. On failure every node taken is given back. */
-int vsmmu_nodes_take(const char *rundir, const char *name, char *const *paths, size_t n,
-		     uid_t uid, gid_t gid, struct vsmmu_state *st, vsmmu_err *err);
+ * and append it to st->nodes. On failure every node taken is given back.
+ * A node must be a character device inside devdir, reached without
+ * following a symlink; vsmmu acts on the descriptor it checked, never on
+ * the path again. */
+int vsmmu_nodes_take(const char *rundir, const char *devdir, const char *name,
+		     char *const *paths, size_t n, uid_t uid, gid_t gid, struct vsmmu_state *st,
+		     vsmmu_err *err);
 /* Under the lock: drop name from every node record; a node nobody holds
- * any more gets its original owner and mode back. Idempotent. */
-int vsmmu_nodes_release(const char *rundir, const char *name, vsmmu_err *err);
+ * any more gets its original owner and mode back, under the same rules.
+ * Idempotent. A record that fails them is reported, kept, and left alone. */
+int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *name,
+			vsmmu_err *err);
 
 /* prepare begin and start begin. Returns -1 on an error (err), else 0: when
  * problems->n > 0 the domain must not start and nothing was changed. Only

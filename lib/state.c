@@ -74,7 +74,7 @@ static json_t *str_or_null(const char *s)
 static json_t *node_to_json(const struct vsmmu_state_node *n)
 {
 	return json_pack("{s:s, s:I, s:I, s:I}", "path", n->path, "uid", (json_int_t)n->uid,
-			 "gid", (json_int_t)n->gid, "mode", (json_int_t)(n->mode & 07777));
+			 "gid", (json_int_t)n->gid, "mode", (json_int_t)(n->mode & 0777));
 }
 
 static json_t *hostdevs_to_json(const struct vsmmu_state *st)
@@ -134,7 +134,10 @@ static int node_from_json(json_t *j, struct vsmmu_state_node *n, vsmmu_err *err)
 	if (json_unpack_ex(j, &je, 0, "{s:s, s:I, s:I, s:I}", "path", &path, "uid", &uid,
 			   "gid", &gid, "mode", &mode) < 0)
 		return vsmmu_fail(err, "node record: %s", je.text);
-	if (uid < 0 || gid < 0 || mode < 0 || mode > 07777 || uid > (json_int_t)UINT32_MAX ||
+	if (path[0] != '/')
+		return vsmmu_fail(err, "node record for '%s': not an absolute path", path);
+	/* vsmmu records only permission bits: setuid, setgid or sticky is not ours */
+	if (uid < 0 || gid < 0 || mode < 0 || mode > 0777 || uid > (json_int_t)UINT32_MAX ||
 	    gid > (json_int_t)UINT32_MAX)
 		return vsmmu_fail(err, "node record for %s: owner or mode out of range", path);
 	n->path = vsmmu_xstrdup(path);
@@ -221,25 +224,50 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 
 /* ---- files ---- */
 
-/* Create path, or accept it when it is already a directory; a symlink
- * planted there is refused, so state is never written through one. */
-static int mkdir_p1(const char *path, mode_t mode, vsmmu_err *err)
+/* Create path with exactly mode (whatever the umask), or accept it when it
+ * is already a directory vsmmu can trust (vsmmu_check_trusted), setting
+ * mode on it. A symlink or file planted there is refused, so state is
+ * never written through one. */
+static int make_dir(const char *path, mode_t mode, vsmmu_err *err)
 {
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return vsmmu_fail_errno(err, errno, "cannot create %s", path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		return vsmmu_fail(err, "%s is not a directory (a symlink or a file); remove it",
+				  path);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot inspect %s", path);
+	if (vsmmu_check_trusted(path, &st, err) < 0)
+		return -1;
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot chmod %s to %04o", path,
+					(unsigned int)mode);
+	return 0;
+}
+
+/* A directory vsmmu created, before it reads what is inside: 0, -1 with
+ * kind VSMMU_ERR_ABSENT when it is not there. */
+static int check_dir(const char *path, vsmmu_err *err)
+{
+	struct stat st;
+
 	if (lstat(path, &st) < 0)
 		return vsmmu_fail_errno(err, errno, "cannot inspect %s", path);
 	if (!S_ISDIR(st.st_mode))
 		return vsmmu_fail(err, "%s is not a directory (a symlink or a file); remove it",
 				  path);
-	return 0;
+	return vsmmu_check_trusted(path, &st, err);
 }
 
+/* The run dir is read by the wrapper as the QEMU user: world-readable,
+ * written by root alone. */
 static int make_rundir(const char *rundir, vsmmu_err *err)
 {
-	return mkdir_p1(rundir, 0755, err);
+	return make_dir(rundir, 0755, err);
 }
 
 int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_err *err)
@@ -254,7 +282,7 @@ int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_er
 	if (!json)
 		return vsmmu_fail(err, "cannot serialise the state of %s", st->name);
 	/* The wrapper reads it as the QEMU user: world-readable, root-writable. */
-	if (make_rundir(rundir, err) < 0 || mkdir_p1(dir, 0755, err) < 0)
+	if (make_rundir(rundir, err) < 0 || make_dir(dir, 0755, err) < 0)
 		return -1;
 	return vsmmu_write_atomic(path, json, strlen(json), 0644, err);
 }
@@ -262,14 +290,16 @@ int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_er
 int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **out,
 		     vsmmu_err *err)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
 
 	*out = NULL;
 	if (vsmmu_state_name_check(name, err) < 0)
 		return -1;
-	path = vsmmu_xasprintf("%s/%s/" VSMMU_STATE_FILE, rundir, name);
-	if (vsmmu_read_file(path, STATE_MAX, &text, NULL, err) < 0)
-		return errno == ENOENT ? 0 : -1;
+	dir = vsmmu_xasprintf("%s/%s", rundir, name);
+	path = vsmmu_xasprintf("%s/" VSMMU_STATE_FILE, dir);
+	if (check_dir(rundir, err) < 0 || check_dir(dir, err) < 0 ||
+	    vsmmu_read_trusted(path, STATE_MAX, &text, err) < 0)
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
 	if (vsmmu_state_from_json(text, out, err) < 0)
 		return vsmmu_fail(err, "%s: %.900s", path, err->msg);
 	return 0;
@@ -322,12 +352,19 @@ int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err
 {
 	_cleanup_free_ char *path = vsmmu_xasprintf("%s/" LOCK_FILE, rundir);
 	_cleanup_close_ int lfd = -1;
+	struct stat st;
 
 	if (make_rundir(rundir, err) < 0)
 		return -1;
 	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lfd < 0)
 		return vsmmu_fail_errno(err, errno, "cannot open the lock %s", path);
+	if (fstat(lfd, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot inspect the lock %s", path);
+	if (!S_ISREG(st.st_mode))
+		return vsmmu_fail(err, "the lock %s is not a regular file; remove it", path);
+	if (vsmmu_check_trusted(path, &st, err) < 0)
+		return -1;
 	for (int waited = 0; flock(lfd, LOCK_EX | LOCK_NB) < 0; waited += LOCK_POLL_MS) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return vsmmu_fail_errno(err, errno, "cannot lock %s", path);
@@ -392,13 +429,14 @@ int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_
 			bool *found, vsmmu_err *err)
 {
 	_cleanup_free_ char *file = node_rec_path(rundir, path), *text = NULL;
+	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
 	json_auto_t *root = NULL;
 	json_error_t je;
 
 	*ref = (struct vsmmu_node_ref){ 0 };
 	*found = false;
-	if (vsmmu_read_file(file, NODE_REC_MAX, &text, NULL, err) < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (check_dir(dir, err) < 0 || vsmmu_read_trusted(file, NODE_REC_MAX, &text, err) < 0)
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return vsmmu_fail(err, "%s: line %d: %s; remove it and fix the owner of %s by hand",
@@ -433,7 +471,7 @@ int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, v
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return vsmmu_fail(err, "cannot serialise %s", file);
-	if (make_rundir(rundir, err) < 0 || mkdir_p1(dir, 0700, err) < 0)
+	if (make_rundir(rundir, err) < 0 || make_dir(dir, 0700, err) < 0)
 		return -1;
 	return vsmmu_write_atomic(file, text, strlen(text), 0600, err);
 }
@@ -500,14 +538,17 @@ static char *unescape_path(const char *name)
 int vsmmu_node_ref_list(const char *rundir, char ***paths, size_t *n, vsmmu_err *err)
 {
 	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
-	_cleanup_closedir_ DIR *d = opendir(dir);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
 	size_t cap = 0;
 
 	*paths = NULL;
 	*n = 0;
+	if (check_dir(dir, err) < 0)
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
+	d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : vsmmu_fail_errno(err, errno, "cannot list %s", dir);
+		return vsmmu_fail_errno(err, errno, "cannot list %s", dir);
 	while ((e = readdir(d))) {
 		char *path = e->d_name[0] == '%' ? unescape_path(e->d_name) : NULL;
 

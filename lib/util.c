@@ -121,6 +121,45 @@ int vsmmu_read_file(const char *path, size_t max, char **out, size_t *len, vsmmu
 	return vsmmu_read_stream(f, path, max, out, len, err);
 }
 
+int vsmmu_check_trusted(const char *path, const struct stat *st, vsmmu_err *err)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return vsmmu_fail(err, "%s is owned by uid %u, not by root; vsmmu trusts only what "
+				  "root created: remove it (rm -rf %s)", path, (unsigned int)st->st_uid,
+				  path);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return vsmmu_fail(err, "%s can be written by group or others (mode %04o); vsmmu "
+				  "trusts only what root alone can write: chmod go-w %s, or remove it",
+				  path, (unsigned int)(st->st_mode & 07777), path);
+	return 0;
+}
+
+int vsmmu_read_trusted(const char *path, size_t max, char **out, vsmmu_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_fclose_ FILE *f = NULL;
+	struct stat st;
+
+	if (fd < 0 && errno == ELOOP)
+		return vsmmu_fail(err, "%s is a symbolic link; vsmmu wrote a file there: remove it",
+				  path);
+	if (fd < 0)
+		return vsmmu_fail_errno(err, errno, "cannot open %s", path);
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return vsmmu_fail_errno(err, errno, "cannot read %s", path);
+	}
+	if (fstat(fd, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot inspect %s", path);
+	if (!S_ISREG(st.st_mode))
+		return vsmmu_fail(err, "%s is not a regular file; vsmmu wrote a file there: remove it",
+				  path);
+	if (vsmmu_check_trusted(path, &st, err) < 0)
+		return -1;
+	return vsmmu_read_stream(f, path, max, out, NULL, err);
+}
+
 /* sysfs attributes are regular files. Anything else is refused unread: a
  * FIFO in their place would block the hook, and libvirtd with it, forever. */
 static FILE *open_attr(const char *path, vsmmu_err *err)

@@ -607,7 +607,7 @@ copy_sys() {
 	unshare -m true 2>/dev/null || skip "unshare -m not available"
 	mkdir -p "$RUN"
 	run --separate-stderr unshare -m bash -c '
-		mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
+		mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1" || exit 99
 		mkdir -p "$1/.nodes" 2>/dev/null
 		head -c 10000000 /dev/zero >"$1/filler" 2>/dev/null
 		env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$2" VSMMU_DEV="$3" \

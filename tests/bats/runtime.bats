@@ -59,7 +59,9 @@ setup() {
 	[ -z "${RT_SKIP:-}" ] || skip "$RT_SKIP"
 	T=$BATS_TEST_TMPDIR F=$BATS_FILE_TMPDIR
 	mkdir -p "$T/dev/vfio/devices"
-	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do : >"$T/dev/$n"; done
+	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do
+		rm -f "$T/dev/$n" && mknod -m 0600 "$T/dev/$n" c 1 3
+	done
 	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$(id -u)" "$(id -g)" >"$T/vsmmu.conf"
 }
 
