@@ -199,15 +199,18 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 {
 	json_auto_t *root = NULL;
 	_cleanup_state_ struct vsmmu_state *st = vsmmu_xcalloc(1, sizeof(*st));
-	json_t *plan;
+	json_t *plan, *version;
 	json_error_t je;
 
 	root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return vsmmu_fail(err, "state: line %d: %s", je.line, je.text);
-	if (json_integer_value(json_object_get(root, "version")) != VSMMU_STATE_VERSION)
-		return vsmmu_fail(err, "state: unsupported \"version\" (this is version %d)",
-				  VSMMU_STATE_VERSION);
+	version = json_object_get(root, "version");
+	if (!json_is_integer(version))
+		return vsmmu_fail(err, "state: no \"version\"");
+	if (json_integer_value(version) != VSMMU_STATE_VERSION)
+		return vsmmu_fail(err, "state: version %lld, this vsmmu reads version %d",
+				  (long long)json_integer_value(version), VSMMU_STATE_VERSION);
 	st->name = opt_str(root, "domain");
 	if (!st->name)
 		return vsmmu_fail(err, "state: no \"domain\"");

@@ -9,7 +9,9 @@
  * A runtime-topology domain (topology='runtime') has no VSMMU_PLAN: its
  * hook leaves the plan in <rundir>/<name>/state.json, found through
  * "-name guest=NAME", and the wrapper first builds the expanders and root
- * ports into the argv (lib/runtime.c).
+ * ports into the argv (lib/runtime.c). Started under its own name without
+ * VSMMU_PLAN and without that state, it refuses: the hook did not run
+ * (docs/design-handoff.md: how the wrapper tells the cases apart).
  *
  * VSMMU_DRY_RUN=1 prints the final argv, one argument per line, instead of
  * exec. VSMMU_SKIP_CAPS=1 skips the QEMU capability check, for tests, and
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "hookop.h"
 #include "host.h"
 #include "inject.h"
 #include "plan.h"
@@ -180,22 +183,63 @@ static int managed(int argc, char **argv, const char *plan_text)
 	return r < 0 ? 1 : r;
 }
 
-/* The plan a runtime-topology domain's hook left for this start, or NULL. */
-static char *runtime_plan(const struct vsmmu_conf *conf, const char *name)
+/* Started under its own name, as a domain's <emulator>: the hook refuses
+ * such a domain at prepare unless it manages it, so every start of one
+ * has the state the hook wrote at start begin. Under another name (the
+ * wrapper installed as the default QEMU) it also runs domains that are
+ * not ours. */
+static bool run_as_emulator(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+
+	return strcmp(slash ? slash + 1 : argv0, VSMMU_WRAPPER_NAME) == 0;
+}
+
+static int refuse_state(const char *name, const vsmmu_err *err)
+{
+	if (err->kind == VSMMU_ERR_IO)
+		fprintf(stderr, PROG ": %s: cannot read the state the vsmmu hook left for this "
+			"start (%s); the QEMU user must be able to read it: restart libvirtd so "
+			"that the installed hook (which writes it so) runs, then start the domain "
+			"again\n", name, err->msg);
+	else
+		fprintf(stderr, PROG ": %s: the state the vsmmu hook left for this start is "
+			"unusable (%s): it is damaged or from another vsmmu version; restart "
+			"libvirtd after installing vsmmu, then start the domain again\n", name,
+			err->msg);
+	return 1;
+}
+
+/* The hook's word on this start: 1 and *plan (ours), 0 (not ours: pass it
+ * through), or the exit status after saying why the start is refused. */
+static int hook_verdict(const struct vsmmu_conf *conf, const char *name, const char *argv0,
+			char **plan)
 {
 	_cleanup_state_ struct vsmmu_state *st = NULL;
 	vsmmu_err err;
 
-	if (vsmmu_state_name_check(name, &err) < 0 ||
-	    vsmmu_state_read(conf->rundir, name, &st, &err) < 0 || !st || !st->plan_json ||
-	    !strstr(st->plan_json, "\"topology\":\"runtime\""))
-		return NULL;
-	return VSMMU_STEAL(st->plan_json);
+	if (vsmmu_state_read(conf->rundir, name, &st, &err) < 0)
+		return -refuse_state(name, &err);
+	if (st && !st->plan_json) {
+		vsmmu_fail(&err, "it holds no plan");
+		return -refuse_state(name, &err);
+	}
+	if (st) {
+		*plan = VSMMU_STEAL(st->plan_json);
+		return 1;
+	}
+	if (!run_as_emulator(argv0))
+		return 0;
+	fprintf(stderr, PROG ": %s: the vsmmu hook did not run for this start (no state in %s): "
+		"libvirt finds hooks when it starts, so restart libvirtd (systemctl restart "
+		"libvirtd, or virtqemud) after installing vsmmu, then start the domain again\n",
+		name, conf->rundir);
+	return -1;
 }
 
 /* No VSMMU_PLAN: libvirt's probe (no -name: nothing parsed, nothing read
- * when VSMMU_QEMU is set), an unmanaged domain, or a runtime-topology
- * domain whose plan the hook left in the run dir. */
+ * when VSMMU_QEMU is set), or a domain whose plan the hook left in the
+ * run dir (topology='runtime'), or one that is not ours. */
 static int unplanned(int argc, char **argv)
 {
 	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
@@ -203,6 +247,7 @@ static int unplanned(int argc, char **argv)
 	_cleanup_free_ char *plan = NULL;
 	const char *qemu = getenv("VSMMU_QEMU");
 	vsmmu_err err;
+	int r;
 
 	if (!name && qemu && *qemu)
 		return exec_qemu(qemu, argv);
@@ -210,10 +255,10 @@ static int unplanned(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 1;
 	}
-	plan = name ? runtime_plan(&conf, name) : NULL;
-	if (plan)
+	r = name ? hook_verdict(&conf, name, argv[0], &plan) : 0;
+	if (r > 0)
 		return managed(argc, argv, plan);
-	return exec_qemu(conf.qemu, argv);
+	return r < 0 ? -r : exec_qemu(conf.qemu, argv);
 }
 
 int main(int argc, char **argv)
