@@ -441,7 +441,6 @@ static struct vsmmu_state *build_state(const char *name, const struct vsmmu_plan
 	st->mode = vsmmu_xstrdup(vsmmu_mode_name(plan->mode));
 	if (plan->mode == VSMMU_MODE_ACCEL)
 		st->iommufd = vsmmu_xasprintf("%s/iommu", devdir);
-	st->plan_json = vsmmu_plan_to_json(plan);
 	st->hostdevs = vsmmu_xcalloc(plan->n_hostdevs, sizeof(*st->hostdevs));
 	for (; st->n_hostdevs < plan->n_hostdevs; st->n_hostdevs++) {
 		const struct vsmmu_plan_hostdev *ph = &plan->hostdevs[st->n_hostdevs];
@@ -517,6 +516,7 @@ int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_
 	if (vsmmu_qemu_ids(conf, &uid, &gid, err) < 0)
 		return -1;
 	st = build_state(name, plan, host, conf->dev);
+	st->plan = VSMMU_STEAL(plan);
 	return commit_state(conf, st, uid, gid, err);
 }
 

@@ -60,7 +60,7 @@ void vsmmu_state_free(struct vsmmu_state *st)
 	free(st->name);
 	free(st->mode);
 	free(st->iommufd);
-	free(st->plan_json);
+	vsmmu_plan_free(st->plan);
 	free(st);
 }
 
@@ -106,15 +106,14 @@ char *vsmmu_state_to_json(const struct vsmmu_state *st)
 {
 	json_auto_t *root = NULL;
 	json_t *nodes = json_array();
-	json_t *plan = st->plan_json ? json_loads(st->plan_json, 0, NULL) : NULL;
+	json_t *plan = st->plan ? vsmmu_plan_json(st->plan) : json_null();
 
 	for (size_t i = 0; i < st->n_nodes; i++)
 		json_array_append_new(nodes, node_to_json(&st->nodes[i]));
 	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
 			 VSMMU_STATE_VERSION, "domain", st->name, "mode", str_or_null(st->mode),
 			 "iommufd", str_or_null(st->iommufd), "hostdevs", hostdevs_to_json(st),
-			 "expanders", expanders_to_json(st), "nodes", nodes, "plan",
-			 plan ? plan : json_null());
+			 "expanders", expanders_to_json(st), "nodes", nodes, "plan", plan);
 	return root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 }
 
@@ -177,21 +176,29 @@ static int arrays_from_json(json_t *root, struct vsmmu_state *st, vsmmu_err *err
 	json_t *hd = json_object_get(root, "hostdevs"), *ex = json_object_get(root, "expanders");
 	json_t *nodes = json_object_get(root, "nodes");
 
+	/* Each entry is counted before it is filled: whatever a failed entry
+	 * holds is freed with the state. */
 	st->hostdevs = vsmmu_xcalloc(json_array_size(hd), sizeof(*st->hostdevs));
-	for (; st->n_hostdevs < json_array_size(hd); st->n_hostdevs++)
-		if (hostdev_from_json(json_array_get(hd, st->n_hostdevs),
-				      &st->hostdevs[st->n_hostdevs], err) < 0)
+	while (st->n_hostdevs < json_array_size(hd)) {
+		size_t i = st->n_hostdevs++;
+
+		if (hostdev_from_json(json_array_get(hd, i), &st->hostdevs[i], err) < 0)
 			return -1;
+	}
 	st->expanders = vsmmu_xcalloc(json_array_size(ex), sizeof(*st->expanders));
-	for (; st->n_expanders < json_array_size(ex); st->n_expanders++)
-		if (expander_from_json(json_array_get(ex, st->n_expanders),
-				       &st->expanders[st->n_expanders], err) < 0)
+	while (st->n_expanders < json_array_size(ex)) {
+		size_t i = st->n_expanders++;
+
+		if (expander_from_json(json_array_get(ex, i), &st->expanders[i], err) < 0)
 			return -1;
+	}
 	st->nodes = vsmmu_xcalloc(json_array_size(nodes), sizeof(*st->nodes));
-	for (; st->n_nodes < json_array_size(nodes); st->n_nodes++)
-		if (node_from_json(json_array_get(nodes, st->n_nodes), &st->nodes[st->n_nodes],
-				   err) < 0)
+	while (st->n_nodes < json_array_size(nodes)) {
+		size_t i = st->n_nodes++;
+
+		if (node_from_json(json_array_get(nodes, i), &st->nodes[i], err) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -217,8 +224,8 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 	st->mode = opt_str(root, "mode");
 	st->iommufd = opt_str(root, "iommufd");
 	plan = json_object_get(root, "plan");
-	if (json_is_object(plan))
-		st->plan_json = json_dumps(plan, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (plan && !json_is_null(plan) && vsmmu_plan_from_json_value(plan, &st->plan, err) < 0)
+		return vsmmu_wrap(err, "state: \"plan\": %.900s", err->msg);
 	if (arrays_from_json(root, st, err) < 0)
 		return -1;
 	*out = VSMMU_STEAL(st);

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "plan.h"
 
 #define VSMMU_STATE_VERSION 1
 #define VSMMU_STATE_FILE "state.json"
@@ -54,7 +55,8 @@ struct vsmmu_state {
 	size_t n_expanders;
 	struct vsmmu_state_node *nodes;
 	size_t n_nodes;
-	char *plan_json; /* the plan (VSMMU_PLAN format), NULL when none */
+	struct vsmmu_plan *plan; /* the plan the hook checked, NULL when none; in
+				  * state.json the VSMMU_PLAN object itself */
 };
 
 void vsmmu_state_free(struct vsmmu_state *st);

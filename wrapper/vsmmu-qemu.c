@@ -159,24 +159,23 @@ static int finish(const struct vsmmu_conf *conf, struct vsmmu_qargs *args, vsmmu
 	return exec_qemu(conf->qemu, argv);
 }
 
-static int managed(int argc, char **argv, const char *plan_text)
+/* A managed start: check, inject, exec. */
+static int managed(const struct vsmmu_conf *conf, int argc, char **argv,
+		   const struct vsmmu_plan *plan)
 {
-	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
-	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 	int r;
 
-	if (vsmmu_conf_load(&conf, &err) < 0 || vsmmu_plan_from_json(plan_text, &plan, &err) < 0 ||
-	    vsmmu_qargs_parse(argc, (const char *const *)argv, &args, &err) < 0)
+	if (vsmmu_qargs_parse(argc, (const char *const *)argv, &args, &err) < 0)
 		r = -1;
 	else
-		r = prepare(&conf, plan, args, &summary, &err);
+		r = prepare(conf, plan, args, &summary, &err);
 	if (r == 0) {
-		if (conf.log_level >= VSMMU_LOG_INFO)
+		if (conf->log_level >= VSMMU_LOG_INFO)
 			fprintf(stderr, PROG ": %s\n", summary);
-		r = finish(&conf, args, &err);
+		r = finish(conf, args, &err);
 	}
 	if (r < 0)
 		fprintf(stderr, PROG ": %s\n", err.msg);
@@ -213,19 +212,19 @@ static int refuse_state(const char *name, const vsmmu_err *err)
 /* The hook's word on this start: 1 and *plan (ours), 0 (not ours: pass it
  * through), or the exit status after saying why the start is refused. */
 static int hook_verdict(const struct vsmmu_conf *conf, const char *name, const char *argv0,
-			char **plan)
+			struct vsmmu_plan **plan)
 {
 	_cleanup_state_ struct vsmmu_state *st = NULL;
 	vsmmu_err err;
 
 	if (vsmmu_state_read(conf->rundir, name, &st, &err) < 0)
 		return -refuse_state(name, &err);
-	if (st && !st->plan_json) {
+	if (st && !st->plan) {
 		vsmmu_fail(&err, "it holds no plan");
 		return -refuse_state(name, &err);
 	}
 	if (st) {
-		*plan = VSMMU_STEAL(st->plan_json);
+		*plan = VSMMU_STEAL(st->plan);
 		return 1;
 	}
 	if (!run_as_emulator(argv0))
@@ -237,37 +236,32 @@ static int hook_verdict(const struct vsmmu_conf *conf, const char *name, const c
 	return -1;
 }
 
-/* No VSMMU_PLAN: libvirt's probe (no -name: nothing parsed, nothing read
- * when VSMMU_QEMU is set), or a domain whose plan the hook left in the
- * run dir (topology='runtime'), or one that is not ours. */
-static int unplanned(int argc, char **argv)
-{
-	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
-	_cleanup_free_ char *name = vsmmu_runtime_domain_name(argc, argv);
-	_cleanup_free_ char *plan = NULL;
-	const char *qemu = getenv("VSMMU_QEMU");
-	vsmmu_err err;
-	int r;
-
-	if (!name && qemu && *qemu)
-		return exec_qemu(qemu, argv);
-	if (vsmmu_conf_load(&conf, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return 1;
-	}
-	r = name ? hook_verdict(&conf, name, argv[0], &plan) : 0;
-	if (r > 0)
-		return managed(argc, argv, plan);
-	return r < 0 ? -r : exec_qemu(conf.qemu, argv);
-}
-
+/* The plan of this start: VSMMU_PLAN (persistent topology: libvirt passes
+ * it from the definition), else the one the hook left in the run dir for
+ * the domain named by "-name guest=NAME" (runtime topology). Without
+ * either: libvirt's probe (no -name), or a domain that is not ours, both
+ * passed through; nothing is read for the probe when VSMMU_QEMU is set. */
 int main(int argc, char **argv)
 {
-	const char *plan = getenv("VSMMU_PLAN");
+	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
+	_cleanup_free_ char *name = argc > 0 ? vsmmu_runtime_domain_name(argc, argv) : NULL;
+	const char *plan_text = getenv("VSMMU_PLAN"), *qemu = getenv("VSMMU_QEMU");
+	vsmmu_err err;
+	int r = 0;
 
 	if (argc < 1)
 		return 1;
-	if (!plan)
-		return unplanned(argc, argv);
-	return managed(argc, argv, plan);
+	if (!plan_text && !name && qemu && *qemu)
+		return exec_qemu(qemu, argv);
+	if (vsmmu_conf_load(&conf, &err) < 0 ||
+	    (plan_text && vsmmu_plan_from_json(plan_text, &plan, &err) < 0)) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 1;
+	}
+	if (!plan && name)
+		r = hook_verdict(&conf, name, argv[0], &plan);
+	if (r < 0)
+		return -r;
+	return plan ? managed(&conf, argc, argv, plan) : exec_qemu(conf.qemu, argv);
 }

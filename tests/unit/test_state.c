@@ -56,9 +56,19 @@ static void test_names(void)
 	CHECK(vsmmu_state_name_check(long_name, &err) < 0, "a 259-byte name is refused");
 }
 
+/* One expander for one hostdev, as the hook plans for topology='runtime'. */
+#define SAMPLE_PLAN                                                                         \
+	"{\"version\":1,\"mode\":\"accel\",\"topology\":\"runtime\",\"iommufd\":\"iommufd0\","     \
+	"\"expanders\":[{\"index\":8,\"bus_nr\":248,\"slot\":8,\"smmu\":\"smmu3.0x16\","           \
+	"\"vsmmu\":{\"id\":\"vsmmu.8\",\"accel\":true}}],"                                          \
+	"\"root_ports\":[{\"index\":9,\"slot\":0,\"bus\":\"pci.8\"}],"                               \
+	"\"hostdevs\":[{\"host\":\"0009:01:00.0\",\"smmu\":\"smmu3.0x16\",\"bus\":\"pci.9\","       \
+	"\"expander\":\"pci.8\"}]}"
+
 static struct vsmmu_state *sample(const char *name)
 {
 	struct vsmmu_state *st = vsmmu_xcalloc(1, sizeof(*st));
+	vsmmu_err err;
 
 	st->name = vsmmu_xstrdup(name);
 	st->mode = vsmmu_xstrdup("accel");
@@ -76,7 +86,8 @@ static struct vsmmu_state *sample(const char *name)
 	st->n_nodes = 1;
 	st->nodes = vsmmu_xcalloc(1, sizeof(*st->nodes));
 	st->nodes[0] = (struct vsmmu_state_node){ vsmmu_xstrdup("/dev/iommu"), 0, 0, 0666 };
-	st->plan_json = vsmmu_xstrdup("{\"version\":1,\"mode\":\"accel\"}");
+	if (vsmmu_plan_from_json(SAMPLE_PLAN, &st->plan, &err) < 0)
+		printf("# sample plan: %s\n", err.msg);
 	return st;
 }
 
@@ -99,7 +110,23 @@ static void test_json_roundtrip(void)
 	      "absent cdev and expander stay absent");
 	CHECK_STR(back->expanders[0].smmu, "smmu3.0x0000000016000000", "expander SMMU kept");
 	CHECK_INT(back->nodes[0].mode, 0666, "node mode kept");
-	CHECK_STR(back->plan_json, "{\"version\":1,\"mode\":\"accel\"}", "plan kept as JSON");
+	CHECK(back->plan && back->plan->topology == VSMMU_TOPO_RUNTIME &&
+	      back->plan->n_expanders == 1 && back->plan->expanders[0].index == 8 &&
+	      back->plan->n_hostdevs == 1 && back->plan->hostdevs[0].port == 9,
+	      "the plan comes back as a plan");
+	CHECK(back->plan && back->plan->expanders[0].n_buses == 2,
+	      "an expander's bus range is its root bus and one per port when not written");
+	CHECK(strstr(json, "\"plan\": {") && !strstr(json, "\"plan\": \""),
+	      "the plan is embedded as an object, not as a string");
+	{
+		_cleanup_state_ struct vsmmu_state *wide = NULL;
+		_cleanup_free_ char *wide_json = NULL;
+
+		st->plan->expanders[0].n_buses = 4; /* other bridges behind it */
+		wide_json = vsmmu_state_to_json(st);
+		CHECK(vsmmu_state_from_json(wide_json, &wide, &err) == 0 && wide->plan &&
+		      wide->plan->expanders[0].n_buses == 4, "a wider bus range round-trips");
+	}
 	CHECK(vsmmu_state_from_json("{\"version\":2,\"domain\":\"x\"}", &back, &err) < 0,
 	      "a newer state version is refused");
 	CHECK(vsmmu_state_from_json("{", &back, &err) < 0, "broken JSON is refused");
