@@ -14,26 +14,61 @@
 
 #define STATE_MAX (1u << 20)
 #define NODE_REC_MAX (64u << 10)
-#define NAME_MAX_LEN 200
+/* Escaped domain names longer than this are cut and given a hash. */
+#define DIR_NAME_KEEP 200
 #define NODES_DIR ".nodes"
 #define LOCK_FILE ".lock"
 #define LOCK_POLL_MS 10
 
 int vsmmu_state_name_check(const char *name, vsmmu_err *err)
 {
+	json_t *utf8;
+
 	if (!name || !*name)
 		return vsmmu_fail(err, "empty domain name");
-	if (strlen(name) > NAME_MAX_LEN)
-		return vsmmu_fail(err, "domain name '%.40s...' is longer than %d bytes", name,
-				  NAME_MAX_LEN);
-	if (name[0] == '.')
-		return vsmmu_fail(err, "domain name '%s' starts with '.'; refusing it as a "
-				  "run directory name", name);
-	for (const char *p = name; *p; p++)
-		if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
-			return vsmmu_fail(err, "domain name '%s' contains '/' or a control "
-					  "character; refusing it as a run directory name", name);
+	utf8 = json_string(name); /* state.json and node records hold it */
+	if (!utf8)
+		return vsmmu_fail(err, "domain name '%.40s' is not valid UTF-8", name);
+	json_decref(utf8);
 	return 0;
+}
+
+/* 64-bit FNV-1a: tells apart long names that share their first bytes. */
+static unsigned long long fnv1a(const char *s)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+
+/* s with every byte but [A-Za-z0-9_-] (and '.' after the first, when dots)
+ * as %XX; cut after max bytes with a hash of the whole, when max > 0. */
+static char *escape(const char *s, bool dots, size_t max)
+{
+	struct vsmmu_buf b = { 0 };
+
+	vsmmu_buf_printf(&b, "%s", "");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+			    (dots && *p == '.' && p != (const unsigned char *)s);
+
+		if (max && b.len > max) {
+			b.len = max;
+			b.data[b.len] = '\0';
+			vsmmu_buf_printf(&b, "~%016llx", fnv1a(s));
+			break;
+		}
+		vsmmu_buf_printf(&b, keep ? "%c" : "%%%02X", *p);
+	}
+	return b.data;
+}
+
+char *vsmmu_state_dir_name(const char *name)
+{
+	return escape(name, true, DIR_NAME_KEEP);
 }
 
 static void free_hostdev(struct vsmmu_state_hostdev *h)
@@ -234,6 +269,13 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 
 /* ---- files ---- */
 
+static char *domain_dir(const char *rundir, const char *name)
+{
+	_cleanup_free_ char *base = vsmmu_state_dir_name(name);
+
+	return vsmmu_xasprintf("%s/%s", rundir, base);
+}
+
 /* Create path with exactly mode (whatever the umask), or accept it when it
  * is already a directory vsmmu can trust (vsmmu_check_trusted), setting
  * mode on it. A symlink or file planted there is refused, so state is
@@ -286,7 +328,7 @@ int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_er
 
 	if (vsmmu_state_name_check(st->name, err) < 0)
 		return -1;
-	dir = vsmmu_xasprintf("%s/%s", rundir, st->name);
+	dir = domain_dir(rundir, st->name);
 	path = vsmmu_xasprintf("%s/" VSMMU_STATE_FILE, dir);
 	json = vsmmu_state_to_json(st);
 	if (!json)
@@ -305,13 +347,19 @@ int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **
 	*out = NULL;
 	if (vsmmu_state_name_check(name, err) < 0)
 		return -1;
-	dir = vsmmu_xasprintf("%s/%s", rundir, name);
+	dir = domain_dir(rundir, name);
 	path = vsmmu_xasprintf("%s/" VSMMU_STATE_FILE, dir);
 	if (check_dir(rundir, err) < 0 || check_dir(dir, err) < 0 ||
 	    vsmmu_read_trusted(path, STATE_MAX, &text, err) < 0)
 		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
 	if (vsmmu_state_from_json(text, out, err) < 0)
 		return vsmmu_fail(err, "%s: %.900s", path, err->msg);
+	if (strcmp((*out)->name, name) != 0) { /* two long names that escape alike */
+		_cleanup_state_ struct vsmmu_state *other = VSMMU_STEAL(*out);
+
+		return vsmmu_fail(err, "%s holds the state of domain '%.100s', not of '%.100s'",
+				  path, other->name, name);
+	}
 	return 0;
 }
 
@@ -332,7 +380,7 @@ int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err)
 
 	if (vsmmu_state_name_check(name, err) < 0)
 		return -1;
-	dir = vsmmu_xasprintf("%s/%s", rundir, name);
+	dir = domain_dir(rundir, name);
 	path = vsmmu_xasprintf("%s/" VSMMU_STATE_FILE, dir);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return vsmmu_fail_errno(err, errno, "cannot remove %s", path);
@@ -390,24 +438,9 @@ int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err
 
 /* ---- shared node records ---- */
 
-static char *escape_path(const char *path)
-{
-	struct vsmmu_buf b = { 0 };
-
-	vsmmu_buf_printf(&b, "%s", "");
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')
-			vsmmu_buf_printf(&b, "%c", *p);
-		else
-			vsmmu_buf_printf(&b, "%%%02X", *p);
-	}
-	return b.data;
-}
-
 static char *node_rec_path(const char *rundir, const char *path)
 {
-	_cleanup_free_ char *esc = escape_path(path);
+	_cleanup_free_ char *esc = escape(path, false, 0);
 
 	return vsmmu_xasprintf("%s/" NODES_DIR "/%s", rundir, esc);
 }
@@ -524,7 +557,7 @@ static int hexval(char c)
 	return -1;
 }
 
-/* NULL for names that escape_path cannot have produced (temporary files). */
+/* NULL for names that escape() cannot have produced (temporary files). */
 static char *unescape_path(const char *name)
 {
 	_cleanup_free_ char *out = vsmmu_xcalloc(strlen(name) + 1, 1);

@@ -113,3 +113,30 @@ hook_under_027() { (umask 027 && start "$DOM" "$XML"); }
 	assert_output "${ARGV[*]}"
 	[ -z "$stderr" ]
 }
+
+@test "a domain named after every internal file starts, gets its vSMMUs and is released" {
+	local names=(.lock .nodes .qemu-caps qemu-caps lock nodes state.json . .. '%2E' 'a,b' "$DOM")
+	local n released=0
+	for n in "${names[@]}"; do
+		run start "$n" "$XML"
+		assert_success
+	done
+	[ -f "$RUN/.lock" ] && [ -d "$RUN/.nodes" ]
+	for n in "${names[@]}"; do
+		ARGV[1]="guest=${n//,/,,},debug-threads=on" # libvirt doubles the commas
+		run --separate-stderr dry_run
+		assert_success
+		[ "$(grep -c '"driver":"arm-smmuv3"' <<<"$output")" = 3 ]
+	done
+	# /dev/iommu is shared: held by every one of them until the last release
+	[ "$(grep -c '^    "' "$RUN"/.nodes/*iommu)" = "${#names[@]}" ]
+	for n in "${names[@]}"; do
+		run hook "$n" release end <"$XML"
+		assert_success
+		released=$((released + 1))
+		[ "$released" = "${#names[@]}" ] || [ "$(owner iommu)" = "$QUID:$QGID:660" ]
+	done
+	[ "$(owner iommu)" = "$ORIG" ]
+	[ "$(ls -A "$RUN")" = "$(printf '.lock\n.nodes')" ]
+	[ -z "$(ls -A "$RUN/.nodes")" ]
+}
