@@ -26,6 +26,11 @@ struct vsmmu_conf {
 
 /* Load from VSMMU_CONF or the default path, then apply the environment. */
 int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err);
+/* The same for what must run whatever the file holds (release): a line or
+ * setting that is wrong is skipped, its default applies, the rest is used.
+ * 0, or -1 with err naming the first problem; conf is complete either way
+ * (clear it in both cases). */
+int vsmmu_conf_load_lenient(struct vsmmu_conf *conf, vsmmu_err *err);
 /* Parse config text (for tests and fuzzing); path names it in messages. */
 int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
 		     vsmmu_err *err);

@@ -221,13 +221,24 @@ static const char *below(const char *devdir, const char *path)
 	return *rel ? rel : NULL;
 }
 
+/* The device directories a node may lie in: the configured one, and at
+ * release also the one the domain's state says it had at start. */
+struct devdirs {
+	const char *dir[2];
+	size_t n;
+};
+
 /* Open path for a change of owner, following no symlink on the way: it
- * must lie inside devdir and be a character device. *fd is an O_PATH
+ * must lie inside one of devs and be a character device. *fd is an O_PATH
  * descriptor, *st what it names. Kind VSMMU_ERR_ABSENT when it is gone. */
-static int open_node(const char *devdir, const char *path, int *fd, struct stat *st,
+static int open_node(const struct devdirs *devs, const char *path, int *fd, struct stat *st,
 		     vsmmu_err *err)
 {
-	const char *rel = below(devdir, path);
+	const char *devdir = devs->dir[0], *rel = NULL;
+
+	for (size_t i = 0; i < devs->n && !rel; i++)
+		if ((rel = below(devs->dir[i], path)))
+			devdir = devs->dir[i];
 	_cleanup_free_ char *copy = NULL;
 	_cleanup_close_ int dir = -1;
 	char *save = NULL;
@@ -282,19 +293,20 @@ static int set_owner(int fd, const char *path, uid_t uid, gid_t gid, mode_t mode
 }
 
 /* Give the node its recorded owner back; a node that is gone needs none. */
-static int restore(const char *devdir, const struct vsmmu_state_node *n, vsmmu_err *err)
+static int restore(const struct devdirs *devs, const struct vsmmu_state_node *n,
+		   vsmmu_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	if (open_node(devdir, n->path, &fd, &st, err) < 0)
+	if (open_node(devs, n->path, &fd, &st, err) < 0)
 		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
 	return set_owner(fd, n->path, n->uid, n->gid, n->mode, err);
 }
 
 /* Drop name's hold on path; the last holder restores the original owner.
  * On a failed restore the record keeps the holder so a retry can finish. */
-static int give_back(const char *rundir, const char *devdir, const char *name,
+static int give_back(const char *rundir, const struct devdirs *devs, const char *name,
 		     const char *path, vsmmu_err *err)
 {
 	struct vsmmu_node_ref ref;
@@ -306,7 +318,7 @@ static int give_back(const char *rundir, const char *devdir, const char *name,
 	if (!found || !vsmmu_node_ref_held_by(&ref, name))
 		goto out;
 	vsmmu_node_ref_drop(&ref, name);
-	if (ref.n_holders == 0 && restore(devdir, &ref.node, err) < 0) {
+	if (ref.n_holders == 0 && restore(devs, &ref.node, err) < 0) {
 		vsmmu_wrap(err, "%.700s; then remove its record in %s/.nodes", err->msg, rundir);
 		r = -1;
 		goto out;
@@ -320,8 +332,9 @@ out:
 /* Take path for name; saved gets the owner and mode it had before vsmmu.
  * The node is checked before anything is recorded: a record exists only
  * for a character device whose owner and mode vsmmu read from it. */
-static int take_one(const char *rundir, const char *devdir, const char *name, const char *path,
-		    uid_t uid, gid_t gid, struct vsmmu_state_node *saved, vsmmu_err *err)
+static int take_one(const char *rundir, const struct devdirs *devs, const char *name,
+		    const char *path, uid_t uid, gid_t gid, struct vsmmu_state_node *saved,
+		    vsmmu_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct vsmmu_node_ref ref;
@@ -329,7 +342,7 @@ static int take_one(const char *rundir, const char *devdir, const char *name, co
 	bool found;
 	int r;
 
-	if (open_node(devdir, path, &fd, &st, err) < 0 ||
+	if (open_node(devs, path, &fd, &st, err) < 0 ||
 	    vsmmu_node_ref_read(rundir, path, &ref, &found, err) < 0)
 		return -1;
 	if (!found)
@@ -347,7 +360,7 @@ static int take_one(const char *rundir, const char *devdir, const char *name, co
 	if (r < 0) {
 		vsmmu_err ignored;
 
-		give_back(rundir, devdir, name, path, &ignored);
+		give_back(rundir, devs, name, path, &ignored);
 		free(saved->path);
 		saved->path = NULL;
 	}
@@ -358,16 +371,17 @@ int vsmmu_nodes_take(const char *rundir, const char *devdir, const char *name,
 		     char *const *paths, size_t n, uid_t uid, gid_t gid, struct vsmmu_state *st,
 		     vsmmu_err *err)
 {
+	const struct devdirs devs = { { devdir }, 1 };
 	size_t start = st->n_nodes;
 
 	st->nodes = vsmmu_xrealloc(st->nodes, st->n_nodes + n, sizeof(*st->nodes));
 	for (size_t i = 0; i < n; i++) {
-		if (take_one(rundir, devdir, name, paths[i], uid, gid, &st->nodes[st->n_nodes],
+		if (take_one(rundir, &devs, name, paths[i], uid, gid, &st->nodes[st->n_nodes],
 			     err) < 0) {
 			vsmmu_err ignored;
 
 			for (size_t j = 0; j < i; j++)
-				give_back(rundir, devdir, name, paths[j], &ignored);
+				give_back(rundir, &devs, name, paths[j], &ignored);
 			while (st->n_nodes > start)
 				free(st->nodes[--st->n_nodes].path);
 			return -1;
@@ -377,9 +391,10 @@ int vsmmu_nodes_take(const char *rundir, const char *devdir, const char *name,
 	return 0;
 }
 
-int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *name,
-			vsmmu_err *err)
+int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *start_devdir,
+			const char *name, vsmmu_err *err)
 {
+	struct devdirs devs = { { devdir, start_devdir }, start_devdir ? 2 : 1 };
 	char **paths = NULL;
 	size_t n = 0;
 	int r = 0;
@@ -388,7 +403,7 @@ int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *name
 	if (vsmmu_node_ref_list(rundir, &paths, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (give_back(rundir, devdir, name, paths[i], &one) < 0 && r == 0) {
+		if (give_back(rundir, &devs, name, paths[i], &one) < 0 && r == 0) {
 			*err = one;
 			r = -1;
 		}
@@ -439,6 +454,7 @@ static struct vsmmu_state *build_state(const char *name, const struct vsmmu_plan
 
 	st->name = vsmmu_xstrdup(name);
 	st->mode = vsmmu_xstrdup(vsmmu_mode_name(plan->mode));
+	st->dev = vsmmu_xstrdup(devdir);
 	if (plan->mode == VSMMU_MODE_ACCEL)
 		st->iommufd = vsmmu_xasprintf("%s/iommu", devdir);
 	st->hostdevs = vsmmu_xcalloc(plan->n_hostdevs, sizeof(*st->hostdevs));
@@ -492,7 +508,7 @@ static int commit_state(const struct vsmmu_conf *conf, struct vsmmu_state *st, u
 		return -1;
 	if (vsmmu_state_write(conf->rundir, st, err) == 0)
 		return 0;
-	vsmmu_nodes_release(conf->rundir, conf->dev, st->name, &ignored);
+	vsmmu_nodes_release(conf->rundir, conf->dev, NULL, st->name, &ignored);
 	vsmmu_state_remove(conf->rundir, st->name, &ignored);
 	return -1;
 }
@@ -520,9 +536,22 @@ int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_
 	return commit_state(conf, st, uid, gid, err);
 }
 
+/* The dev dir the domain's state says it had at start, or NULL: release
+ * goes on without it whatever is wrong with the state. */
+static char *start_devdir(const struct vsmmu_conf *conf, const char *name)
+{
+	_cleanup_state_ struct vsmmu_state *st = NULL;
+	vsmmu_err ignored;
+
+	if (vsmmu_state_read(conf->rundir, name, &st, &ignored) < 0 || !st)
+		return NULL;
+	return VSMMU_STEAL(st->dev);
+}
+
 int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err)
 {
 	_cleanup_close_ int lock = -1;
+	_cleanup_free_ char *devdir = NULL;
 	struct stat st;
 
 	if (vsmmu_state_name_check(name, err) < 0)
@@ -531,7 +560,8 @@ int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *er
 		return 0; /* nothing was ever prepared */
 	if (vsmmu_state_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0)
 		return -1;
-	if (vsmmu_nodes_release(conf->rundir, conf->dev, name, err) < 0)
+	devdir = start_devdir(conf, name);
+	if (vsmmu_nodes_release(conf->rundir, conf->dev, devdir, name, err) < 0)
 		return -1;
 	return vsmmu_state_remove(conf->rundir, name, err);
 }

@@ -95,6 +95,7 @@ void vsmmu_state_free(struct vsmmu_state *st)
 	free(st->name);
 	free(st->mode);
 	free(st->iommufd);
+	free(st->dev);
 	vsmmu_plan_free(st->plan);
 	free(st);
 }
@@ -145,8 +146,9 @@ char *vsmmu_state_to_json(const struct vsmmu_state *st)
 
 	for (size_t i = 0; i < st->n_nodes; i++)
 		json_array_append_new(nodes, node_to_json(&st->nodes[i]));
-	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
+	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
 			 VSMMU_STATE_VERSION, "domain", st->name, "mode", str_or_null(st->mode),
+			 "dev", str_or_null(st->dev),
 			 "iommufd", str_or_null(st->iommufd), "hostdevs", hostdevs_to_json(st),
 			 "expanders", expanders_to_json(st), "nodes", nodes, "plan", plan);
 	return root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -258,6 +260,7 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 		return vsmmu_fail(err, "state: no \"domain\"");
 	st->mode = opt_str(root, "mode");
 	st->iommufd = opt_str(root, "iommufd");
+	st->dev = opt_str(root, "dev");
 	plan = json_object_get(root, "plan");
 	if (plan && !json_is_null(plan) && vsmmu_plan_from_json_value(plan, &st->plan, err) < 0)
 		return vsmmu_wrap(err, "state: \"plan\": %.900s", err->msg);
@@ -361,6 +364,17 @@ int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **
 				  path, other->name, name);
 	}
 	return 0;
+}
+
+bool vsmmu_state_exists(const char *rundir, const char *name)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct stat st;
+
+	if (vsmmu_state_name_check(name, NULL) < 0)
+		return false;
+	dir = domain_dir(rundir, name);
+	return lstat(dir, &st) == 0;
 }
 
 /* Temporary files a killed writer left behind in dir. */

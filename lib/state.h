@@ -53,6 +53,7 @@ struct vsmmu_state {
 	char *name;
 	char *mode;    /* "accel" or "emulated" */
 	char *iommufd; /* "<dev>/iommu" in accel mode, else NULL */
+	char *dev;     /* the dev dir at start: release restores inside it */
 	struct vsmmu_state_hostdev *hostdevs;
 	size_t n_hostdevs;
 	struct vsmmu_state_expander *expanders;
@@ -83,6 +84,8 @@ int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_er
 /* Read it back; 0 with *out NULL when there is no state for name. */
 int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **out,
 		     vsmmu_err *err);
+/* Whether name has a state directory (written at start, until release). */
+bool vsmmu_state_exists(const char *rundir, const char *name);
 /* Remove the state file and directory; absent state is not an error. */
 int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err);
 

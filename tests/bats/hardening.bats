@@ -205,9 +205,11 @@ big_file() { # PATH BYTES: a managed domain padded with a comment to BYTES
 	run --separate-stderr hook h prepare begin <"$T/big.xml"
 	one_line_refusal "vsmmu: h: "
 	record "domain XML (hook stdin)" "4 MiB + 250 bytes of managed domain XML"
+	# release needs no XML: it gives back what the records say (release.bats)
 	run --separate-stderr hook h release end <"$T/big.xml"
-	one_line_refusal "vsmmu: h: "
-	record "domain XML (hook stdin)" "same, at release end"
+	assert_success
+	[ -z "$stderr" ]
+	record "domain XML (hook stdin)" "same, at release end (release reads no XML)"
 	run --separate-stderr bash -c 'head -c 100000000 /dev/zero | "$1" h prepare begin -' _ "$HOOK"
 	one_line_refusal "vsmmu: h: "
 	record "domain XML (hook stdin)" "100 MB of NUL bytes"

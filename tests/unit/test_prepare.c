@@ -222,14 +222,17 @@ static void test_nodes(const char *top, const char *dev)
 	CHECK(vsmmu_nodes_take(rundir, dev, "b", b_paths, 2, uid, gid, &b, &err) == 0,
 	      "b takes its nodes");
 	CHECK(b.nodes[0].mode == 0600, "b sees the original mode of the shared node, not a's");
-	CHECK(vsmmu_nodes_release(rundir, dev, "a", &err) == 0, "a released");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "a", &err) == 0, "a released");
 	CHECK(owned(cdev0, u0, g0, 0600), "a's cdev restored");
 	CHECK(owned(iommu, uid, gid, 0660), "shared /dev/iommu stays with b");
-	CHECK(vsmmu_nodes_release(rundir, dev, "a", &err) == 0, "a released twice");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "a", &err) == 0, "a released twice");
 	CHECK(owned(iommu, uid, gid, 0660), "still with b after a second release of a");
-	CHECK(vsmmu_nodes_release(rundir, dev, "b", &err) == 0, "b released");
+	CHECK(vsmmu_nodes_release(rundir, "/elsewhere", NULL, "b", &err) < 0 &&
+	      owned(iommu, uid, gid, 0660), "a dev dir changed since the start: not given back");
+	CHECK(vsmmu_nodes_release(rundir, "/elsewhere", dev, "b", &err) == 0,
+	      "b released inside the dev dir its state had at start");
 	CHECK(owned(iommu, u0, g0, 0600) && owned(cdev1, u0, g0, 0600), "everything restored");
-	CHECK(vsmmu_nodes_release(rundir, dev, "never", &err) == 0, "release without take is fine");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "never", &err) == 0, "release without take is fine");
 
 	CHECK(vsmmu_nodes_take(rundir, dev, "c", bad_paths, 2, uid, gid, &c, &err) < 0,
 	      "taking a missing node fails");
@@ -288,7 +291,7 @@ static void test_nodes_refused(const char *top, const char *dev)
 	CHECK(owned(real, 0, 0, 0600), "the node behind the symlink is untouched");
 	unlink(cdev);
 	make_node(cdev, 0600);
-	CHECK(vsmmu_nodes_release(rundir, dev, "d", &err) == 0 && owned(cdev, 0, 0, 0600),
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "d", &err) == 0 && owned(cdev, 0, 0, 0600),
 	      "a later release changes nothing on the real node (it stays 0600)");
 
 	unlink(file);
@@ -306,15 +309,15 @@ static void test_nodes_refused(const char *top, const char *dev)
 	planted.node = (struct vsmmu_state_node){ vsmmu_xstrdup(real), 0, 0, 0777 };
 	vsmmu_node_ref_add(&planted, "x");
 	CHECK(vsmmu_node_ref_write(rundir, &planted, &err) == 0, "record for an outside path");
-	CHECK(vsmmu_nodes_release(rundir, dev, "x", &err) < 0 && strstr(err.msg, real),
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "x", &err) < 0 && strstr(err.msg, real),
 	      "release refuses to act on it and says which: %s", err.msg);
 	CHECK(owned(real, 0, 0, 0600) && has_record(rundir, real), "node untouched, record kept");
 	CHECK(chown(nodes, 65534, 65534) == 0, ".nodes handed to nobody");
-	CHECK(vsmmu_nodes_release(rundir, dev, "x", &err) < 0 &&
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "x", &err) < 0 &&
 	      strstr(err.msg, "owned by uid 65534"), "a .nodes not owned by root is refused: %s",
 	      err.msg);
 	CHECK(chown(nodes, 0, 0) == 0 && chmod(nodes, 0770) == 0, ".nodes made group-writable");
-	CHECK(vsmmu_nodes_release(rundir, dev, "x", &err) < 0 &&
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "x", &err) < 0 &&
 	      strstr(err.msg, "written by group or others"), "a writable .nodes is refused: %s",
 	      err.msg);
 	vsmmu_node_ref_clear(&planted);
