@@ -214,12 +214,9 @@ static int show_runtime(const struct cli *cli, const char *name, bool *shown)
 	else if (vsmmu_state_read(conf.rundir, name, &st, &err) < 0)
 		r = cli_error(cli, "%s", err.msg);
 	vsmmu_conf_clear(&conf);
-	if (r || !st || !st->plan_json)
+	if (r || !st || !st->plan || st->plan->topology != VSMMU_TOPO_RUNTIME)
 		return r;
-	if (vsmmu_plan_from_json(st->plan_json, &plan, &err) < 0)
-		return cli_error(cli, "%s: runtime state: %s", name, err.msg);
-	if (plan->topology != VSMMU_TOPO_RUNTIME)
-		return 0;
+	plan = VSMMU_STEAL(st->plan);
 	vsmmu_report_plan_tree(plan, name, &out);
 	print_buf(&out);
 	printf("note: this is the topology QEMU was given at start; libvirt's own view "

@@ -6,9 +6,11 @@
  * start a non-zero exit fails the start and stderr is what the user sees.
  * prepare checks the topology; start, which libvirt runs after binding
  * managed='yes' hostdevs to vfio-pci, checks the devices and takes their
- * nodes. Unmanaged domains cost one read of stdin and a substring test.
+ * nodes. Unmanaged domains cost one read of stdin and a substring test (at
+ * release also a look at the run dir: release does not trust the live XML).
  * libxml2 and jansson are linked statically (Makefile), so an exec maps
  * only libc and libm. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,12 +89,33 @@ static int do_filter(const struct vsmmu_conf *conf, const char *name,
 	return 0;
 }
 
+/* release end gives back what the domain's records say whatever the live
+ * XML holds now (its metadata may have been removed while it ran) or
+ * vsmmu.conf (a broken line is reported, the rest used). Unmanaged-looking
+ * XML costs one look at the run dir. */
+static int do_release(const char *name, const char *xml, size_t len)
+{
+	__attribute__((cleanup(conf_clearp))) struct vsmmu_conf conf = { 0 };
+	vsmmu_err problem, err;
+	bool broken = vsmmu_conf_load_lenient(&conf, &problem) < 0;
+
+	if (xml && !vsmmu_xml_maybe_managed(xml, len) && !vsmmu_state_exists(conf.rundir, name))
+		return 0;
+	if (broken)
+		fprintf(stderr, "vsmmu: %s: %s; releasing with the rest of it\n", name, problem.msg);
+	if (vsmmu_release(&conf, name, &err) < 0)
+		return fail(name, err.msg);
+	return broken;
+}
+
 static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t len)
 {
 	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	__attribute__((cleanup(conf_clearp))) struct vsmmu_conf conf = { 0 };
 	vsmmu_err err;
 
+	if (op == VSMMU_OP_RELEASE)
+		return do_release(name, xml, len);
 	if (!vsmmu_xml_maybe_managed(xml, len))
 		return 0;
 	if (vsmmu_domain_parse(xml, len, &dom, &err) < 0)
@@ -107,10 +130,9 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 		       do_prepare(&conf, name, dom, VSMMU_PHASE_PREPARE);
 	case VSMMU_OP_START:
 		return do_prepare(&conf, name, dom, VSMMU_PHASE_START);
-	case VSMMU_OP_RELEASE:
-		return vsmmu_release(&conf, name, &err) < 0 ? fail(name, err.msg) : 0;
 	case VSMMU_OP_FILTER:
 		return do_filter(&conf, name, dom, xml, len);
+	case VSMMU_OP_RELEASE:
 	case VSMMU_OP_OTHER:
 		break;
 	}

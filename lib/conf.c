@@ -1,8 +1,9 @@
 #include "conf.h"
 
-#include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hookop.h"
 #include "util.h"
@@ -101,8 +102,29 @@ static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vs
 	return 0;
 }
 
-int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
-		     vsmmu_err *err)
+/* Loading stops at the first problem, or (keep_going: release) notes the
+ * first one in err, skips what is wrong and goes on. */
+struct loader {
+	bool keep_going;
+	bool bad;
+	vsmmu_err *err;
+	vsmmu_err later; /* problems after the first */
+};
+
+static vsmmu_err *slot(struct loader *l)
+{
+	return l->bad ? &l->later : l->err;
+}
+
+/* After a failure reported into slot(l): -1 to stop, 0 to go on. */
+static int problem(struct loader *l)
+{
+	l->bad = true;
+	return l->keep_going ? 0 : -1;
+}
+
+static int parse_text(struct vsmmu_conf *conf, const char *text, const char *path,
+		      struct loader *l)
 {
 	static const char bom[] = "\xef\xbb\xbf"; /* some editors start UTF-8 text with it */
 	_cleanup_free_ char *copy =
@@ -117,10 +139,18 @@ int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path
 		if (save)
 			*save++ = '\0';
 		snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
-		if (parse_line(conf, line, where, err) < 0)
+		if (parse_line(conf, line, where, slot(l)) < 0 && problem(l) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
+		     vsmmu_err *err)
+{
+	struct loader l = { .err = err };
+
+	return parse_text(conf, text, path, &l);
 }
 
 static void default_to(char **field, const char *env, const char *dflt)
@@ -135,29 +165,112 @@ static void default_to(char **field, const char *env, const char *dflt)
 	}
 }
 
-int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
+/* The first directory at or above path (which need not exist) that anyone
+ * may write, or NULL. */
+static char *world_writable_at_or_above(const char *path)
 {
-	const char *path = getenv("VSMMU_CONF");
+	_cleanup_free_ char *p = vsmmu_xstrdup(path);
+
+	for (;;) {
+		struct stat st;
+		char *slash;
+
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH))
+			return VSMMU_STEAL(p);
+		slash = strrchr(p, '/');
+		if (!slash || strcmp(p, "/") == 0)
+			return NULL;
+		slash[slash == p] = '\0'; /* "/x" goes on to "/" */
+	}
+}
+
+/* rundir and dev name what root hands out or trusts: an absolute path
+ * (release runs with another working directory than start), and, when
+ * vsmmu.conf sets it, nowhere a user could create or swap it. */
+static int check_dir_key(const struct vsmmu_conf *conf, const char *key, const char *value,
+			 const char *dflt, bool from_file, vsmmu_err *err)
+{
+	_cleanup_free_ char *open_dir = NULL;
+
+	if (value[0] != '/')
+		return vsmmu_fail(err, "%s: '%s = %s' is a relative path; give an absolute one "
+				  "(the default is %s)", from_file ? conf->path : "environment",
+				  key, value, dflt);
+	open_dir = from_file ? world_writable_at_or_above(value) : NULL;
+	if (open_dir)
+		return vsmmu_fail(err, "%s: '%s = %s' lies in %s, which anyone may write; choose "
+				  "a directory only root can write (the default is %s)", conf->path,
+				  key, value, open_dir, dflt);
+	return 0;
+}
+
+/* A directory key that breaks check_dir_key is dropped when loading goes
+ * on, so that its default (or the environment) applies. */
+static int check_dir_field(struct vsmmu_conf *conf, char **field, const char *key,
+			   const char *dflt, bool from_file, struct loader *l)
+{
+	if (!*field || check_dir_key(conf, key, *field, dflt, from_file, slot(l)) == 0)
+		return 0;
+	free(*field);
+	*field = NULL;
+	return problem(l);
+}
+
+static int read_conf(struct vsmmu_conf *conf, struct loader *l)
+{
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
+	vsmmu_err *err = slot(l);
+
+	if (vsmmu_read_file(conf->path, CONF_MAX, &text, &len, err) < 0)
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : problem(l);
+	if (strlen(text) != len) { /* parsing would silently stop at the NUL */
+		vsmmu_fail(err, "%s holds a NUL byte; vsmmu.conf is a text file", conf->path);
+		return problem(l);
+	}
+	return parse_text(conf, text, conf->path, l);
+}
+
+static int load(struct vsmmu_conf *conf, struct loader *l)
+{
+	const char *path = getenv("VSMMU_CONF");
 
 	memset(conf, 0, sizeof(*conf));
 	conf->log_level = VSMMU_LOG_INFO;
 	conf->path = vsmmu_xstrdup(path && *path ? path : VSMMU_CONF_DEFAULT);
-	if (vsmmu_read_file(conf->path, CONF_MAX, &text, &len, err) < 0) {
-		if (errno != ENOENT)
-			return -1;
-	} else if (strlen(text) != len) { /* parsing would silently stop at the NUL */
-		return vsmmu_fail(err, "%s holds a NUL byte; vsmmu.conf is a text file", conf->path);
-	} else if (vsmmu_conf_parse(conf, text, conf->path, err) < 0) {
+	if (read_conf(conf, l) < 0 ||
+	    check_dir_field(conf, &conf->dev, "dev", "/dev", true, l) < 0 ||
+	    check_dir_field(conf, &conf->rundir, "rundir", VSMMU_RUNDIR_DEFAULT, true, l) < 0)
 		return -1;
-	}
 	default_to(&conf->sysfs, "VSMMU_SYSFS", "/sys");
 	default_to(&conf->dev, "VSMMU_DEV", "/dev");
-	default_to(&conf->rundir, "VSMMU_RUNDIR", "/run/vsmmu");
+	default_to(&conf->rundir, "VSMMU_RUNDIR", VSMMU_RUNDIR_DEFAULT);
+	/* The environment is the caller's (libvirt gives hooks and QEMU none
+	 * of ours): only the relative-path rule applies to it. */
+	if (check_dir_field(conf, &conf->dev, "VSMMU_DEV", "/dev", false, l) < 0 ||
+	    check_dir_field(conf, &conf->rundir, "VSMMU_RUNDIR", VSMMU_RUNDIR_DEFAULT, false, l) < 0)
+		return -1;
+	if (!conf->dev)
+		conf->dev = vsmmu_xstrdup("/dev");
+	if (!conf->rundir)
+		conf->rundir = vsmmu_xstrdup(VSMMU_RUNDIR_DEFAULT);
 	default_to(&conf->qemu, "VSMMU_QEMU", "/usr/bin/qemu-system-aarch64");
 	default_to(&conf->libvirt_qemu_conf, NULL, "/etc/libvirt/qemu.conf");
-	return 0;
+	return l->bad ? -1 : 0;
+}
+
+int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err)
+{
+	struct loader l = { .err = err };
+
+	return load(conf, &l);
+}
+
+int vsmmu_conf_load_lenient(struct vsmmu_conf *conf, vsmmu_err *err)
+{
+	struct loader l = { .keep_going = true, .err = err };
+
+	return load(conf, &l);
 }
 
 void vsmmu_conf_clear(struct vsmmu_conf *conf)

@@ -9,14 +9,16 @@
 #include "err.h"
 
 #define VSMMU_CONF_DEFAULT VSMMU_SYSCONFDIR "/vsmmu/vsmmu.conf"
+#define VSMMU_RUNDIR_DEFAULT "/run/vsmmu"
 
 enum vsmmu_log_level { VSMMU_LOG_ERROR, VSMMU_LOG_WARN, VSMMU_LOG_INFO, VSMMU_LOG_DEBUG };
 
 struct vsmmu_conf {
 	char *path;       /* the file read (or that would have been read) */
 	char *sysfs;      /* VSMMU_SYSFS > sysfs = > /sys */
-	char *dev;        /* VSMMU_DEV > dev = > /dev */
-	char *rundir;     /* VSMMU_RUNDIR > rundir = > /run/vsmmu */
+	char *dev;        /* VSMMU_DEV > dev = > /dev; absolute */
+	char *rundir;     /* VSMMU_RUNDIR > rundir = > /run/vsmmu; absolute, and
+			   * from vsmmu.conf not below a world-writable directory */
 	char *qemu;       /* VSMMU_QEMU > qemu = > /usr/bin/qemu-system-aarch64 */
 	char *qemu_user;  /* qemu_user = ; NULL: take libvirt's qemu.conf / default */
 	char *qemu_group; /* qemu_group = */
@@ -26,6 +28,11 @@ struct vsmmu_conf {
 
 /* Load from VSMMU_CONF or the default path, then apply the environment. */
 int vsmmu_conf_load(struct vsmmu_conf *conf, vsmmu_err *err);
+/* The same for what must run whatever the file holds (release): a line or
+ * setting that is wrong is skipped, its default applies, the rest is used.
+ * 0, or -1 with err naming the first problem; conf is complete either way
+ * (clear it in both cases). */
+int vsmmu_conf_load_lenient(struct vsmmu_conf *conf, vsmmu_err *err);
 /* Parse config text (for tests and fuzzing); path names it in messages. */
 int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
 		     vsmmu_err *err);

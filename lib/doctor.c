@@ -793,7 +793,7 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx 
 		return pass(name, vsmmu_xasprintf("libvirt %lu.%lu gives QEMU /dev/iommu and the "
 						  "vfio cdevs itself", v / 1000000, v / 1000 % 1000));
 	if (vsmmu_read_file(ctx->qemu_conf, QEMU_CONF_MAX, &text, NULL, &err) < 0) {
-		if (errno != ENOENT)
+		if (err.kind != VSMMU_ERR_ABSENT)
 			return result(name, VSMMU_DOCTOR_WARN, vsmmu_xstrdup(err.msg),
 				      vsmmu_xstrdup("run vsmmuctl doctor as root"));
 		text = vsmmu_xstrdup("");
@@ -836,7 +836,7 @@ struct vsmmu_doctor_result vsmmu_doctor_confinement(const struct vsmmu_doctor_ct
 void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_report *out)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 
 	if (vsmmu_host_scan(ctx->sysfs, &host, &err) < 0)
 		host = NULL;

@@ -31,6 +31,15 @@ bool vsmmu_xml_maybe_managed(const char *xml, size_t len)
 	return false;
 }
 
+/* Read what libvirt still writes, so it never writes into a closed pipe. */
+static void drain(FILE *f)
+{
+	char chunk[65536];
+
+	while (fread(chunk, 1, sizeof(chunk), f) > 0)
+		;
+}
+
 int vsmmu_hook_begin(int argc, char **argv, size_t max, enum vsmmu_hook_op *op, char **xml,
 		     size_t *len)
 {
@@ -45,6 +54,12 @@ int vsmmu_hook_begin(int argc, char **argv, size_t max, enum vsmmu_hook_op *op, 
 	if (vsmmu_read_stream(stdin, "the domain XML on stdin", max, xml, len, &err) < 0) {
 		if (*op == VSMMU_OP_OTHER)
 			return 0;
+		if (*op == VSMMU_OP_RELEASE) { /* release needs no XML: give back anyway */
+			drain(stdin);
+			*xml = NULL;
+			*len = 0;
+			return -1;
+		}
 		fprintf(stderr, "vsmmu: %s: %s\n", argv[1], err.msg);
 		return 1;
 	}

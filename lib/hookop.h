@@ -25,7 +25,9 @@ bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
 /* The hook's start: usage check, op, and the XML read from
  * stdin for every op (so libvirt never writes into a closed pipe), at most
  * max bytes. Returns -1 to go on with *op, *xml, *len set; otherwise the
- * exit status, after the message (an op the hook ignores: 0, quietly). */
+ * exit status, after the message (an op the hook ignores: 0, quietly).
+ * Release, which needs no XML, goes on with *xml NULL when it cannot be
+ * read. */
 int vsmmu_hook_begin(int argc, char **argv, size_t max, enum vsmmu_hook_op *op, char **xml,
 		     size_t *len);
 

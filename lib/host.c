@@ -113,7 +113,7 @@ static int read_numa_node(const char *path, const char *what, int *out, vsmmu_er
 	vsmmu_err why;
 
 	if (vsmmu_read_attr(path, &s, &why) < 0) {
-		if (errno != ENOENT)
+		if (why.kind != VSMMU_ERR_ABSENT)
 			return vsmmu_fail(err, "%s: %s", what, why.msg);
 		*out = VSMMU_NODE_UNKNOWN;
 		return 0;

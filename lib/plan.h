@@ -99,8 +99,14 @@ static inline void vsmmu_plan_freep(struct vsmmu_plan **p) { vsmmu_plan_free(*p)
 const struct vsmmu_plan_expander *vsmmu_plan_expander(const struct vsmmu_plan *plan, int index);
 const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int index);
 
-/* Plan <-> the versioned JSON the wrapper reads from VSMMU_PLAN. */
+/* Plan <-> the versioned JSON the wrapper reads: the text of VSMMU_PLAN,
+ * and the same object as the value of "plan" in the hook's state.json
+ * (lib/state.c embeds it; nothing decodes it twice). Each expander's bus
+ * range ("buses", written when it is not 1 + its root ports) round-trips. */
 char *vsmmu_plan_to_json(const struct vsmmu_plan *plan);
 int vsmmu_plan_from_json(const char *json, struct vsmmu_plan **out, vsmmu_err *err);
+struct json_t; /* jansson's json_t */
+struct json_t *vsmmu_plan_json(const struct vsmmu_plan *plan); /* a new reference */
+int vsmmu_plan_from_json_value(struct json_t *root, struct vsmmu_plan **out, vsmmu_err *err);
 
 #endif

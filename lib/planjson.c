@@ -27,9 +27,24 @@ static json_t *vsmmu_to_json(const struct vsmmu_plan *plan, int index)
 	return v;
 }
 
+/* Root ports the plan puts on expander index. */
+static unsigned int ports_on(const struct vsmmu_plan *plan, int index)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < plan->n_ports; i++)
+		n += plan->ports[i].expander == index;
+	return n;
+}
+
 static json_t *expander_to_json(const struct vsmmu_plan *plan, const struct vsmmu_plan_expander *e)
 {
 	json_t *o = json_object();
+
+	/* Only when other bridges widen it: VSMMU_PLAN stays as it was for
+	 * the usual expander whose range is its root bus and one per port. */
+	if (e->n_buses != 1 + ports_on(plan, e->index))
+		json_object_set_new(o, "buses", json_integer(e->n_buses));
 
 	set_bus_id(o, "id", e->index);
 	json_object_set_new(o, "index", json_integer(e->index));
@@ -68,9 +83,9 @@ static json_t *hostdev_to_json(const struct vsmmu_plan_hostdev *h)
 	return o;
 }
 
-char *vsmmu_plan_to_json(const struct vsmmu_plan *plan)
+json_t *vsmmu_plan_json(const struct vsmmu_plan *plan)
 {
-	json_auto_t *root = json_object();
+	json_t *root = json_object();
 	json_t *exps = json_array(), *ports = json_array(), *hds = json_array();
 
 	json_object_set_new(root, "version", json_integer(VSMMU_PLAN_VERSION));
@@ -91,6 +106,13 @@ char *vsmmu_plan_to_json(const struct vsmmu_plan *plan)
 	json_object_set_new(root, "expanders", exps);
 	json_object_set_new(root, "root_ports", ports);
 	json_object_set_new(root, "hostdevs", hds);
+	return root;
+}
+
+char *vsmmu_plan_to_json(const struct vsmmu_plan *plan)
+{
+	json_auto_t *root = vsmmu_plan_json(plan);
+
 	return json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
@@ -105,11 +127,12 @@ static int expander_from_json(struct vsmmu_plan *plan, json_t *o, struct vsmmu_p
 {
 	json_t *v = json_object_get(o, "vsmmu");
 	const char *smmu = NULL;
-	json_int_t index = 0, bus_nr = 0, slot = 0, node = -1;
+	json_int_t index = 0, bus_nr = 0, slot = 0, node = -1, buses = -1;
 
-	if (json_unpack(o, "{s:I, s:I, s:I, s:s, s?I}", "index", &index, "bus_nr", &bus_nr,
-			"slot", &slot, "smmu", &smmu, "numa_node", &node) < 0 ||
-	    index < 1 || index > 255 || bus_nr < 1 || bus_nr > 255 || slot < 0 || slot > 31)
+	if (json_unpack(o, "{s:I, s:I, s:I, s:s, s?I, s?I}", "index", &index, "bus_nr", &bus_nr,
+			"slot", &slot, "smmu", &smmu, "numa_node", &node, "buses", &buses) < 0 ||
+	    index < 1 || index > 255 || bus_nr < 1 || bus_nr > 255 || slot < 0 || slot > 31 ||
+	    (buses != -1 && (buses < 1 || buses > 256 - bus_nr)))
 		return vsmmu_fail(err, "VSMMU_PLAN: malformed expander entry");
 	for (size_t i = 0; v && i < VSMMU_N_SMMU_PROPS; i++) {
 		json_t *p = json_object_get(v, vsmmu_smmu_prop_name(i));
@@ -123,7 +146,8 @@ static int expander_from_json(struct vsmmu_plan *plan, json_t *o, struct vsmmu_p
 	/* only now: a failed entry is not counted, so it must own nothing */
 	*e = (struct vsmmu_plan_expander){ .index = (int)index, .bus_nr = (int)bus_nr,
 		.slot = (unsigned int)slot, .numa_node = (int)node, .existing = true,
-		.has_hostdevs = v != NULL, .smmu = vsmmu_xstrdup(smmu) };
+		.has_hostdevs = v != NULL, .smmu = vsmmu_xstrdup(smmu),
+		.n_buses = buses > 0 ? (unsigned int)buses : 0 };
 	return 0;
 }
 
@@ -215,23 +239,35 @@ static int arrays_from_json(json_t *root, struct vsmmu_plan *plan, vsmmu_err *er
 			return -1;
 		plan->n_hostdevs++;
 	}
+	for (i = 0; i < plan->n_expanders; i++) /* "buses" omitted: the usual range */
+		if (plan->expanders[i].n_buses == 0)
+			plan->expanders[i].n_buses = 1 + ports_on(plan, plan->expanders[i].index);
+	return 0;
+}
+
+int vsmmu_plan_from_json_value(json_t *root, struct vsmmu_plan **out, vsmmu_err *err)
+{
+	_cleanup_plan_ struct vsmmu_plan *plan = vsmmu_xcalloc(1, sizeof(*plan));
+
+	if (!json_is_object(root))
+		return vsmmu_fail(err, "the plan is not a JSON object");
+	if (header_from_json(root, plan, err) < 0 || arrays_from_json(root, plan, err) < 0)
+		return -1;
+	*out = VSMMU_STEAL(plan);
 	return 0;
 }
 
 int vsmmu_plan_from_json(const char *text, struct vsmmu_plan **out, vsmmu_err *err)
 {
-	_cleanup_plan_ struct vsmmu_plan *plan = vsmmu_xcalloc(1, sizeof(*plan));
 	json_auto_t *root = NULL;
 	json_error_t jerr;
 
 	if (strlen(text) > PLAN_JSON_MAX)
-		return vsmmu_fail(err, "VSMMU_PLAN is larger than %u bytes", PLAN_JSON_MAX);
+		return vsmmu_fail_kind(err, VSMMU_ERR_TOO_BIG, "VSMMU_PLAN is larger than %u bytes",
+				       PLAN_JSON_MAX);
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(root))
 		return vsmmu_fail(err, "VSMMU_PLAN is not a JSON object: %s (column %d)",
 				  root ? "wrong type" : jerr.text, jerr.column);
-	if (header_from_json(root, plan, err) < 0 || arrays_from_json(root, plan, err) < 0)
-		return -1;
-	*out = VSMMU_STEAL(plan);
-	return 0;
+	return vsmmu_plan_from_json_value(root, out, err);
 }

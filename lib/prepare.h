@@ -48,19 +48,29 @@ void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode m
 
 /* Under the run dir lock: take each node for domain name (recording its
  * original owner and mode the first time), chown/chmod it to uid:gid 0660
- * and append it to st->nodes. On failure every node taken is given back. */
-int vsmmu_nodes_take(const char *rundir, const char *name, char *const *paths, size_t n,
-		     uid_t uid, gid_t gid, struct vsmmu_state *st, vsmmu_err *err);
+ * and append it to st->nodes. On failure every node taken is given back.
+ * A node must be a character device inside devdir, reached without
+ * following a symlink; vsmmu acts on the descriptor it checked, never on
+ * the path again. */
+int vsmmu_nodes_take(const char *rundir, const char *devdir, const char *name,
+		     char *const *paths, size_t n, uid_t uid, gid_t gid, struct vsmmu_state *st,
+		     vsmmu_err *err);
 /* Under the lock: drop name from every node record; a node nobody holds
- * any more gets its original owner and mode back. Idempotent. */
-int vsmmu_nodes_release(const char *rundir, const char *name, vsmmu_err *err);
+ * any more gets its original owner and mode back, under the same rules,
+ * inside devdir or start_devdir (the dev dir at start, NULL if unknown).
+ * Idempotent. A record that fails them is reported, kept, and left alone;
+ * the others are still given back. */
+int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *start_devdir,
+			const char *name, vsmmu_err *err);
 
 /* prepare begin and start begin. Returns -1 on an error (err), else 0: when
  * problems->n > 0 the domain must not start and nothing was changed. Only
  * the start phase takes device nodes and writes the state. dom is
  * rewritten in place by the topology check (see vsmmu_check_domain). */
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
-		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);/* release end: safe to run twice and without a prepare. */
+		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);/* release end: gives back what the domain's records say, whatever the
+ * live XML or vsmmu.conf hold now. Safe to run twice and without a
+ * prepare. */
 int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);
 /* migrate/restore begin: *out is the XML rewritten for this host, or NULL
  * when nothing changes. */

@@ -80,16 +80,6 @@ static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
 	}
 }
 
-/* Root ports on an expander: each takes one bus after the expander's own. */
-static int ports_on(const struct vsmmu_plan *plan, int expander)
-{
-	int n = 0;
-
-	for (size_t p = 0; p < plan->n_ports; p++)
-		n += plan->ports[p].expander == expander;
-	return n;
-}
-
 /* libvirt's own expanders must keep clear of the planned bus ranges. */
 static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 				   struct vsmmu_buf *out, int *n, vsmmu_err *err)
@@ -104,7 +94,7 @@ static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct 
 			return -1;
 		for (size_t e = 0; e < plan->n_expanders; e++) {
 			const struct vsmmu_plan_expander *x = &plan->expanders[e];
-			int last = x->bus_nr + ports_on(plan, x->index);
+			int last = x->bus_nr + (int)x->n_buses - 1; /* the plan's bus range */
 
 			if ((int)bus_nr >= x->bus_nr && (int)bus_nr <= last)
 				add_problem(out, n, "pxb-pcie bus_nr %lu in libvirt's command line falls "

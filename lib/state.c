@@ -14,26 +14,61 @@
 
 #define STATE_MAX (1u << 20)
 #define NODE_REC_MAX (64u << 10)
-#define NAME_MAX_LEN 200
+/* Escaped domain names longer than this are cut and given a hash. */
+#define DIR_NAME_KEEP 200
 #define NODES_DIR ".nodes"
 #define LOCK_FILE ".lock"
 #define LOCK_POLL_MS 10
 
 int vsmmu_state_name_check(const char *name, vsmmu_err *err)
 {
+	json_t *utf8;
+
 	if (!name || !*name)
 		return vsmmu_fail(err, "empty domain name");
-	if (strlen(name) > NAME_MAX_LEN)
-		return vsmmu_fail(err, "domain name '%.40s...' is longer than %d bytes", name,
-				  NAME_MAX_LEN);
-	if (name[0] == '.')
-		return vsmmu_fail(err, "domain name '%s' starts with '.'; refusing it as a "
-				  "run directory name", name);
-	for (const char *p = name; *p; p++)
-		if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
-			return vsmmu_fail(err, "domain name '%s' contains '/' or a control "
-					  "character; refusing it as a run directory name", name);
+	utf8 = json_string(name); /* state.json and node records hold it */
+	if (!utf8)
+		return vsmmu_fail(err, "domain name '%.40s' is not valid UTF-8", name);
+	json_decref(utf8);
 	return 0;
+}
+
+/* 64-bit FNV-1a: tells apart long names that share their first bytes. */
+static unsigned long long fnv1a(const char *s)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+
+/* s with every byte but [A-Za-z0-9_-] (and '.' after the first, when dots)
+ * as %XX; cut after max bytes with a hash of the whole, when max > 0. */
+static char *escape(const char *s, bool dots, size_t max)
+{
+	struct vsmmu_buf b = { 0 };
+
+	vsmmu_buf_printf(&b, "%s", "");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+			    (dots && *p == '.' && p != (const unsigned char *)s);
+
+		if (max && b.len > max) {
+			b.len = max;
+			b.data[b.len] = '\0';
+			vsmmu_buf_printf(&b, "~%016llx", fnv1a(s));
+			break;
+		}
+		vsmmu_buf_printf(&b, keep ? "%c" : "%%%02X", *p);
+	}
+	return b.data;
+}
+
+char *vsmmu_state_dir_name(const char *name)
+{
+	return escape(name, true, DIR_NAME_KEEP);
 }
 
 static void free_hostdev(struct vsmmu_state_hostdev *h)
@@ -60,7 +95,8 @@ void vsmmu_state_free(struct vsmmu_state *st)
 	free(st->name);
 	free(st->mode);
 	free(st->iommufd);
-	free(st->plan_json);
+	free(st->dev);
+	vsmmu_plan_free(st->plan);
 	free(st);
 }
 
@@ -74,7 +110,7 @@ static json_t *str_or_null(const char *s)
 static json_t *node_to_json(const struct vsmmu_state_node *n)
 {
 	return json_pack("{s:s, s:I, s:I, s:I}", "path", n->path, "uid", (json_int_t)n->uid,
-			 "gid", (json_int_t)n->gid, "mode", (json_int_t)(n->mode & 07777));
+			 "gid", (json_int_t)n->gid, "mode", (json_int_t)(n->mode & 0777));
 }
 
 static json_t *hostdevs_to_json(const struct vsmmu_state *st)
@@ -106,15 +142,15 @@ char *vsmmu_state_to_json(const struct vsmmu_state *st)
 {
 	json_auto_t *root = NULL;
 	json_t *nodes = json_array();
-	json_t *plan = st->plan_json ? json_loads(st->plan_json, 0, NULL) : NULL;
+	json_t *plan = st->plan ? vsmmu_plan_json(st->plan) : json_null();
 
 	for (size_t i = 0; i < st->n_nodes; i++)
 		json_array_append_new(nodes, node_to_json(&st->nodes[i]));
-	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
+	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
 			 VSMMU_STATE_VERSION, "domain", st->name, "mode", str_or_null(st->mode),
+			 "dev", str_or_null(st->dev),
 			 "iommufd", str_or_null(st->iommufd), "hostdevs", hostdevs_to_json(st),
-			 "expanders", expanders_to_json(st), "nodes", nodes, "plan",
-			 plan ? plan : json_null());
+			 "expanders", expanders_to_json(st), "nodes", nodes, "plan", plan);
 	return root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 }
 
@@ -134,7 +170,10 @@ static int node_from_json(json_t *j, struct vsmmu_state_node *n, vsmmu_err *err)
 	if (json_unpack_ex(j, &je, 0, "{s:s, s:I, s:I, s:I}", "path", &path, "uid", &uid,
 			   "gid", &gid, "mode", &mode) < 0)
 		return vsmmu_fail(err, "node record: %s", je.text);
-	if (uid < 0 || gid < 0 || mode < 0 || mode > 07777 || uid > (json_int_t)UINT32_MAX ||
+	if (path[0] != '/')
+		return vsmmu_fail(err, "node record for '%s': not an absolute path", path);
+	/* vsmmu records only permission bits: setuid, setgid or sticky is not ours */
+	if (uid < 0 || gid < 0 || mode < 0 || mode > 0777 || uid > (json_int_t)UINT32_MAX ||
 	    gid > (json_int_t)UINT32_MAX)
 		return vsmmu_fail(err, "node record for %s: owner or mode out of range", path);
 	n->path = vsmmu_xstrdup(path);
@@ -174,21 +213,29 @@ static int arrays_from_json(json_t *root, struct vsmmu_state *st, vsmmu_err *err
 	json_t *hd = json_object_get(root, "hostdevs"), *ex = json_object_get(root, "expanders");
 	json_t *nodes = json_object_get(root, "nodes");
 
+	/* Each entry is counted before it is filled: whatever a failed entry
+	 * holds is freed with the state. */
 	st->hostdevs = vsmmu_xcalloc(json_array_size(hd), sizeof(*st->hostdevs));
-	for (; st->n_hostdevs < json_array_size(hd); st->n_hostdevs++)
-		if (hostdev_from_json(json_array_get(hd, st->n_hostdevs),
-				      &st->hostdevs[st->n_hostdevs], err) < 0)
+	while (st->n_hostdevs < json_array_size(hd)) {
+		size_t i = st->n_hostdevs++;
+
+		if (hostdev_from_json(json_array_get(hd, i), &st->hostdevs[i], err) < 0)
 			return -1;
+	}
 	st->expanders = vsmmu_xcalloc(json_array_size(ex), sizeof(*st->expanders));
-	for (; st->n_expanders < json_array_size(ex); st->n_expanders++)
-		if (expander_from_json(json_array_get(ex, st->n_expanders),
-				       &st->expanders[st->n_expanders], err) < 0)
+	while (st->n_expanders < json_array_size(ex)) {
+		size_t i = st->n_expanders++;
+
+		if (expander_from_json(json_array_get(ex, i), &st->expanders[i], err) < 0)
 			return -1;
+	}
 	st->nodes = vsmmu_xcalloc(json_array_size(nodes), sizeof(*st->nodes));
-	for (; st->n_nodes < json_array_size(nodes); st->n_nodes++)
-		if (node_from_json(json_array_get(nodes, st->n_nodes), &st->nodes[st->n_nodes],
-				   err) < 0)
+	while (st->n_nodes < json_array_size(nodes)) {
+		size_t i = st->n_nodes++;
+
+		if (node_from_json(json_array_get(nodes, i), &st->nodes[i], err) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -196,23 +243,27 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 {
 	json_auto_t *root = NULL;
 	_cleanup_state_ struct vsmmu_state *st = vsmmu_xcalloc(1, sizeof(*st));
-	json_t *plan;
+	json_t *plan, *version;
 	json_error_t je;
 
 	root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return vsmmu_fail(err, "state: line %d: %s", je.line, je.text);
-	if (json_integer_value(json_object_get(root, "version")) != VSMMU_STATE_VERSION)
-		return vsmmu_fail(err, "state: unsupported \"version\" (this is version %d)",
-				  VSMMU_STATE_VERSION);
+	version = json_object_get(root, "version");
+	if (!json_is_integer(version))
+		return vsmmu_fail(err, "state: no \"version\"");
+	if (json_integer_value(version) != VSMMU_STATE_VERSION)
+		return vsmmu_fail(err, "state: version %lld, this vsmmu reads version %d",
+				  (long long)json_integer_value(version), VSMMU_STATE_VERSION);
 	st->name = opt_str(root, "domain");
 	if (!st->name)
 		return vsmmu_fail(err, "state: no \"domain\"");
 	st->mode = opt_str(root, "mode");
 	st->iommufd = opt_str(root, "iommufd");
+	st->dev = opt_str(root, "dev");
 	plan = json_object_get(root, "plan");
-	if (json_is_object(plan))
-		st->plan_json = json_dumps(plan, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (plan && !json_is_null(plan) && vsmmu_plan_from_json_value(plan, &st->plan, err) < 0)
+		return vsmmu_wrap(err, "state: \"plan\": %.900s", err->msg);
 	if (arrays_from_json(root, st, err) < 0)
 		return -1;
 	*out = VSMMU_STEAL(st);
@@ -221,25 +272,57 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 
 /* ---- files ---- */
 
-/* Create path, or accept it when it is already a directory; a symlink
- * planted there is refused, so state is never written through one. */
-static int mkdir_p1(const char *path, mode_t mode, vsmmu_err *err)
+static char *domain_dir(const char *rundir, const char *name)
 {
+	_cleanup_free_ char *base = vsmmu_state_dir_name(name);
+
+	return vsmmu_xasprintf("%s/%s", rundir, base);
+}
+
+/* Create path with exactly mode (whatever the umask), or accept it when it
+ * is already a directory vsmmu can trust (vsmmu_check_trusted), setting
+ * mode on it. A symlink or file planted there is refused, so state is
+ * never written through one. */
+static int make_dir(const char *path, mode_t mode, vsmmu_err *err)
+{
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return vsmmu_fail_errno(err, errno, "cannot create %s", path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		return vsmmu_fail(err, "%s is not a directory (a symlink or a file); remove it",
+				  path);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot inspect %s", path);
+	if (vsmmu_check_trusted(path, &st, err) < 0)
+		return -1;
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot chmod %s to %04o", path,
+					(unsigned int)mode);
+	return 0;
+}
+
+/* A directory vsmmu created, before it reads what is inside: 0, -1 with
+ * kind VSMMU_ERR_ABSENT when it is not there. */
+static int check_dir(const char *path, vsmmu_err *err)
+{
+	struct stat st;
+
 	if (lstat(path, &st) < 0)
 		return vsmmu_fail_errno(err, errno, "cannot inspect %s", path);
 	if (!S_ISDIR(st.st_mode))
 		return vsmmu_fail(err, "%s is not a directory (a symlink or a file); remove it",
 				  path);
-	return 0;
+	return vsmmu_check_trusted(path, &st, err);
 }
 
+/* The run dir is read by the wrapper as the QEMU user: world-readable,
+ * written by root alone. */
 static int make_rundir(const char *rundir, vsmmu_err *err)
 {
-	return mkdir_p1(rundir, 0755, err);
+	return make_dir(rundir, 0755, err);
 }
 
 int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_err *err)
@@ -248,13 +331,13 @@ int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_er
 
 	if (vsmmu_state_name_check(st->name, err) < 0)
 		return -1;
-	dir = vsmmu_xasprintf("%s/%s", rundir, st->name);
+	dir = domain_dir(rundir, st->name);
 	path = vsmmu_xasprintf("%s/" VSMMU_STATE_FILE, dir);
 	json = vsmmu_state_to_json(st);
 	if (!json)
 		return vsmmu_fail(err, "cannot serialise the state of %s", st->name);
 	/* The wrapper reads it as the QEMU user: world-readable, root-writable. */
-	if (make_rundir(rundir, err) < 0 || mkdir_p1(dir, 0755, err) < 0)
+	if (make_rundir(rundir, err) < 0 || make_dir(dir, 0755, err) < 0)
 		return -1;
 	return vsmmu_write_atomic(path, json, strlen(json), 0644, err);
 }
@@ -262,17 +345,36 @@ int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_er
 int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **out,
 		     vsmmu_err *err)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
 
 	*out = NULL;
 	if (vsmmu_state_name_check(name, err) < 0)
 		return -1;
-	path = vsmmu_xasprintf("%s/%s/" VSMMU_STATE_FILE, rundir, name);
-	if (vsmmu_read_file(path, STATE_MAX, &text, NULL, err) < 0)
-		return errno == ENOENT ? 0 : -1;
+	dir = domain_dir(rundir, name);
+	path = vsmmu_xasprintf("%s/" VSMMU_STATE_FILE, dir);
+	if (check_dir(rundir, err) < 0 || check_dir(dir, err) < 0 ||
+	    vsmmu_read_trusted(path, STATE_MAX, &text, err) < 0)
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
 	if (vsmmu_state_from_json(text, out, err) < 0)
 		return vsmmu_fail(err, "%s: %.900s", path, err->msg);
+	if (strcmp((*out)->name, name) != 0) { /* two long names that escape alike */
+		_cleanup_state_ struct vsmmu_state *other = VSMMU_STEAL(*out);
+
+		return vsmmu_fail(err, "%s holds the state of domain '%.100s', not of '%.100s'",
+				  path, other->name, name);
+	}
 	return 0;
+}
+
+bool vsmmu_state_exists(const char *rundir, const char *name)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct stat st;
+
+	if (vsmmu_state_name_check(name, NULL) < 0)
+		return false;
+	dir = domain_dir(rundir, name);
+	return lstat(dir, &st) == 0;
 }
 
 /* Temporary files a killed writer left behind in dir. */
@@ -292,7 +394,7 @@ int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err)
 
 	if (vsmmu_state_name_check(name, err) < 0)
 		return -1;
-	dir = vsmmu_xasprintf("%s/%s", rundir, name);
+	dir = domain_dir(rundir, name);
 	path = vsmmu_xasprintf("%s/" VSMMU_STATE_FILE, dir);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return vsmmu_fail_errno(err, errno, "cannot remove %s", path);
@@ -322,12 +424,19 @@ int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err
 {
 	_cleanup_free_ char *path = vsmmu_xasprintf("%s/" LOCK_FILE, rundir);
 	_cleanup_close_ int lfd = -1;
+	struct stat st;
 
 	if (make_rundir(rundir, err) < 0)
 		return -1;
 	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lfd < 0)
 		return vsmmu_fail_errno(err, errno, "cannot open the lock %s", path);
+	if (fstat(lfd, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot inspect the lock %s", path);
+	if (!S_ISREG(st.st_mode))
+		return vsmmu_fail(err, "the lock %s is not a regular file; remove it", path);
+	if (vsmmu_check_trusted(path, &st, err) < 0)
+		return -1;
 	for (int waited = 0; flock(lfd, LOCK_EX | LOCK_NB) < 0; waited += LOCK_POLL_MS) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return vsmmu_fail_errno(err, errno, "cannot lock %s", path);
@@ -344,24 +453,9 @@ int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err
 
 /* ---- shared node records ---- */
 
-static char *escape_path(const char *path)
-{
-	struct vsmmu_buf b = { 0 };
-
-	vsmmu_buf_printf(&b, "%s", "");
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')
-			vsmmu_buf_printf(&b, "%c", *p);
-		else
-			vsmmu_buf_printf(&b, "%%%02X", *p);
-	}
-	return b.data;
-}
-
 static char *node_rec_path(const char *rundir, const char *path)
 {
-	_cleanup_free_ char *esc = escape_path(path);
+	_cleanup_free_ char *esc = escape(path, false, 0);
 
 	return vsmmu_xasprintf("%s/" NODES_DIR "/%s", rundir, esc);
 }
@@ -393,13 +487,14 @@ int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_
 			bool *found, vsmmu_err *err)
 {
 	_cleanup_free_ char *file = node_rec_path(rundir, path), *text = NULL;
+	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
 	json_auto_t *root = NULL;
 	json_error_t je;
 
 	*ref = (struct vsmmu_node_ref){ 0 };
 	*found = false;
-	if (vsmmu_read_file(file, NODE_REC_MAX, &text, NULL, err) < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (check_dir(dir, err) < 0 || vsmmu_read_trusted(file, NODE_REC_MAX, &text, err) < 0)
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return vsmmu_fail(err, "%s: line %d: %s; remove it and fix the owner of %s by hand",
@@ -434,7 +529,7 @@ int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, v
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return vsmmu_fail(err, "cannot serialise %s", file);
-	if (make_rundir(rundir, err) < 0 || mkdir_p1(dir, 0700, err) < 0)
+	if (make_rundir(rundir, err) < 0 || make_dir(dir, 0700, err) < 0)
 		return -1;
 	return vsmmu_write_atomic(file, text, strlen(text), 0600, err);
 }
@@ -477,7 +572,7 @@ static int hexval(char c)
 	return -1;
 }
 
-/* NULL for names that escape_path cannot have produced (temporary files). */
+/* NULL for names that escape() cannot have produced (temporary files). */
 static char *unescape_path(const char *name)
 {
 	_cleanup_free_ char *out = vsmmu_xcalloc(strlen(name) + 1, 1);
@@ -501,14 +596,17 @@ static char *unescape_path(const char *name)
 int vsmmu_node_ref_list(const char *rundir, char ***paths, size_t *n, vsmmu_err *err)
 {
 	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
-	_cleanup_closedir_ DIR *d = opendir(dir);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
 	size_t cap = 0;
 
 	*paths = NULL;
 	*n = 0;
+	if (check_dir(dir, err) < 0)
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
+	d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : vsmmu_fail_errno(err, errno, "cannot list %s", dir);
+		return vsmmu_fail_errno(err, errno, "cannot list %s", dir);
 	while ((e = readdir(d))) {
 		char *path = e->d_name[0] == '%' ? unescape_path(e->d_name) : NULL;
 

@@ -4,11 +4,15 @@
  *   <rundir>/.nodes/<esc>     one JSON record per shared device node vsmmu
  *                             changed: its original owner and mode and the
  *                             domains holding it (the reference count)
- *   <rundir>/<name>/state.json  per domain: resolved host facts for the
- *                             wrapper and the nodes the domain holds
+ *   <rundir>/.qemu-caps       the QEMU capability cache (lib/qemucaps.h)
+ *   <rundir>/<dir>/state.json per domain: resolved host facts for the
+ *                             wrapper, the nodes it holds and its plan
  *
- * Every file is written to a temporary name and renamed. Domain names are
- * validated so that a name can never address a path outside <rundir>. */
+ * <dir> is the domain name escaped (vsmmu_state_dir_name): it never starts
+ * with '.', so no domain name can collide with an internal file, and any
+ * name libvirt accepts has a directory. Every file is written to a
+ * temporary name and renamed; directories and files get explicit modes.
+ * Everything read back must pass vsmmu_check_trusted. */
 #ifndef VSMMU_STATE_H
 #define VSMMU_STATE_H
 
@@ -17,6 +21,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "plan.h"
 
 #define VSMMU_STATE_VERSION 1
 #define VSMMU_STATE_FILE "state.json"
@@ -48,22 +53,27 @@ struct vsmmu_state {
 	char *name;
 	char *mode;    /* "accel" or "emulated" */
 	char *iommufd; /* "<dev>/iommu" in accel mode, else NULL */
+	char *dev;     /* the dev dir at start: release restores inside it */
 	struct vsmmu_state_hostdev *hostdevs;
 	size_t n_hostdevs;
 	struct vsmmu_state_expander *expanders;
 	size_t n_expanders;
 	struct vsmmu_state_node *nodes;
 	size_t n_nodes;
-	char *plan_json; /* the plan (VSMMU_PLAN format), NULL when none */
+	struct vsmmu_plan *plan; /* the plan the hook checked, NULL when none; in
+				  * state.json the VSMMU_PLAN object itself */
 };
 
 void vsmmu_state_free(struct vsmmu_state *st);
 static inline void vsmmu_state_freep(struct vsmmu_state **s) { vsmmu_state_free(*s); }
 #define _cleanup_state_ __attribute__((cleanup(vsmmu_state_freep)))
 
-/* 0 when name is safe as one path component under the run dir: not empty,
- * no '/', no leading '.', no control characters, not too long. */
+/* 0 when vsmmu can keep state for a domain of that name: any non-empty
+ * UTF-8 string (what libvirt accepts). */
 int vsmmu_state_name_check(const char *name, vsmmu_err *err);
+/* The name of its directory under the run dir: [A-Za-z0-9_-] and '.' (not
+ * first) kept, every other byte as %XX, cut with a hash when long. */
+char *vsmmu_state_dir_name(const char *name);
 
 /* Serialise / parse the state JSON (exposed for tests). */
 char *vsmmu_state_to_json(const struct vsmmu_state *st);
@@ -74,6 +84,8 @@ int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_er
 /* Read it back; 0 with *out NULL when there is no state for name. */
 int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **out,
 		     vsmmu_err *err);
+/* Whether name has a state directory (written at start, until release). */
+bool vsmmu_state_exists(const char *rundir, const char *name);
 /* Remove the state file and directory; absent state is not an error. */
 int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err);
 

@@ -98,8 +98,8 @@ int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t 
 		got = fread(data + used, 1, cap - used - 1, f);
 		used += got;
 		if (used > max)
-			return vsmmu_fail(err, "%s is larger than %zu bytes; refusing to read it",
-					  what, max);
+			return vsmmu_fail_kind(err, VSMMU_ERR_TOO_BIG, "%s is larger than %zu bytes; "
+					       "refusing to read it", what, max);
 		if (got == 0)
 			break;
 	}
@@ -115,14 +115,49 @@ int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t 
 int vsmmu_read_file(const char *path, size_t max, char **out, size_t *len, vsmmu_err *err)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	int saved = errno;
 
-	if (!f) {
-		vsmmu_fail_errno(err, saved, "cannot open %s", path);
-		errno = saved; /* callers tell ENOENT from other failures */
-		return -1;
-	}
+	if (!f) /* err->kind tells an absent file from an unreadable one */
+		return vsmmu_fail_errno(err, errno, "cannot open %s", path);
 	return vsmmu_read_stream(f, path, max, out, len, err);
+}
+
+int vsmmu_check_trusted(const char *path, const struct stat *st, vsmmu_err *err)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return vsmmu_fail(err, "%s is owned by uid %u, not by root; vsmmu trusts only what "
+				  "root created: remove it (rm -rf %s)", path, (unsigned int)st->st_uid,
+				  path);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return vsmmu_fail(err, "%s can be written by group or others (mode %04o); vsmmu "
+				  "trusts only what root alone can write: chmod go-w %s, or remove it",
+				  path, (unsigned int)(st->st_mode & 07777), path);
+	return 0;
+}
+
+int vsmmu_read_trusted(const char *path, size_t max, char **out, vsmmu_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_fclose_ FILE *f = NULL;
+	struct stat st;
+
+	if (fd < 0 && errno == ELOOP)
+		return vsmmu_fail(err, "%s is a symbolic link; vsmmu wrote a file there: remove it",
+				  path);
+	if (fd < 0)
+		return vsmmu_fail_errno(err, errno, "cannot open %s", path);
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return vsmmu_fail_errno(err, errno, "cannot read %s", path);
+	}
+	if (fstat(fd, &st) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot inspect %s", path);
+	if (!S_ISREG(st.st_mode))
+		return vsmmu_fail(err, "%s is not a regular file; vsmmu wrote a file there: remove it",
+				  path);
+	if (vsmmu_check_trusted(path, &st, err) < 0)
+		return -1;
+	return vsmmu_read_stream(f, path, max, out, NULL, err);
 }
 
 /* sysfs attributes are regular files. Anything else is refused unread: a
@@ -136,7 +171,6 @@ static FILE *open_attr(const char *path, vsmmu_err *err)
 
 	if (fd < 0) {
 		vsmmu_fail_errno(err, saved, "cannot open %s", path);
-		errno = saved;
 		return NULL;
 	}
 	saved = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR
@@ -147,7 +181,6 @@ static FILE *open_attr(const char *path, vsmmu_err *err)
 		close(fd);
 		vsmmu_fail(err, "cannot read %s: %s", path,
 			   saved == EINVAL ? "not a regular file" : strerror(saved));
-		errno = saved;
 	}
 	return f;
 }
@@ -160,17 +193,13 @@ int vsmmu_read_attr(const char *path, char **out, vsmmu_err *err)
 
 	if (!f)
 		return -1;
-	if (vsmmu_read_stream(f, path, VSMMU_SYSFS_ATTR_MAX, &data, &len, err) < 0 || !data) {
-		errno = errno ? errno : EIO;
+	if (vsmmu_read_stream(f, path, VSMMU_SYSFS_ATTR_MAX, &data, &len, err) < 0)
 		return -1;
-	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
 		data[--len] = '\0';
 	if (strcspn(data, "\n") != len) { /* a value, not lines: keeps messages on one line */
 		free(data);
-		vsmmu_fail(err, "%s holds more than one line, not a single value", path);
-		errno = EINVAL;
-		return -1;
+		return vsmmu_fail(err, "%s holds more than one line, not a single value", path);
 	}
 	*out = data;
 	return 0;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -42,14 +43,24 @@ char *vsmmu_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* Grow *array (of *cap elements of size) so that index n fits. */
 void vsmmu_grow(void *array_ptr, size_t *cap, size_t n, size_t size);
 
-/* Read a whole file or stream, failing if it is larger than max bytes.
+/* Read a whole file or stream, failing if it is larger than max bytes
+ * (kind VSMMU_ERR_TOO_BIG; a missing file is VSMMU_ERR_ABSENT).
  * The result is NUL-terminated; *len (if not NULL) excludes the NUL. */
 int vsmmu_read_file(const char *path, size_t max, char **out, size_t *len, vsmmu_err *err);
 int vsmmu_read_stream(FILE *f, const char *what, size_t max, char **out, size_t *len,
 		      vsmmu_err *err);
 
+/* What vsmmu trusts in its run dir: owned by root or by the calling user,
+ * and writable by no one else. 0, or -1 with a message naming path and the
+ * fix. */
+int vsmmu_check_trusted(const char *path, const struct stat *st, vsmmu_err *err);
+/* vsmmu_read_file for files vsmmu wrote itself: a symlink, anything but a
+ * regular file, or a file vsmmu_check_trusted refuses is an error
+ * (VSMMU_ERR_INVALID); absent is VSMMU_ERR_ABSENT, unreadable VSMMU_ERR_IO. */
+int vsmmu_read_trusted(const char *path, size_t max, char **out, vsmmu_err *err);
+
 /* Read a one-line sysfs attribute with the trailing newline stripped.
- * Returns 0, or -1 with errno set (ENOENT when absent) and err filled. */
+ * Returns 0, or -1 with err filled (kind VSMMU_ERR_ABSENT when absent). */
 int vsmmu_read_attr(const char *path, char **out, vsmmu_err *err);
 
 /* Write data to path through a temporary file in the same directory,

@@ -9,7 +9,9 @@
  * A runtime-topology domain (topology='runtime') has no VSMMU_PLAN: its
  * hook leaves the plan in <rundir>/<name>/state.json, found through
  * "-name guest=NAME", and the wrapper first builds the expanders and root
- * ports into the argv (lib/runtime.c).
+ * ports into the argv (lib/runtime.c). Started under its own name without
+ * VSMMU_PLAN and without that state, it refuses: the hook did not run
+ * (docs/design-handoff.md: how the wrapper tells the cases apart).
  *
  * VSMMU_DRY_RUN=1 prints the final argv, one argument per line, instead of
  * exec. VSMMU_SKIP_CAPS=1 skips the QEMU capability check, for tests, and
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "hookop.h"
 #include "host.h"
 #include "inject.h"
 #include "plan.h"
@@ -155,85 +158,110 @@ static int finish(const struct vsmmu_conf *conf, struct vsmmu_qargs *args, vsmmu
 	return exec_qemu(conf->qemu, argv);
 }
 
-static int managed(int argc, char **argv, const char *plan_text)
+/* A managed start: check, inject, exec. */
+static int managed(const struct vsmmu_conf *conf, int argc, char **argv,
+		   const struct vsmmu_plan *plan)
 {
-	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
-	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 	int r;
 
-	if (vsmmu_conf_load(&conf, &err) < 0 || vsmmu_plan_from_json(plan_text, &plan, &err) < 0 ||
-	    vsmmu_qargs_parse(argc, (const char *const *)argv, &args, &err) < 0)
+	if (vsmmu_qargs_parse(argc, (const char *const *)argv, &args, &err) < 0)
 		r = -1;
 	else
-		r = prepare(&conf, plan, args, &summary, &err);
+		r = prepare(conf, plan, args, &summary, &err);
 	if (r == 0) {
-		if (conf.log_level >= VSMMU_LOG_INFO)
+		if (conf->log_level >= VSMMU_LOG_INFO)
 			fprintf(stderr, PROG ": %s\n", summary);
-		r = finish(&conf, args, &err);
+		r = finish(conf, args, &err);
 	}
 	if (r < 0)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 	return r < 0 ? 1 : r;
 }
 
-/* The plan a runtime-topology domain's hook left for this start, or NULL.
- * A state that exists but cannot be read (a confined QEMU without vsmmu's
- * AppArmor rules: EACCES) is an error, not "unmanaged": starting QEMU then
- * would give the guest no vSMMU without a word. */
-static int runtime_plan(const struct vsmmu_conf *conf, const char *name, char **plan,
-			vsmmu_err *err)
+/* Started under its own name, as a domain's <emulator>: the hook refuses
+ * such a domain at prepare unless it manages it, so every start of one
+ * has the state the hook wrote at start begin. Under another name (the
+ * wrapper installed as the default QEMU) it also runs domains that are
+ * not ours. */
+static bool run_as_emulator(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+
+	return strcmp(slash ? slash + 1 : argv0, VSMMU_WRAPPER_NAME) == 0;
+}
+
+static int refuse_state(const char *name, const vsmmu_err *err)
+{
+	if (err->kind == VSMMU_ERR_IO)
+		fprintf(stderr, PROG ": %s: cannot read the state the vsmmu hook left for this "
+			"start (%s); the QEMU user must be able to read it: restart libvirtd so "
+			"that the installed hook (which writes it so) runs, and on a confined host "
+			"install vsmmu's AppArmor rules (INSTALL, 'Confined hosts'), then start the "
+			"domain again\n", name, err->msg);
+	else
+		fprintf(stderr, PROG ": %s: the state the vsmmu hook left for this start is "
+			"unusable (%s): it is damaged or from another vsmmu version; restart "
+			"libvirtd after installing vsmmu, then start the domain again\n", name,
+			err->msg);
+	return 1;
+}
+
+/* The hook's word on this start: 1 and *plan (ours), 0 (not ours: pass it
+ * through), or the exit status after saying why the start is refused. */
+static int hook_verdict(const struct vsmmu_conf *conf, const char *name, const char *argv0,
+			struct vsmmu_plan **plan)
 {
 	_cleanup_state_ struct vsmmu_state *st = NULL;
-
-	*plan = NULL;
-	if (vsmmu_state_name_check(name, err) < 0)
-		return 0;
-	errno = 0; /* a state that does not parse leaves errno alone */
-	if (vsmmu_state_read(conf->rundir, name, &st, err) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (st && st->plan_json && strstr(st->plan_json, "\"topology\":\"runtime\""))
-		*plan = VSMMU_STEAL(st->plan_json);
-	return 0;
-}
-
-/* No VSMMU_PLAN: libvirt's probe (no -name: nothing parsed, nothing read
- * when VSMMU_QEMU is set), an unmanaged domain, or a runtime-topology
- * domain whose plan the hook left in the run dir. */
-static int unplanned(int argc, char **argv)
-{
-	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
-	_cleanup_free_ char *name = vsmmu_runtime_domain_name(argc, argv);
-	_cleanup_free_ char *plan = NULL;
-	const char *qemu = getenv("VSMMU_QEMU");
 	vsmmu_err err;
 
-	if (!name && qemu && *qemu)
-		return exec_qemu(qemu, argv);
-	if (vsmmu_conf_load(&conf, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+	if (vsmmu_state_read(conf->rundir, name, &st, &err) < 0)
+		return -refuse_state(name, &err);
+	if (st && !st->plan) {
+		vsmmu_fail(&err, "it holds no plan");
+		return -refuse_state(name, &err);
+	}
+	if (st) {
+		*plan = VSMMU_STEAL(st->plan);
 		return 1;
 	}
-	if (name && runtime_plan(&conf, name, &plan, &err) < 0) {
-		fprintf(stderr, PROG ": %s; not starting QEMU without the vSMMUs its hook planned "
-			"(a confined QEMU needs vsmmu's AppArmor rules: INSTALL, 'Confined hosts')\n",
-			err.msg);
-		return 1;
-	}
-	if (plan)
-		return managed(argc, argv, plan);
-	return exec_qemu(conf.qemu, argv);
+	if (!run_as_emulator(argv0))
+		return 0;
+	fprintf(stderr, PROG ": %s: the vsmmu hook did not run for this start (no state in %s): "
+		"libvirt finds hooks when it starts, so restart libvirtd (systemctl restart "
+		"libvirtd, or virtqemud) after installing vsmmu, then start the domain again\n",
+		name, conf->rundir);
+	return -1;
 }
 
+/* The plan of this start: VSMMU_PLAN (persistent topology: libvirt passes
+ * it from the definition), else the one the hook left in the run dir for
+ * the domain named by "-name guest=NAME" (runtime topology). Without
+ * either: libvirt's probe (no -name), or a domain that is not ours, both
+ * passed through; nothing is read for the probe when VSMMU_QEMU is set. */
 int main(int argc, char **argv)
 {
-	const char *plan = getenv("VSMMU_PLAN");
+	_cleanup_conf_ struct vsmmu_conf conf = { 0 };
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
+	_cleanup_free_ char *name = argc > 0 ? vsmmu_runtime_domain_name(argc, argv) : NULL;
+	const char *plan_text = getenv("VSMMU_PLAN"), *qemu = getenv("VSMMU_QEMU");
+	vsmmu_err err;
+	int r = 0;
 
 	if (argc < 1)
 		return 1;
-	if (!plan)
-		return unplanned(argc, argv);
-	return managed(argc, argv, plan);
+	if (!plan_text && !name && qemu && *qemu)
+		return exec_qemu(qemu, argv);
+	if (vsmmu_conf_load(&conf, &err) < 0 ||
+	    (plan_text && vsmmu_plan_from_json(plan_text, &plan, &err) < 0)) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 1;
+	}
+	if (!plan && name)
+		r = hook_verdict(&conf, name, argv[0], &plan);
+	if (r < 0)
+		return -r;
+	return plan ? managed(&conf, argc, argv, plan) : exec_qemu(conf.qemu, argv);
 }

@@ -343,12 +343,14 @@ wrapper_as_nobody() {
 	run --separate-stderr wrapper_as_nobody d1
 	assert_failure 1
 	[ -z "$output" ]
-	[[ $stderr == "vsmmu-qemu: "*"Permission denied"*"not starting QEMU without the vSMMUs"* ]] ||
+	[[ $stderr == "vsmmu-qemu: d1: cannot read the state"*"Permission denied"*"vsmmu's AppArmor rules"* ]] ||
 		{ echo "$stderr"; false; }
-	# No state at all: an unmanaged domain, QEMU runs.
-	run wrapper_as_nobody d2
-	assert_success
-	assert_output '-name guest=d2,debug-threads=on -S'
+	# No state at all, run as the domain's <emulator>: the hook never ran.
+	run --separate-stderr wrapper_as_nobody d2
+	assert_failure 1
+	[ -z "$output" ]
+	[[ $stderr == "vsmmu-qemu: d2: the vsmmu hook did not run for this start"* ]] ||
+		{ echo "$stderr"; false; }
 }
 
 @test "the wrapper refuses a runtime state that does not parse" {
@@ -358,5 +360,6 @@ wrapper_as_nobody() {
 	chmod 0644 "$RUN/d1/state.json"
 	run --separate-stderr wrapper_as_nobody d1
 	assert_failure 1
-	[[ $stderr == *"not starting QEMU without the vSMMUs"* ]] || { echo "$stderr"; false; }
+	[[ $stderr == "vsmmu-qemu: d1: the state the vsmmu hook left for this start is unusable"* ]] ||
+		{ echo "$stderr"; false; }
 }

@@ -320,18 +320,19 @@ disk_image() { # NAME: the domain's (empty) disk
 	vsmmu_ns sh -ec '[ -e "$1" ] || truncate -s 1M "$1"; chmod 0666 "$1"' sh "$TREES/$1.img"
 }
 
-@test "3. an unmanaged domain starts through the installed wrapper with the real QEMU and is destroyed" {
+@test "3. an unmanaged domain starts through the wrapper installed under QEMU's name, with the real QEMU, and is destroyed" {
 	disk_image plain
-	mkdom plain none no "" >"$T/plain.xml"
+	# The wrapper under another name than its own (as when it stands in for
+	# the default QEMU): a domain the hook left no state for is not ours and
+	# passes through. Under its own name the hook refuses such a domain at
+	# prepare, and the wrapper refuses it when the hook did not run (3b).
+	local emu=/usr/local/libexec/vsmmu/qemu-system-aarch64
+	vsmmu_ns ln -sf vsmmu-qemu "$emu"
+	mkdom plain none no "" | sed "s|<emulator>$WRAPPER</emulator>|<emulator>$emu</emulator>|" >"$T/plain.xml"
+	grep -qF "<emulator>$emu</emulator>" "$T/plain.xml"
 	run vsmmu_virsh define "$T/plain.xml"
 	assert_success
-	# The hook refuses a domain that runs the wrapper without opting in
-	# (it would get no vSMMU); this test is about the wrapper's
-	# pass-through, so the hook sits out: libvirt runs only executables
-	# in qemu.d and re-lists it at every call.
-	vsmmu_ns chmod 0644 /etc/libvirt/hooks/qemu.d/vsmmu
 	run vsmmu_virsh start plain
-	vsmmu_ns chmod 0755 /etc/libvirt/hooks/qemu.d/vsmmu
 	assert_success
 	local pid
 	pid=$(qemu_pid plain)
@@ -343,13 +344,31 @@ disk_image() { # NAME: the domain's (empty) disk
 	tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qx 'guest=plain,debug-threads=on'
 	! tr '\0' '\n' <"/proc/$pid/cmdline" | grep -q 'arm-smmuv3\|iommufd'
 	run vsmmu_ns cat /var/log/libvirt/qemu/plain.log
-	assert_output --partial "$WRAPPER \\"
+	assert_output --partial "$emu \\"
 	refute_output --partial "vsmmu-qemu:"
 	run vsmmu_virsh destroy plain
 	assert_success
 	run vsmmu_virsh domstate plain
 	assert_output 'shut off'
 	gone "$pid"
+	vsmmu_virsh undefine --nvram plain >/dev/null
+	vsmmu_ns rm -f "$emu"
+}
+
+@test "3b. the hook not run (disabled, as before a libvirtd restart): the wrapper refuses to start QEMU" {
+	mkdom plain none no "" >"$T/plain.xml"
+	run vsmmu_virsh define "$T/plain.xml"
+	assert_success
+	# libvirt runs only executables in qemu.d and re-lists it at every call.
+	vsmmu_ns chmod 0644 /etc/libvirt/hooks/qemu.d/vsmmu
+	run vsmmu_virsh start plain
+	vsmmu_ns chmod 0755 /etc/libvirt/hooks/qemu.d/vsmmu
+	assert_failure
+	assert_output --partial "vsmmu-qemu: plain: the vsmmu hook did not run for this start"
+	assert_output --partial "restart libvirtd"
+	run vsmmu_virsh domstate plain
+	assert_output 'shut off'
+	[ -z "$(qemu_pid plain)" ]
 	vsmmu_virsh undefine --nvram plain >/dev/null
 }
 

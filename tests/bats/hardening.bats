@@ -205,9 +205,11 @@ big_file() { # PATH BYTES: a managed domain padded with a comment to BYTES
 	run --separate-stderr hook h prepare begin <"$T/big.xml"
 	one_line_refusal "vsmmu: h: "
 	record "domain XML (hook stdin)" "4 MiB + 250 bytes of managed domain XML"
+	# release needs no XML: it gives back what the records say (release.bats)
 	run --separate-stderr hook h release end <"$T/big.xml"
-	one_line_refusal "vsmmu: h: "
-	record "domain XML (hook stdin)" "same, at release end"
+	assert_success
+	[ -z "$stderr" ]
+	record "domain XML (hook stdin)" "same, at release end (release reads no XML)"
 	run --separate-stderr bash -c 'head -c 100000000 /dev/zero | "$1" h prepare begin -' _ "$HOOK"
 	one_line_refusal "vsmmu: h: "
 	record "domain XML (hook stdin)" "100 MB of NUL bytes"
@@ -607,7 +609,7 @@ copy_sys() {
 	unshare -m true 2>/dev/null || skip "unshare -m not available"
 	mkdir -p "$RUN"
 	run --separate-stderr unshare -m bash -c '
-		mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
+		mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1" || exit 99
 		mkdir -p "$1/.nodes" 2>/dev/null
 		head -c 10000000 /dev/zero >"$1/filler" 2>/dev/null
 		env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$2" VSMMU_DEV="$3" \

@@ -59,7 +59,9 @@ setup() {
 	[ -z "${RT_SKIP:-}" ] || skip "$RT_SKIP"
 	T=$BATS_TEST_TMPDIR F=$BATS_FILE_TMPDIR
 	mkdir -p "$T/dev/vfio/devices"
-	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do : >"$T/dev/$n"; done
+	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do
+		rm -f "$T/dev/$n" && mknod -m 0600 "$T/dev/$n" c 1 3
+	done
 	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$(id -u)" "$(id -g)" >"$T/vsmmu.conf"
 }
 
@@ -163,12 +165,13 @@ prop() { sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" <<<"$1"; }
 	grep -qF "run 'vsmmuctl apply plain'" <<<"$stderr"
 }
 
-@test "without the hook's state the wrapper passes the argv through untouched" {
+@test "without the hook's state the wrapper refuses the start: it never runs QEMU without the vSMMUs" {
 	mapfile -t argv <"$F/argv"
-	run env VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" VSMMU_QEMU=/bin/echo \
+	run --separate-stderr env VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" VSMMU_QEMU=/bin/echo \
 		"$TOP/build/vsmmu-qemu" "${argv[@]:1}"
-	assert_success
-	assert_output "${argv[*]:1}"
+	assert_failure 1
+	assert_output ''
+	[ "$stderr" = "vsmmu-qemu: $DOM: the vsmmu hook did not run for this start (no state in $T/run): libvirt finds hooks when it starts, so restart libvirtd (systemctl restart libvirtd, or virtqemud) after installing vsmmu, then start the domain again" ]
 }
 
 @test "vsmmuctl show NAME of a started runtime domain shows what QEMU was given" {

@@ -311,7 +311,7 @@ refused() { # NEEDLE, then the wrapper's arguments
 	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
 	assert_success
 	[ "$(wc -l <"$PROBES")" = 1 ]
-	grep -qx version=11.1.0 "$VSMMU_RUNDIR/qemu-caps"
+	grep -qx version=11.1.0 "$VSMMU_RUNDIR/.qemu-caps"
 	touch -d '2001-01-01' "$VSMMU_QEMU"
 	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
 	[ "$(wc -l <"$PROBES")" = 2 ]

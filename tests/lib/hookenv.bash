@@ -2,10 +2,21 @@
 # Loaded by hook.bats and hardening.bats. Needs TOP, HOOK and the grace
 # tree in $BATS_FILE_TMPDIR/sys (setup_file); hook_env_setup in setup().
 
-# T, F, SYS, DEV, RUN; device nodes (regular files, 0600) for /dev/iommu and
-# vfio0-vfio4; a vsmmu.conf naming the QEMU ids (QUID:QGID); ORIG, the
-# owner and mode every node has before a start.
+# mknod_fake PATH...: character devices (0600) standing in for /dev/iommu
+# and the vfio cdevs: the hook changes the owner of character devices only.
+# They carry /dev/null's numbers, so opening one could do no harm. Root only.
+mknod_fake() {
+	local n
+	for n in "$@"; do
+		rm -f "$n" && mknod -m 0600 "$n" c 1 3 || return 1
+	done
+}
+
+# T, F, SYS, DEV, RUN; device nodes (0600) for /dev/iommu and vfio0-vfio4;
+# a vsmmu.conf naming the QEMU ids (QUID:QGID); ORIG, the owner and mode
+# every node has before a start. Needs root (mknod).
 hook_env_setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root: the hook acts on character devices only"
 	T="$BATS_TEST_TMPDIR"
 	F="$BATS_FILE_TMPDIR"
 	SYS="$F/sys"
@@ -14,10 +25,9 @@ hook_env_setup() {
 	mkdir -p "$DEV/vfio/devices"
 	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 \
 		vfio/devices/vfio3 vfio/devices/vfio4; do
-		: >"$DEV/$n"
-		chmod 0600 "$DEV/$n"
+		mknod_fake "$DEV/$n"
 	done
-	if [ "$(id -u)" = 0 ]; then QUID=1234 QGID=5678; else QUID=$(id -u) QGID=$(id -g); fi
+	QUID=1234 QGID=5678
 	ORIG="$(id -u):$(id -g):600"
 	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$QUID" "$QGID" >"$T/vsmmu.conf"
 	CONF="$T/vsmmu.conf"

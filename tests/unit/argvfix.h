@@ -28,7 +28,7 @@ static inline void fixture_free(struct fixture *f)
 static inline int fixture_load(const char *name, struct fixture *f)
 {
 	_cleanup_free_ char *path = vsmmu_xasprintf(FIXTURES "%s", name);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	size_t len = 0, cap = 0;
 
 	*f = (struct fixture){ 0 };

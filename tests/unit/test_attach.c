@@ -260,7 +260,7 @@ static void refused_live(const char *xml, const struct vsmmu_host *host, const c
 {
 	struct vsmmu_pci_addr a = addr(bdf);
 	_cleanup_placement_ struct vsmmu_placement p = { 0 };
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	int r = xml ? vsmmu_attach_live(xml, strlen(xml), host, &a, managed, &p, &err) : 0;
 
 	if (!CHECK(r < 0 && strstr(err.msg, want), "refused: %s", what))
@@ -390,7 +390,7 @@ static void refused_config(const char *xml, const struct vsmmu_host *host, const
 	struct vsmmu_pci_addr a = addr(bdf);
 	_cleanup_placement_ struct vsmmu_placement p = { 0 };
 	_cleanup_free_ char *out = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	size_t len;
 	int r = xml ? vsmmu_attach_config(xml, strlen(xml), host, &a, false, &out, &len, &p, &err) : 0;
 

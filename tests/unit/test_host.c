@@ -178,7 +178,7 @@ static void test_grace(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("grace");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 
 	if (!CHECK(t.sys, "mkhost grace"))
 		return;
@@ -193,7 +193,7 @@ static void test_kunpeng(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("kunpeng");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	const struct vsmmu_pcidev *sata;
 	bool seg0 = true;
 
@@ -236,7 +236,7 @@ static void test_virt_dt(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("virt-dt");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 
 	if (!CHECK(t.sys, "mkhost virt-dt"))
 		return;
@@ -259,7 +259,7 @@ static void test_other_iommu(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("other-iommu");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	const struct vsmmu_pcidev *d;
 
 	if (!CHECK(t.sys, "mkhost other-iommu"))
@@ -289,7 +289,7 @@ static void test_scan_some(void)
 		addr_of("0019:01:00.0"), addr_of("0005:01:00.0"), addr_of("0009:01:00.0"),
 		addr_of("0019:01:00.0"),
 	};
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 
 	if (!CHECK(t.sys, "mkhost grace (scan_some)"))
 		return;
@@ -314,7 +314,7 @@ static void expect_scan_error(const char *sys, bool some, const char *want1, con
 {
 	_cleanup_host_ struct vsmmu_host *h = NULL;
 	const struct vsmmu_pci_addr only[] = { addr_of("0000:01:00.0") };
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	int r = some ? vsmmu_host_scan_some(sys, only, 1, &h, &err)
 		     : vsmmu_host_scan(sys, &h, &err);
 
@@ -356,7 +356,7 @@ static void test_missing_trees(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("virt-dt");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 
 	if (!CHECK(t.sys, "mkhost virt-dt (missing)"))
 		return;
@@ -378,7 +378,7 @@ static void test_bad_attributes(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("virt-dt");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	const char *ep = "devices/pci0000:00/0000:00:01.0/0000:01:00.0";
 
 	if (!CHECK(t.sys, "mkhost virt-dt (attributes)"))
@@ -418,7 +418,7 @@ static void test_names_and_vanished(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("virt-dt");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 
 	if (!CHECK(t.sys, "mkhost virt-dt (names)"))
 		return;
@@ -440,7 +440,7 @@ static void test_synthetic(void)
 {
 	_cleanup_tree_ struct tree t = make_tree("synthetic 4 64 8");
 	_cleanup_host_ struct vsmmu_host *h = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	size_t cdevs = 0;
 	bool routed = true;
 

@@ -193,7 +193,7 @@ static void test_version_choice(const struct vsmmu_host *h)
 {
 	static const char emul[] = HEAD CONFIG("mode='emulated'") OS_EFI "  <devices>\n"
 		HOSTDEV("0x0009", "0x01", "0x00") "  </devices>\n</domain>\n";
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_plan *p = NULL;
 
 	CHECK(plan_for(fresh, h, VSMMU_FORM_NATIVE, V(9, 0, 0), &p, &err) < 0 &&
@@ -318,7 +318,7 @@ static void test_per_bus_disagree(const struct vsmmu_host *h)
 {
 	_cleanup_free_ char *xml = vsmmu_xstrdup(libvirt_accel);
 	char *second = strstr(strstr(xml, "pciBus='2'"), "ats='on'");
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	_cleanup_free_ char *out = NULL;
 
 	memcpy(second, "ats='of'", 8);

@@ -349,7 +349,7 @@ static void expect_error(const struct vsmmu_host *host, const struct dom_opts *o
 			 const char *needle, const char *what)
 {
 	_cleanup_free_ char *xml = domain_xml(o);
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	_cleanup_free_ char *out = rewrite_of(xml, host, &err);
 
 	if (!CHECK(!out && strstr(err.msg, needle), "%s", what))
@@ -390,7 +390,7 @@ static void test_emulated_behind_accel(const struct vsmmu_host *host)
 		"</interface></devices></domain>"
 	_cleanup_free_ char *accel = vsmmu_xasprintf(XML_FMT, "accel");
 	_cleanup_free_ char *emul = vsmmu_xasprintf(XML_FMT, "emulated");
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	_cleanup_plan_ struct vsmmu_plan *pa = plan_of(accel, host, &err);
 	_cleanup_plan_ struct vsmmu_plan *pe = NULL;
 
@@ -409,7 +409,7 @@ static void test_bus_exhaustion(void)
 	char bdfs[N][VSMMU_BDF_LEN];
 	struct vsmmu_buf xml = { 0 };
 	struct vsmmu_host *host;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	_cleanup_free_ char *out = NULL;
 
 	for (int i = 0; i < N; i++) {

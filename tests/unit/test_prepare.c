@@ -2,6 +2,7 @@
  * user and group, host readiness against an in-memory host and a temp /dev,
  * and device node ownership with holder counts across domains. */
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,15 @@ static const struct fake_dev devs[] = {
 	{ "0000:01:00.0", 0, 0 }, { "0000:01:00.1", 0, 0 }, { "0009:01:00.0", 1, 0 },
 	{ "0010:01:00.0", 1, 0 }, { "0019:01:00.0", 1, 0 },
 };
+
+/* A device node (root only: mknod) standing in for /dev/iommu or a cdev;
+ * /dev/null's numbers, so nothing can go wrong if anything opened it. */
+static void make_node(const char *path, mode_t mode)
+{
+	unlink(path);
+	if (mknod(path, S_IFCHR | mode, makedev(1, 3)) < 0 || chmod(path, mode) < 0)
+		printf("# mknod %s failed\n", path);
+}
 
 static void touch(const char *path, mode_t mode)
 {
@@ -42,7 +52,10 @@ static char *make_dev_tree(const char *top)
 	for (int i = 0; i < 4; i++) {
 		_cleanup_free_ char *p = vsmmu_xasprintf("%s/vfio/devices/vfio%d", dev, i);
 
-		touch(p, 0600);
+		if (geteuid() == 0)
+			make_node(p, 0600);
+		else
+			touch(p, 0600);
 	}
 	return dev;
 }
@@ -200,23 +213,28 @@ static void test_nodes(const char *top, const char *dev)
 	struct vsmmu_state a = { .name = "a" }, b = { .name = "b" }, c = { .name = "c" };
 	vsmmu_err err;
 
-	touch(iommu, 0600);
-	CHECK(vsmmu_nodes_take(rundir, "a", a_paths, 2, uid, gid, &a, &err) == 0, "a takes its nodes");
+	make_node(iommu, 0600);
+	CHECK(vsmmu_nodes_take(rundir, dev, "a", a_paths, 2, uid, gid, &a, &err) == 0,
+	      "a takes its nodes");
 	CHECK(owned(iommu, uid, gid, 0660) && owned(cdev0, uid, gid, 0660), "a's nodes handed over");
 	CHECK(a.n_nodes == 2 && a.nodes[0].mode == 0600 && a.nodes[0].uid == u0,
 	      "a remembers the original owner and mode");
-	CHECK(vsmmu_nodes_take(rundir, "b", b_paths, 2, uid, gid, &b, &err) == 0, "b takes its nodes");
+	CHECK(vsmmu_nodes_take(rundir, dev, "b", b_paths, 2, uid, gid, &b, &err) == 0,
+	      "b takes its nodes");
 	CHECK(b.nodes[0].mode == 0600, "b sees the original mode of the shared node, not a's");
-	CHECK(vsmmu_nodes_release(rundir, "a", &err) == 0, "a released");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "a", &err) == 0, "a released");
 	CHECK(owned(cdev0, u0, g0, 0600), "a's cdev restored");
 	CHECK(owned(iommu, uid, gid, 0660), "shared /dev/iommu stays with b");
-	CHECK(vsmmu_nodes_release(rundir, "a", &err) == 0, "a released twice");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "a", &err) == 0, "a released twice");
 	CHECK(owned(iommu, uid, gid, 0660), "still with b after a second release of a");
-	CHECK(vsmmu_nodes_release(rundir, "b", &err) == 0, "b released");
+	CHECK(vsmmu_nodes_release(rundir, "/elsewhere", NULL, "b", &err) < 0 &&
+	      owned(iommu, uid, gid, 0660), "a dev dir changed since the start: not given back");
+	CHECK(vsmmu_nodes_release(rundir, "/elsewhere", dev, "b", &err) == 0,
+	      "b released inside the dev dir its state had at start");
 	CHECK(owned(iommu, u0, g0, 0600) && owned(cdev1, u0, g0, 0600), "everything restored");
-	CHECK(vsmmu_nodes_release(rundir, "never", &err) == 0, "release without take is fine");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "never", &err) == 0, "release without take is fine");
 
-	CHECK(vsmmu_nodes_take(rundir, "c", bad_paths, 2, uid, gid, &c, &err) < 0,
+	CHECK(vsmmu_nodes_take(rundir, dev, "c", bad_paths, 2, uid, gid, &c, &err) < 0,
 	      "taking a missing node fails");
 	CHECK(strstr(err.msg, "vfio99") != NULL, "the error names the node: %s", err.msg);
 	CHECK(owned(cdev1, u0, g0, 0600) && c.n_nodes == 0, "a failed take undoes what it did");
@@ -237,6 +255,75 @@ static void test_nodes(const char *top, const char *dev)
 	free(c.nodes);
 }
 
+static bool has_record(const char *rundir, const char *path)
+{
+	struct vsmmu_node_ref ref;
+	bool found = false;
+	vsmmu_err err;
+
+	if (vsmmu_node_ref_read(rundir, path, &ref, &found, &err) == 0)
+		vsmmu_node_ref_clear(&ref);
+	return found;
+}
+
+/* What a node must be before its owner changes, and what a record must be
+ * before release acts on it (root: it makes device nodes). */
+static void test_nodes_refused(const char *top, const char *dev)
+{
+	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/run-refused", top);
+	_cleanup_free_ char *real = vsmmu_xasprintf("%s/real-node", top);
+	_cleanup_free_ char *cdev = vsmmu_xasprintf("%s/vfio/devices/vfio2", dev);
+	_cleanup_free_ char *file = vsmmu_xasprintf("%s/vfio/devices/vfio3", dev);
+	_cleanup_free_ char *dotdot = vsmmu_xasprintf("%s/vfio/../../real-node", dev);
+	_cleanup_free_ char *nodes = vsmmu_xasprintf("%s/.nodes", rundir);
+	char *link_paths[] = { cdev }, *file_paths[] = { file }, *out_paths[] = { real };
+	char *dotdot_paths[] = { dotdot };
+	struct vsmmu_state st = { .name = "d" };
+	struct vsmmu_node_ref planted = { 0 };
+	vsmmu_err err;
+
+	make_node(real, 0600);
+	unlink(cdev);
+	CHECK(symlink(real, cdev) == 0, "a symlink stands where a cdev belongs");
+	CHECK(vsmmu_nodes_take(rundir, dev, "d", link_paths, 1, 1234, 5678, &st, &err) < 0 &&
+	      strstr(err.msg, "symbolic link"), "taking a symlinked cdev is refused: %s", err.msg);
+	CHECK(!has_record(rundir, cdev), "the refused take leaves no record");
+	CHECK(owned(real, 0, 0, 0600), "the node behind the symlink is untouched");
+	unlink(cdev);
+	make_node(cdev, 0600);
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "d", &err) == 0 && owned(cdev, 0, 0, 0600),
+	      "a later release changes nothing on the real node (it stays 0600)");
+
+	unlink(file);
+	touch(file, 0600);
+	CHECK(vsmmu_nodes_take(rundir, dev, "d", file_paths, 1, 1234, 5678, &st, &err) < 0 &&
+	      strstr(err.msg, "not a character device"), "a regular file is refused: %s", err.msg);
+	CHECK(vsmmu_nodes_take(rundir, dev, "d", out_paths, 1, 1234, 5678, &st, &err) < 0 &&
+	      strstr(err.msg, "not inside the device directory"),
+	      "a node outside the dev dir is refused: %s", err.msg);
+	CHECK(vsmmu_nodes_take(rundir, dev, "d", dotdot_paths, 1, 1234, 5678, &st, &err) < 0,
+	      "a path that climbs out with .. is refused");
+	CHECK(owned(real, 0, 0, 0600) && owned(file, 0, 0, 0600), "nothing changed");
+
+	/* A record root wrote, naming a node outside the dev dir. */
+	planted.node = (struct vsmmu_state_node){ vsmmu_xstrdup(real), 0, 0, 0777 };
+	vsmmu_node_ref_add(&planted, "x");
+	CHECK(vsmmu_node_ref_write(rundir, &planted, &err) == 0, "record for an outside path");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "x", &err) < 0 && strstr(err.msg, real),
+	      "release refuses to act on it and says which: %s", err.msg);
+	CHECK(owned(real, 0, 0, 0600) && has_record(rundir, real), "node untouched, record kept");
+	CHECK(chown(nodes, 65534, 65534) == 0, ".nodes handed to nobody");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "x", &err) < 0 &&
+	      strstr(err.msg, "owned by uid 65534"), "a .nodes not owned by root is refused: %s",
+	      err.msg);
+	CHECK(chown(nodes, 0, 0) == 0 && chmod(nodes, 0770) == 0, ".nodes made group-writable");
+	CHECK(vsmmu_nodes_release(rundir, dev, NULL, "x", &err) < 0 &&
+	      strstr(err.msg, "written by group or others"), "a writable .nodes is refused: %s",
+	      err.msg);
+	vsmmu_node_ref_clear(&planted);
+	free(st.nodes);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/vsmmu-test-prepare.XXXXXX";
@@ -247,7 +334,12 @@ int main(void)
 	test_cheap_tests();
 	test_qemu_conf(top);
 	test_ready(dev);
-	test_nodes(top, dev);
+	if (geteuid() == 0) {
+		test_nodes(top, dev);
+		test_nodes_refused(top, dev);
+	} else {
+		printf("# node tests skipped: making device nodes needs root\n");
+	}
 	run_cmd(rm);
 	return tap_done();
 }

@@ -13,7 +13,7 @@
 static struct vsmmu_qargs *parse_fixture(const char *name, struct fixture *f)
 {
 	struct vsmmu_qargs *args = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 
 	if (fixture_load(name, f) < 0)
 		return NULL;
@@ -27,7 +27,7 @@ static struct vsmmu_qargs *parse_fixture(const char *name, struct fixture *f)
 static struct vsmmu_qargs *parse_strings(const char *const *argv)
 {
 	struct vsmmu_qargs *args = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	int argc = 0;
 
 	while (argv[argc])
@@ -43,7 +43,7 @@ static struct vsmmu_qargs *parse_strings(const char *const *argv)
 static const char *value_at(struct vsmmu_qargs *args, size_t index)
 {
 	const char *v = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 
 	if (vsmmu_qargs_arg_value(vsmmu_qargs_at(args, index), &v, &err) < 0) {
 		printf("# value_at %zu: %s\n", index, err.msg);
@@ -55,7 +55,7 @@ static const char *value_at(struct vsmmu_qargs *args, size_t index)
 static size_t device_index(struct vsmmu_qargs *args, const char *id)
 {
 	size_t index = VSMMU_QARGS_NONE;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 
 	if (vsmmu_qargs_find_device(args, id, &index, &err) < 0)
 		printf("# find %s: %s\n", id, err.msg);
@@ -70,7 +70,7 @@ static struct vsmmu_qargs_arg *device(struct vsmmu_qargs *args, const char *id)
 static const char *prop(struct vsmmu_qargs_arg *arg, const char *key)
 {
 	const char *v = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 
 	if (!arg || vsmmu_qargs_get(arg, key, &v, &err) < 0)
 		return "(error)";
@@ -82,7 +82,7 @@ static void test_round_trip(const char *name)
 {
 	_cleanup_fixture_ struct fixture f;
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_fixture(name, &f);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	char **argv = NULL;
 	int i = 0;
 
@@ -108,7 +108,7 @@ static void test_print_identical(const char *name)
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
 	_cleanup_free_ char *out = NULL;
 	size_t outlen = 0;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	FILE *mem;
 
 	args = parse_fixture(name, &f);
@@ -196,7 +196,7 @@ static void test_probe(void)
 {
 	_cleanup_fixture_ struct fixture f;
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_fixture("libvirt-probe.argv", &f);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	const char *type = NULL;
 	size_t i = 0;
 
@@ -221,7 +221,7 @@ static void test_json_get(void)
 {
 	_cleanup_fixture_ struct fixture f;
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_fixture("libvirt9-accel.argv", &f);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_qargs_arg *a;
 	const char *type = NULL;
 	unsigned long n = 0;
@@ -278,7 +278,7 @@ static void test_keyval_get(void)
 {
 	_cleanup_fixture_ struct fixture f;
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_fixture("keyval.argv", &f);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_qargs_arg *a;
 	unsigned long n = 0;
 	size_t i = 0;
@@ -310,7 +310,7 @@ static void test_json_set(void)
 {
 	_cleanup_fixture_ struct fixture f;
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_fixture("libvirt9-accel.argv", &f);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_qargs_arg *a;
 	char **argv = NULL;
 	size_t i, idx;
@@ -372,7 +372,7 @@ static void test_keyval_set_and_escapes(void)
 	_cleanup_fixture_ struct fixture f;
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_fixture("keyval.argv", &f);
 	_cleanup_qargs_ struct vsmmu_qargs *again = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_qargs_arg *a;
 	char **argv = NULL;
 	int argc = 0;
@@ -422,7 +422,7 @@ static void test_json_comma_value(void)
 		NULL,
 	};
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_strings(argv);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_qargs_arg *a;
 
 	if (!CHECK(args, "JSON with a comma in a value parses"))
@@ -443,7 +443,7 @@ static void test_insert(void)
 	_cleanup_qargs_ struct vsmmu_qargs *json = parse_fixture("libvirt9-accel.argv", &fj);
 	_cleanup_qargs_ struct vsmmu_qargs *kv = parse_fixture("keyval.argv", &fk);
 	struct vsmmu_qargs *lists[2] = { json, kv };
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	static const char *const want[2] = {
 		"{\"driver\":\"arm-smmuv3\",\"primary-bus\":\"pci.1\",\"id\":\"smmuv3.0\",\"accel\":true}",
 		"arm-smmuv3,primary-bus=pci.1,id=smmuv3.0,accel=on",
@@ -487,7 +487,7 @@ static void test_insert(void)
 
 static void test_build(void)
 {
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_qargs_arg *a = NULL;
 	const char *v = NULL;
 	const struct vsmmu_qargs_pair pxb[] = {
@@ -581,7 +581,7 @@ static void test_move_and_remove(void)
 {
 	_cleanup_fixture_ struct fixture f;
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_fixture("libvirt9-accel.argv", &f);
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	struct vsmmu_qargs_arg *a;
 	size_t n, from, to;
 
@@ -647,7 +647,7 @@ static void test_value_errors(void)
 
 	for (size_t i = 0; i < VSMMU_ARRAY_LEN(cases); i++) {
 		const char *argv[] = { "qemu", "-device", cases[i].value, NULL };
-		vsmmu_err err = { { 0 } };
+		vsmmu_err err = { .msg = "" };
 		int failed = access_fails(argv, &err);
 
 		CHECK(failed && strstr(err.msg, cases[i].want) && strstr(err.msg, "argv[1] (-device)"),
@@ -663,7 +663,7 @@ static void test_lazy(void)
 	};
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_strings(argv);
 	struct vsmmu_qargs_lookup *lookup;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	char **out = NULL;
 	size_t i = 0;
 
@@ -701,7 +701,7 @@ static void test_parse_errors(void)
 	_cleanup_free_ char *large = vsmmu_xcalloc(VSMMU_QARGS_MAX_VALUE, 1);
 	struct vsmmu_qargs *args = NULL;
 	_cleanup_qargs_ struct vsmmu_qargs *dups = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	size_t i = 0;
 
 	CHECK(vsmmu_qargs_parse(3, trailing, &args, &err) == -1 &&
@@ -748,7 +748,7 @@ static void test_lookup(void)
 	};
 	_cleanup_qargs_ struct vsmmu_qargs *args = parse_strings(argv);
 	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hosts = NULL;
-	vsmmu_err err = { { 0 } };
+	vsmmu_err err = { .msg = "" };
 	size_t at[2] = { 0, 0 }, i = 0, n;
 	int r;
 

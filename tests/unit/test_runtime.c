@@ -75,7 +75,7 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
 	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	size_t first_vfio;
 
 	if (fixture_load("libvirt9-runtime.argv", &f) < 0 ||
@@ -121,7 +121,7 @@ static void test_refusals(const struct vsmmu_plan *p)
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
 	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 
 	if (fixture_load("libvirt9-runtime.argv", &f) < 0)
 		return;
@@ -149,7 +149,7 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
 	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
-	vsmmu_err err = { "" };
+	vsmmu_err err = { .msg = "" };
 	char id[16];
 	int n;
 
