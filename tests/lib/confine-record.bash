@@ -71,7 +71,7 @@ confine_compare() {
 	# absence alone is no change; any other difference is.
 	run diff <(grep -v '^#' "$fixture" | grep -v '^qemu-source/') "$recorded"
 	[ "$status" = 0 ] || [ -z "$(printf '%s\n' "$output" | grep '^[<>]' |
-		grep -vxF '< domain/qemu-system-aarch64 r /proc/sys/vm/overcommit_memory')" ] || {
+		grep -vx '[<>] domain/qemu-system-aarch64 r /proc/sys/vm/overcommit_memory')" ] || {
 		echo "recorded accesses differ from $1 ('>' new, '<' gone):"
 		echo "$output"
 		false
