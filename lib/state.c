@@ -325,6 +325,11 @@ static int make_rundir(const char *rundir, vsmmu_err *err)
 	return make_dir(rundir, 0755, err);
 }
 
+int vsmmu_state_make_rundir(const char *rundir, vsmmu_err *err)
+{
+	return make_rundir(rundir, err);
+}
+
 int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_err *err)
 {
 	_cleanup_free_ char *dir = NULL, *path = NULL, *json = NULL;

@@ -89,6 +89,10 @@ bool vsmmu_state_exists(const char *rundir, const char *name);
 /* Remove the state file and directory; absent state is not an error. */
 int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err);
 
+/* Create the run dir (0755, root's: the wrapper reads it as the QEMU
+ * user), or accept a trusted one. 0 or -1. */
+int vsmmu_state_make_rundir(const char *rundir, vsmmu_err *err);
+
 /* Exclusive lock on <rundir>/.lock, polled for up to timeout_ms. *fd gets
  * the descriptor; closing it releases the lock. */
 int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err);
