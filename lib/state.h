@@ -105,6 +105,10 @@ struct vsmmu_node_ref {
 };
 
 void vsmmu_node_ref_clear(struct vsmmu_node_ref *ref);
+/* Parse one record's JSON (exposed for tests); on failure *ref is empty. */
+int vsmmu_node_ref_from_json(const char *json, struct vsmmu_node_ref *ref, vsmmu_err *err);
+/* Its JSON, as vsmmu_node_ref_write writes it (holders included). */
+char *vsmmu_node_ref_to_json(const struct vsmmu_node_ref *ref);
 /* 0 and *found false when the node has no record. */
 int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_ref *ref,
 			bool *found, vsmmu_err *err);
