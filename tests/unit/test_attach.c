@@ -472,6 +472,29 @@ static void test_config_native_replan(const struct vsmmu_host *host)
 	CHECK_INT(check_problems(back, host), 0, "check accepts what detach leaves");
 }
 
+/* --live on the native form rewrite --native writes (libvirt 12.9's
+ * domain-wide <iommufd enabled='yes'/>): libvirt opens iommufd for the
+ * hot-plugged vfio-pci itself, so the element asks for nothing more. */
+static void test_live_native_rewritten(const struct vsmmu_host *host)
+{
+	_cleanup_free_ char *xml = applied(host, "form='native' spare-ports='1'", "");
+	_cleanup_free_ char *want = NULL;
+	struct layout l = layout_of(xml);
+	struct vsmmu_pci_addr a = addr("0009:01:00.1");
+	_cleanup_placement_ struct vsmmu_placement p = { 0 };
+	vsmmu_err err;
+
+	if (!CHECK(vsmmu_attach_live(xml, strlen(xml), host, &a, true, &p, &err) == 0,
+		   "native (rewrite --native) --live: onto the expander of the device's SMMU"))
+		return (void)printf("# %s\n", err.msg);
+	want = vsmmu_xasprintf("<address type='pci' domain='0x0000' bus='0x%02x' slot='0x00' "
+			       "function='0x0'/>", l.spare_port);
+	CHECK(p.port == l.spare_port && p.expander == l.expander && p.device_xml &&
+	      strstr(p.device_xml, want) && strstr(p.device_xml, "<driver name='vfio'/>") &&
+	      !strstr(p.device_xml, "iommufd") && strstr(p.device_xml, "managed='yes'"),
+	      "its spare port, <driver name='vfio'/> (domain-wide iommufd), --managed kept");
+}
+
 static void test_config_runtime(const struct vsmmu_host *host)
 {
 	_cleanup_free_ char *runtime = applied(host, "topology='runtime'", "");
@@ -557,6 +580,7 @@ int main(void)
 	test_config_refusals(host);
 	test_config_runtime(host);
 	test_config_native_replan(host);
+	test_live_native_rewritten(host);
 	test_detach(host);
 	test_unassigned();
 	return tap_done();
