@@ -5,7 +5,8 @@
  * Each group after "::" is one command: LABEL names it in the output, STDIN
  * is the file its stdin reads from, VAR=VALUE words are added to (or, with
  * an empty VALUE after "-", "-VAR", removed from) the inherited environment,
- * then the program (a path, no PATH search) and its arguments. stdout and
+ * an @UID:GID word runs it as that user (no supplementary groups; the
+ * runner must be root), then the program (a path, no PATH search) and its arguments. stdout and
  * stderr go to /dev/null. The groups run in turn, WARMUP rounds unmeasured,
  * then ROUNDS measured rounds, so every command of one invocation sees the
  * same machine load. Wall time is fork to wait4; peak RSS is ru_maxrss from
@@ -15,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +57,13 @@ static int run_once(struct cmd *c, double *us, long *rss)
 		if (in < 0 || null < 0 || dup2(in, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 			_exit(126);
 		for (int i = 0; i < c->n_env; i++) {
-			if (c->env_ops[i][0] == '-')
+			unsigned int uid, gid;
+
+			if (c->env_ops[i][0] == '@') {
+				if (sscanf(c->env_ops[i], "@%u:%u", &uid, &gid) != 2 ||
+				    setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+					_exit(126);
+			} else if (c->env_ops[i][0] == '-')
 				unsetenv(c->env_ops[i] + 1);
 			else
 				putenv(c->env_ops[i]);
@@ -119,7 +127,8 @@ int main(int argc, char **argv)
 		c->label = argv[j++];
 		c->in = argv[j++];
 		c->env_ops = &argv[j];
-		while (j < end && (strchr(argv[j], '=') || argv[j][0] == '-') && argv[j][0] != '/')
+		while (j < end && (strchr(argv[j], '=') || argv[j][0] == '-' || argv[j][0] == '@') &&
+		       argv[j][0] != '/')
 			c->n_env++, j++;
 		if (j >= end) {
 			fprintf(stderr, "runner: %s: no program\n", c->label);

@@ -1,6 +1,6 @@
 /* A stand-in QEMU for the wrapper's exec path: answers the two capability
- * probes the wrapper makes (-version, -device arm-smmuv3,help; the answers
- * are cached in VSMMU_RUNDIR after the first run), otherwise does what the
+ * probes (-version, -device arm-smmuv3,help; the hook caches the answers
+ * in VSMMU_RUNDIR at prepare), otherwise does what the
  * floor does: reads stdin to EOF and exits 0. */
 #include <string.h>
 #include <unistd.h>

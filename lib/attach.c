@@ -444,24 +444,22 @@ static void placement_from_plan(const struct vsmmu_plan *plan, struct vsmmu_plac
 	}
 }
 
-/* Format dom and, in the wrapper form, plan and rewrite it as apply would;
- * the result must pass the check the hook makes at prepare. */
+/* Format dom, plan and rewrite it as apply would, in the form it has (a
+ * native definition keeps libvirt's per-bus <iommu>, whether or not our
+ * metadata says form='native'); the result must pass the check the hook
+ * makes at prepare. */
 static int replan(const struct vsmmu_domain *dom, const struct vsmmu_host *host, char **out,
 		  size_t *out_len, struct vsmmu_placement *p, vsmmu_err *err)
 {
+	struct vsmmu_policy policy = VSMMU_POLICY_DEFAULT;
 	_cleanup_free_ char *edited = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	size_t len;
 
 	if (vsmmu_domain_format(dom, &edited, &len, err) < 0)
 		return -1;
-	if (vsmmu_domain_form(dom) == VSMMU_FORM_NATIVE) {
-		/* TODO(issue 13): re-plan with the native rewrite once it exists. */
-		*out = VSMMU_STEAL(edited);
-		*out_len = len;
-		return 0;
-	}
-	if (vsmmu_rewrite_xml(edited, len, host, NULL, out, out_len, &plan, err) < 0)
+	policy.form = (int)vsmmu_domain_form(dom);
+	if (vsmmu_rewrite_xml(edited, len, host, &policy, out, out_len, &plan, err) < 0)
 		return -1;
 	if (p)
 		placement_from_plan(plan, p);
@@ -473,25 +471,15 @@ static int replan(const struct vsmmu_domain *dom, const struct vsmmu_host *host,
 }
 
 /* The port the device takes in the definition: a free spare of its
- * expander; in the native form (no re-plan yet) there must be one. */
-static int config_port(const struct vsmmu_domain *dom, const char *smmu,
-		       struct vsmmu_placement *p, vsmmu_err *err)
+ * expander, or -1 (the re-plan adds a port, and an expander when none
+ * mirrors its SMMU, for the next start). */
+static void config_port(const struct vsmmu_domain *dom, const char *smmu,
+			struct vsmmu_placement *p)
 {
 	unsigned int n_ports;
 
 	p->expander = mirroring_expander(dom, smmu);
 	p->port = p->expander < 0 ? -1 : free_port(dom, p->expander, &n_ports);
-	if (vsmmu_domain_form(dom) != VSMMU_FORM_NATIVE)
-		return 0;
-	if (p->expander < 0 || !has_vsmmu(dom, VSMMU_FORM_NATIVE, p->expander))
-		return vsmmu_fail(err, "no expander of domain '%s' mirrors %s with a vSMMU: add "
-				  "the device to the definition and run 'vsmmuctl apply %s'",
-				  dom_name(dom), smmu, dom_name(dom));
-	if (p->port < 0)
-		return vsmmu_fail(err, "expander pci.%d of domain '%s' has no free root port: "
-				  "raise spare-ports and run 'vsmmuctl apply %s'", p->expander,
-				  dom_name(dom), dom_name(dom));
-	return 0;
 }
 
 int vsmmu_attach_config(const char *xml, size_t len, const struct vsmmu_host *host,
@@ -510,11 +498,9 @@ int vsmmu_attach_config(const char *xml, size_t len, const struct vsmmu_host *ho
 	smmu = host->smmus[dev->smmu].name;
 	if (refuse_present(dom, bdf, "in its definition", err) < 0)
 		return -1;
-	if (vsmmu_domain_form(dom) == VSMMU_FORM_WRAPPER &&
-	    refuse_stale(xml, len, host, dom_name(dom), err) < 0)
+	if (refuse_stale(xml, len, host, dom_name(dom), err) < 0)
 		return -1;
-	if (config_port(dom, smmu, placed, err) < 0)
-		return -1;
+	config_port(dom, smmu, placed);
 	placed->smmu = vsmmu_xstrdup(smmu);
 	spec.port = dom->config.topology == VSMMU_TOPO_RUNTIME ? -1 : placed->port;
 	spec.iommufd = vsmmu_domain_iommufd_form(dom);

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "plan.h"
+#include "qemucaps.h"
 #include "rewrite.h"
 #include "util.h"
 
@@ -515,6 +516,20 @@ static int commit_state(const struct vsmmu_conf *conf, struct vsmmu_state *st, u
 	return -1;
 }
 
+/* Fill the QEMU capability cache, as root, for the wrapper that runs next
+ * as the QEMU user and can only read it. A failure costs nothing but
+ * speed (the wrapper then probes QEMU itself, and reports what it finds),
+ * so it never fails the start. */
+static void fill_caps(const struct vsmmu_conf *conf)
+{
+	struct vsmmu_qemu_ids as;
+	vsmmu_err ignored;
+
+	if (vsmmu_qemu_ids(conf, &as.uid, &as.gid, &ignored) == 0 &&
+	    vsmmu_state_make_rundir(conf->rundir, &ignored) == 0)
+		(void)vsmmu_qemucaps_refresh(conf->rundir, conf->qemu, &as, &ignored);
+}
+
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
 		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err)
 {
@@ -529,8 +544,13 @@ int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_
 		return -1;
 	vsmmu_prepare_check_ready(dom, plan ? plan->mode : dom->config.mode, phase, host,
 				  conf->dev, problems);
-	if (problems->n > 0 || !plan || phase == VSMMU_PHASE_PREPARE)
+	if (problems->n > 0 || !plan)
 		return 0;
+	if (phase == VSMMU_PHASE_PREPARE) {
+		if (vsmmu_domain_uses_wrapper(dom))
+			fill_caps(conf);
+		return 0;
+	}
 	if (vsmmu_qemu_ids(conf, &uid, &gid, err) < 0)
 		return -1;
 	st = build_state(name, plan, host, conf->dev);

@@ -65,7 +65,9 @@ int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *star
 
 /* prepare begin and start begin. Returns -1 on an error (err), else 0: when
  * problems->n > 0 the domain must not start and nothing was changed. Only
- * the start phase takes device nodes and writes the state. dom is
+ * the start phase takes device nodes and writes the state; the prepare
+ * phase of a domain that runs the wrapper fills the QEMU capability cache
+ * (lib/qemucaps.h), which the wrapper cannot write. dom is
  * rewritten in place by the topology check (see vsmmu_check_domain). */
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
 		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);/* release end: gives back what the domain's records say, whatever the

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -166,12 +167,18 @@ int vsmmu_qemucaps_check(const char *binary, const struct vsmmu_qemucaps *caps,
 
 /* ---- Probing ---- */
 
-static void probe_child(int out_fd, const char *binary, char *const *argv)
+/* Root (the hook) runs the probe as the QEMU user: QEMU never runs as root
+ * on vsmmu's account, and it sees what it will see when libvirt starts it. */
+static void probe_child(int out_fd, const char *binary, char *const *argv,
+			const struct vsmmu_qemu_ids *as)
 {
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
 	    dup2(out_fd, STDERR_FILENO) < 0)
+		_exit(126);
+	if (as && geteuid() == 0 &&
+	    (setgroups(0, NULL) < 0 || setgid(as->gid) < 0 || setuid(as->uid) < 0))
 		_exit(126);
 	execv(binary, argv);
 	_exit(127);
@@ -209,8 +216,8 @@ static int read_until(int fd, struct vsmmu_buf *buf, long long deadline)
 	}
 }
 
-static int run_probe(const char *binary, const char *arg1, const char *arg2, char **out,
-		     vsmmu_err *err)
+static int run_probe(const char *binary, const struct vsmmu_qemu_ids *as, const char *arg1,
+		     const char *arg2, char **out, vsmmu_err *err)
 {
 	char *const argv[] = { (char *)binary, (char *)arg1, (char *)arg2, NULL };
 	_cleanup_buf_ struct vsmmu_buf buf = { 0 };
@@ -221,7 +228,7 @@ static int run_probe(const char *binary, const char *arg1, const char *arg2, cha
 		return vsmmu_fail_errno(err, errno, "cannot probe %s", binary);
 	pid = fork();
 	if (pid == 0)
-		probe_child(fds[1], binary, argv);
+		probe_child(fds[1], binary, argv, as);
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
@@ -240,19 +247,25 @@ static int run_probe(const char *binary, const char *arg1, const char *arg2, cha
 	return 0;
 }
 
-int vsmmu_qemucaps_probe(const char *binary, struct vsmmu_qemucaps *caps, vsmmu_err *err)
+static int probe_as(const char *binary, const struct vsmmu_qemu_ids *as,
+		    struct vsmmu_qemucaps *caps, vsmmu_err *err)
 {
 	_cleanup_free_ char *version = NULL, *help = NULL;
 	vsmmu_err why;
 
-	if (run_probe(binary, "-version", NULL, &version, err) < 0)
+	if (run_probe(binary, as, "-version", NULL, &version, err) < 0)
 		return -1;
 	if (vsmmu_qemucaps_parse_version(version, &caps->version, &why) < 0)
 		return vsmmu_fail(err, "%s: %s; is it a QEMU binary?", binary, why.msg);
-	if (run_probe(binary, "-device", "arm-smmuv3,help", &help, err) < 0)
+	if (run_probe(binary, as, "-device", "arm-smmuv3,help", &help, err) < 0)
 		return -1;
 	vsmmu_qemucaps_parse_smmu_help(help, caps);
 	return 0;
+}
+
+int vsmmu_qemucaps_probe(const char *binary, struct vsmmu_qemucaps *caps, vsmmu_err *err)
+{
+	return probe_as(binary, NULL, caps, err);
 }
 
 /* ---- Cache ---- */
@@ -298,20 +311,44 @@ static int parse_cache_body(const char *body, struct vsmmu_qemucaps *caps)
 	return 0;
 }
 
+/* What the cache at path says about binary: 1 and caps, or 0 and why not. */
+static int read_cache(const char *rundir, const char *path, const char *key,
+		      struct vsmmu_qemucaps *caps, vsmmu_err *err)
+{
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+
+	/* Only what root wrote, in a run dir only root writes (the hook's
+	 * trust rules, docs/design-handoff.md); anything else is no cache. */
+	if (lstat(rundir, &st) < 0) {
+		vsmmu_fail_errno(err, errno, "cannot inspect %s", rundir);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		vsmmu_fail(err, "%s is not a directory", rundir);
+		return 0;
+	}
+	if (vsmmu_check_trusted(rundir, &st, err) < 0 ||
+	    vsmmu_read_trusted(path, CACHE_MAX, &text, err) < 0)
+		return 0;
+	if (!vsmmu_has_prefix(text, key)) {
+		vsmmu_fail(err, "%s is for another QEMU binary or an older one", path);
+		return 0;
+	}
+	if (parse_cache_body(text + strlen(key), caps) < 0) {
+		vsmmu_fail(err, "%s is malformed", path);
+		return 0;
+	}
+	return 1;
+}
+
 int vsmmu_qemucaps_load(const char *rundir, const char *binary, struct vsmmu_qemucaps *caps,
 			vsmmu_err *err)
 {
 	_cleanup_free_ char *path = vsmmu_xasprintf("%s/%s", rundir, VSMMU_QEMUCAPS_FILE);
 	_cleanup_free_ char *key = cache_key(binary, err);
-	_cleanup_free_ char *text = NULL;
 
-	if (!key)
-		return -1;
-	if (vsmmu_read_file(path, CACHE_MAX, &text, NULL, err) < 0)
-		return 0; /* absent or unreadable: probe again */
-	if (!vsmmu_has_prefix(text, key) || parse_cache_body(text + strlen(key), caps) < 0)
-		return 0;
-	return 1;
+	return key ? read_cache(rundir, path, key, caps, err) : -1;
 }
 
 int vsmmu_qemucaps_save(const char *rundir, const char *binary,
@@ -326,6 +363,7 @@ int vsmmu_qemucaps_save(const char *rundir, const char *binary,
 	text = vsmmu_xasprintf("%sversion=%d.%d.%d\nprimary_bus=%d\naccel=%d\n", key,
 			       caps->version.major, caps->version.minor, caps->version.micro,
 			       caps->smmu_primary_bus, caps->smmu_accel);
+	/* 0644 whatever the umask: the wrapper reads it as the QEMU user */
 	return vsmmu_write_atomic(path, text, strlen(text), 0644, err);
 }
 
@@ -333,17 +371,22 @@ int vsmmu_qemucaps_get(const char *rundir, const char *binary, struct vsmmu_qemu
 		       vsmmu_err *err)
 {
 	vsmmu_err ignored;
-	int r = vsmmu_qemucaps_load(rundir, binary, caps, &ignored);
 
-	if (r > 0)
+	if (vsmmu_qemucaps_load(rundir, binary, caps, &ignored) > 0)
 		return 0;
-	if (vsmmu_qemucaps_probe(binary, caps, err) < 0)
+	return vsmmu_qemucaps_probe(binary, caps, err);
+}
+
+int vsmmu_qemucaps_refresh(const char *rundir, const char *binary,
+			   const struct vsmmu_qemu_ids *as, vsmmu_err *err)
+{
+	struct vsmmu_qemucaps caps = { 0 };
+	vsmmu_err stale;
+	int r = vsmmu_qemucaps_load(rundir, binary, &caps, &stale);
+
+	if (r != 0)
+		return r < 0 ? vsmmu_wrap(err, "%s", stale.msg) : 0;
+	if (probe_as(binary, as, &caps, err) < 0)
 		return -1;
-	/* The wrapper runs as the QEMU user, which cannot write the root-owned
-	 * run dir: asking DAC first (access() is not an AppArmor or SELinux
-	 * check) keeps a confined QEMU from trying a write its profile denies
-	 * (docs/confinement.md). */
-	if (access(rundir, W_OK) == 0)
-		(void)vsmmu_qemucaps_save(rundir, binary, caps, &ignored);
-	return 0;
+	return vsmmu_qemucaps_save(rundir, binary, &caps, err);
 }

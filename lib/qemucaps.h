@@ -2,11 +2,13 @@
  * needs. Capabilities come from `QEMU -version` ("QEMU emulator version
  * X.Y.Z") and `QEMU -device arm-smmuv3,help` (its property list), cached in
  * a small text file under the run dir keyed by the binary's path, size and
- * mtime. No global state. */
+ * mtime. The hook (root) fills the cache at prepare; the wrapper (the QEMU
+ * user) only reads it. No global state. */
 #ifndef VSMMU_QEMUCAPS_H
 #define VSMMU_QEMUCAPS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "plan.h"
@@ -53,15 +55,29 @@ int vsmmu_qemucaps_check(const char *binary, const struct vsmmu_qemucaps *caps,
 /* Run binary (-version, then -device arm-smmuv3,help), each killed after
  * VSMMU_QEMUCAPS_TIMEOUT_MS. 0 or -1. */
 int vsmmu_qemucaps_probe(const char *binary, struct vsmmu_qemucaps *caps, vsmmu_err *err);
-/* The cache file rundir/qemu-caps: 1 and caps set when it holds this
- * binary's current path, size and mtime, 0 when it does not, -1 error. */
+/* The cache file rundir/.qemu-caps: 1 and caps set when it holds this
+ * binary's current path, size and mtime, and root alone wrote it and its
+ * directory (vsmmu_check_trusted); 0 when it does not (err says why), -1
+ * when the binary cannot be stat'ed. */
 int vsmmu_qemucaps_load(const char *rundir, const char *binary, struct vsmmu_qemucaps *caps,
 			vsmmu_err *err);
+/* Write it, mode 0644 whatever the umask; rundir must exist. */
 int vsmmu_qemucaps_save(const char *rundir, const char *binary,
 			const struct vsmmu_qemucaps *caps, vsmmu_err *err);
-/* Cache, else probe and save when rundir is writable (a failed save is
- * ignored). 0 or -1. */
+/* The wrapper's way: the cache when fresh, else a probe. Writes nothing.
+ * 0 or -1. */
 int vsmmu_qemucaps_get(const char *rundir, const char *binary, struct vsmmu_qemucaps *caps,
 		       vsmmu_err *err);
+
+/* Whom the hook's probe runs as. */
+struct vsmmu_qemu_ids {
+	uid_t uid;
+	gid_t gid;
+};
+/* The hook's way, at prepare: nothing when the cache is fresh, else probe
+ * (as `as` when running as root and as is not NULL) and save. rundir must
+ * exist. 0 or -1. */
+int vsmmu_qemucaps_refresh(const char *rundir, const char *binary,
+			   const struct vsmmu_qemu_ids *as, vsmmu_err *err);
 
 #endif

@@ -325,6 +325,11 @@ static int make_rundir(const char *rundir, vsmmu_err *err)
 	return make_dir(rundir, 0755, err);
 }
 
+int vsmmu_state_make_rundir(const char *rundir, vsmmu_err *err)
+{
+	return make_rundir(rundir, err);
+}
+
 int vsmmu_state_write(const char *rundir, const struct vsmmu_state *st, vsmmu_err *err)
 {
 	_cleanup_free_ char *dir = NULL, *path = NULL, *json = NULL;
@@ -483,30 +488,53 @@ static int holders_from_json(json_t *a, struct vsmmu_node_ref *ref, vsmmu_err *e
 	return 0;
 }
 
+int vsmmu_node_ref_from_json(const char *json, struct vsmmu_node_ref *ref, vsmmu_err *err)
+{
+	json_auto_t *root = NULL;
+	json_error_t je;
+
+	*ref = (struct vsmmu_node_ref){ 0 };
+	root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return vsmmu_fail(err, "line %d: %s", je.line, je.text);
+	if (node_from_json(root, &ref->node, err) < 0 ||
+	    holders_from_json(json_object_get(root, "holders"), ref, err) < 0) {
+		vsmmu_node_ref_clear(ref);
+		return -1;
+	}
+	return 0;
+}
+
 int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_ref *ref,
 			bool *found, vsmmu_err *err)
 {
 	_cleanup_free_ char *file = node_rec_path(rundir, path), *text = NULL;
 	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
-	json_auto_t *root = NULL;
-	json_error_t je;
 
 	*ref = (struct vsmmu_node_ref){ 0 };
 	*found = false;
 	if (check_dir(dir, err) < 0 || vsmmu_read_trusted(file, NODE_REC_MAX, &text, err) < 0)
 		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
-	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		return vsmmu_fail(err, "%s: line %d: %s; remove it and fix the owner of %s by hand",
-				  file, je.line, je.text, path);
-	if (node_from_json(root, &ref->node, err) < 0 ||
-	    holders_from_json(json_object_get(root, "holders"), ref, err) < 0) {
-		vsmmu_node_ref_clear(ref);
+	if (vsmmu_node_ref_from_json(text, ref, err) < 0)
 		return vsmmu_fail(err, "%s: %.900s; remove it and fix the owner of %s by hand",
 				  file, err->msg, path);
-	}
 	*found = true;
 	return 0;
+}
+
+char *vsmmu_node_ref_to_json(const struct vsmmu_node_ref *ref)
+{
+	json_auto_t *root = node_to_json(&ref->node);
+	json_t *holders = json_array();
+
+	for (size_t i = 0; i < ref->n_holders; i++)
+		json_array_append_new(holders, json_string(ref->holders[i]));
+	if (!root) {
+		json_decref(holders);
+		return NULL;
+	}
+	json_object_set_new(root, "holders", holders);
+	return json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, vsmmu_err *err)
@@ -514,19 +542,13 @@ int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, v
 	_cleanup_free_ char *file = node_rec_path(rundir, ref->node.path);
 	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
 	_cleanup_free_ char *text = NULL;
-	json_auto_t *root = node_to_json(&ref->node);
-	json_t *holders;
 
 	if (ref->n_holders == 0) {
 		if (unlink(file) < 0 && errno != ENOENT)
 			return vsmmu_fail_errno(err, errno, "cannot remove %s", file);
 		return 0;
 	}
-	holders = json_array();
-	for (size_t i = 0; i < ref->n_holders; i++)
-		json_array_append_new(holders, json_string(ref->holders[i]));
-	json_object_set_new(root, "holders", holders);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = vsmmu_node_ref_to_json(ref);
 	if (!text)
 		return vsmmu_fail(err, "cannot serialise %s", file);
 	if (make_rundir(rundir, err) < 0 || make_dir(dir, 0700, err) < 0)

@@ -89,6 +89,10 @@ bool vsmmu_state_exists(const char *rundir, const char *name);
 /* Remove the state file and directory; absent state is not an error. */
 int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err);
 
+/* Create the run dir (0755, root's: the wrapper reads it as the QEMU
+ * user), or accept a trusted one. 0 or -1. */
+int vsmmu_state_make_rundir(const char *rundir, vsmmu_err *err);
+
 /* Exclusive lock on <rundir>/.lock, polled for up to timeout_ms. *fd gets
  * the descriptor; closing it releases the lock. */
 int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err);
@@ -101,6 +105,10 @@ struct vsmmu_node_ref {
 };
 
 void vsmmu_node_ref_clear(struct vsmmu_node_ref *ref);
+/* Parse one record's JSON (exposed for tests); on failure *ref is empty. */
+int vsmmu_node_ref_from_json(const char *json, struct vsmmu_node_ref *ref, vsmmu_err *err);
+/* Its JSON, as vsmmu_node_ref_write writes it (holders included). */
+char *vsmmu_node_ref_to_json(const struct vsmmu_node_ref *ref);
 /* 0 and *found false when the node has no record. */
 int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_ref *ref,
 			bool *found, vsmmu_err *err);

@@ -98,6 +98,12 @@ static int check_caps(const struct vsmmu_conf *conf, const struct vsmmu_plan *pl
 	struct vsmmu_qemu_need need;
 
 	vsmmu_qemucaps_need(plan, &need);
+	/* The hook filled the cache at prepare; it is stale only when QEMU
+	 * changed since (an upgrade between prepare and this exec) or the hook
+	 * could not write it. Probing then, rather than refusing, gives the
+	 * same answer at the cost of two short QEMU runs, and a start never
+	 * fails over a cache. The wrapper writes nothing: it cannot (root's run
+	 * dir), and a confined QEMU must not try. */
 	if (vsmmu_qemucaps_get(conf->rundir, conf->qemu, &caps, err) < 0)
 		return -1;
 	return vsmmu_qemucaps_check(conf->qemu, &caps, &need, err);

@@ -66,7 +66,9 @@ setup_file() {
 		"$ROOT/etc/vsmmu/vsmmu.conf" "$CONF" "$TREES"
 	vsmmu_ns mkdir -p "$TREES/dev/vfio/devices"
 	vsmmu_ns "$TOP/tests/fixtures/mkhost" grace "$TREES/grace" >/dev/null
-	vsmmu_ns sh -ec 'cd "$1/dev"; : >iommu; for n in 0 1 2 3 4; do : >vfio/devices/vfio$n; done' sh "$TREES"
+	# Character devices (/dev/null's numbers): the hook changes the owner of nothing else.
+	vsmmu_ns sh -ec 'cd "$1/dev"; mknod -m 0600 iommu c 1 3
+		for n in 0 1 2 3 4; do mknod -m 0600 vfio/devices/vfio$n c 1 3; done' sh "$TREES"
 	vsmmu_ns chmod -R a+rX "$TREES"
 	vsmmu_hook_install "$ROOT$HOOKFILE" vsmmu
 	vsmmu_libvirtd_start
@@ -75,6 +77,7 @@ setup_file() {
 	{
 		vsmmu_ns "$TOP/tests/confine/trace-files" "$REC/daemon" \
 			"probe=^$WRAPPER .*-machine none" "domain=^$WRAPPER .*-name guest=" \
+			"domain=^${WRAPPER%/*}/qemu-system-aarch64 .*-name guest=" \
 			"hook=^$HOOKFILE "
 		vsmmu_ns "$TOP/tests/confine/trace-files" "$REC/direct" "domain=^$WRAPPER "
 	} | grep -v '^probe/qemu-system-aarch64 ' |

@@ -68,6 +68,62 @@ hook_under_027() { (umask 027 && start "$DOM" "$XML"); }
 	[ "$(grep -c '"driver":"pxb-pcie"' <<<"$output")" = 3 ]
 }
 
+# A QEMU stand-in that counts its runs, as whoever runs it: one line per
+# run in $RUNS ("probe -version", "probe -device", or "exec").
+counting_qemu() {
+	RUNS="$PUB/runs"
+	: >"$RUNS" && chmod 0666 "$RUNS"
+	cat >"$PUB/qemu" <<SH
+#!/bin/sh
+case "\$1" in
+-version) echo "probe -version \$(id -u)" >>"$RUNS"; echo 'QEMU emulator version 11.1.3' ;;
+-device) echo "probe -device \$(id -u)" >>"$RUNS"
+	printf 'arm-smmuv3 options:\n  accel=<bool>\n  primary-bus=<link<PCI>>\n' ;;
+*) echo "exec \$(id -u)" >>"$RUNS" ;;
+esac
+SH
+	chmod 0755 "$PUB/qemu"
+	printf 'qemu = %s\n' "$PUB/qemu" >>"$CONF"
+}
+
+# The wrapper as nobody, exec'ing the QEMU vsmmu.conf names.
+exec_as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- env -i PATH=/usr/bin:/bin \
+		VSMMU_SYSFS="$SYS" VSMMU_RUNDIR="$RUN" VSMMU_CONF="$CONF" "$WRAPPER" "${ARGV[@]}"
+}
+
+@test "a managed start runs QEMU once: the hook caches its capabilities as the QEMU user, the wrapper as nobody only reads them" {
+	counting_qemu
+	run hook_under_027
+	assert_success
+	# The hook probed at prepare, as the QEMU user, and left the cache for all to read.
+	[ "$(cat "$RUNS")" = "$(printf 'probe -version %s\nprobe -device %s' "$QUID" "$QUID")" ]
+	[ "$(stat -c %u:%a "$RUN/.qemu-caps")" = "0:644" ]
+	grep -qx version=11.1.3 "$RUN/.qemu-caps"
+	: >"$RUNS"
+	run --separate-stderr exec_as_nobody
+	assert_success
+	[[ $stderr == "vsmmu-qemu: injected iommufd0, 3 vSMMUs"* ]]
+	[ "$(cat "$RUNS")" = "exec $(id -u nobody)" ]
+	# The next start: the cache is fresh, the hook probes nothing either.
+	run hook "$DOM" release end <"$XML"
+	: >"$RUNS"
+	run hook_under_027
+	assert_success
+	run exec_as_nobody
+	assert_success
+	[ "$(cat "$RUNS")" = "exec $(id -u nobody)" ]
+	# QEMU upgraded after prepare: the wrapper cannot trust the cache, so it
+	# probes (as nobody) and still writes nothing.
+	touch -d '2001-01-01' "$PUB/qemu"
+	: >"$RUNS"
+	run exec_as_nobody
+	assert_success
+	[ "$(cat "$RUNS")" = "$(printf 'probe -version %s\nprobe -device %s\nexec %s' \
+		"$(id -u nobody)" "$(id -u nobody)" "$(id -u nobody)")" ]
+	grep -qx version=11.1.3 "$RUN/.qemu-caps"
+}
+
 @test "the hook did not run (no state): the wrapper refuses and says to restart libvirtd" {
 	run --separate-stderr dry_run
 	assert_failure 1
@@ -137,6 +193,7 @@ hook_under_027() { (umask 027 && start "$DOM" "$XML"); }
 		[ "$released" = "${#names[@]}" ] || [ "$(owner iommu)" = "$QUID:$QGID:660" ]
 	done
 	[ "$(owner iommu)" = "$ORIG" ]
-	[ "$(ls -A "$RUN")" = "$(printf '.lock\n.nodes')" ]
+	# what stays is shared by every domain: the lock, the records' directory, the QEMU cache
+	[ "$(ls -A "$RUN" | grep -vx .qemu-caps)" = "$(printf '.lock\n.nodes')" ]
 	[ -z "$(ls -A "$RUN/.nodes")" ]
 }

@@ -62,7 +62,8 @@ setup() {
 	assert_output qemu:///system
 	# The daemon's state and config directories are our tmpfs.
 	local d
-	for d in /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt; do
+	for d in /run/libvirt /run/vsmmu /var/lib/libvirt /var/log/libvirt /var/cache/libvirt \
+		/etc/libvirt; do
 		run vsmmu_ns findmnt -n -o SOURCE,FSTYPE --mountpoint "$d"
 		assert_output 'vsmmu-test tmpfs'
 	done
@@ -76,6 +77,32 @@ setup() {
 		run timeout 20 virsh -c "$VSMMU_LIBVIRT_URI" uri
 		assert_success
 	fi
+}
+
+# What each private directory is inside the namespace: "DIR SOURCE FSTYPE"
+# per mount on it (findmnt lists a stacked one twice).
+private_mounts() {
+	local d
+	for d in /run/libvirt /run/vsmmu /var/lib/libvirt /var/log/libvirt /var/cache/libvirt \
+		/etc/libvirt; do
+		findmnt -n -o SOURCE,FSTYPE --mountpoint "$d" | sed "s|^|$d |"
+	done
+}
+
+@test "a fresh host (/run/libvirt there, /run/vsmmu not): one tmpfs on each private directory, /run/vsmmu only inside" {
+	local had=0
+	[ -e /run/vsmmu ] && had=1
+	export -f private_mounts
+	run unshare -m "$BATS_TEST_DIRNAME/../lib/fresh-host" \
+		"$BATS_TEST_DIRNAME/../lib/in-private-libvirt" bash -c private_mounts
+	assert_success
+	assert_output "/run/libvirt vsmmu-test tmpfs
+/run/vsmmu vsmmu-test tmpfs
+/var/lib/libvirt vsmmu-test tmpfs
+/var/log/libvirt vsmmu-test tmpfs
+/var/cache/libvirt vsmmu-test tmpfs
+/etc/libvirt vsmmu-test tmpfs"
+	[ "$had" = 1 ] || [ ! -e /run/vsmmu ]
 }
 
 @test "define an aarch64 virt TCG domain with UEFI and ACPI" {

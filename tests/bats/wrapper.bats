@@ -304,17 +304,45 @@ refused() { # NEEDLE, then the wrapper's arguments
 	assert_success
 }
 
-@test "the capability probe is cached by path, size and mtime" {
+# The cache the hook writes at prepare (lib/qemucaps.c's format).
+write_caps() {
+	printf 'path=%s\nsize=%s\nmtime=%s\nversion=%s\nprimary_bus=1\naccel=1\n' "$VSMMU_QEMU" \
+		"$(stat -c %s "$VSMMU_QEMU")" "$(stat -c %.9Y "$VSMMU_QEMU")" "$1" \
+		>"$VSMMU_RUNDIR/.qemu-caps"
+}
+
+@test "the wrapper reads the capability cache, keyed by path, size and mtime, and never writes it" {
 	fixture keyval-grace.argv
+	write_caps 11.1.0
 	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
 	assert_success
+	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
+	assert_success
+	[ ! -e "$PROBES" ]
+	# What the cache says decides: a cached 11.0 refuses cmdqv without a probe.
+	write_caps 11.0.0
+	rm -f "$LOG"
+	VSMMU_PLAN=$(plan accel persistent ',"cmdqv":"on"') refused \
+		"$VSMMU_QEMU: QEMU 11.0.0 cannot run this plan, it needs QEMU 11.1" "${ARGS[@]}"
+	[ ! -e "$PROBES" ]
+	# Stale (QEMU changed since the hook wrote it): probed, and nothing written.
+	write_caps 11.1.0
+	cp "$VSMMU_RUNDIR/.qemu-caps" "$BATS_TEST_TMPDIR/caps"
+	touch -d '2001-01-01' "$VSMMU_QEMU"
 	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
 	assert_success
 	[ "$(wc -l <"$PROBES")" = 1 ]
-	grep -qx version=11.1.0 "$VSMMU_RUNDIR/.qemu-caps"
-	touch -d '2001-01-01' "$VSMMU_QEMU"
+	cmp "$VSMMU_RUNDIR/.qemu-caps" "$BATS_TEST_TMPDIR/caps"
+	[ "$(ls -A "$VSMMU_RUNDIR")" = .qemu-caps ]
+}
+
+@test "a capability cache others can write is not trusted: the wrapper probes" {
+	fixture keyval-grace.argv
+	write_caps 11.1.0
+	chmod 0666 "$VSMMU_RUNDIR/.qemu-caps"
 	VSMMU_PLAN=$(plan) run "$WRAPPER" "${ARGS[@]}"
-	[ "$(wc -l <"$PROBES")" = 2 ]
+	assert_success
+	[ "$(wc -l <"$PROBES")" = 1 ]
 }
 
 @test "an unwritable run dir does not stop the start" {

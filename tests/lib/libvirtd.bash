@@ -170,10 +170,15 @@ _vsmmu_copy_skeleton() {
 
 # DIR does not exist: make its nearest existing ancestor a tmpfs that
 # shows the same entries (each original entry bind-mounted back), so DIR
-# can be created privately. Used for /run/libvirt on hosts where libvirtd
-# never ran (the host's /run stays untouched).
+# can be created privately. Used for /run/vsmmu, and for /run/libvirt on
+# hosts where libvirtd never ran (the host's /run stays untouched).
 _vsmmu_shadow_parent() {
-	local parent=$1 fd ent name
+	local parent=$1 fd ent name ours
+	# Our tmpfs right below parent (/run/libvirt when /run/vsmmu comes
+	# next): bound back like the rest, then the covered original goes, or
+	# the namespace would hold two stacked tmpfs there.
+	ours=$(findmnt -rn -o TARGET,SOURCE | awk -v p="${parent%/}/" '$2 == "vsmmu-test" &&
+		index($1, p) == 1 && substr($1, length(p) + 1) !~ /\// { print substr($1, length(p) + 1) }')
 	_vsmmu_mount_tmpfs_like "$parent" || return 1
 	fd=$_VSMMU_FD
 	local orig="/proc/$$/fd/$fd"
@@ -183,7 +188,10 @@ _vsmmu_shadow_parent() {
 		if [ -L "$ent" ]; then
 			cp -P "$ent" "$parent/$name"
 		elif [ -d "$ent" ]; then
-			mkdir "$parent/$name" && mount -n -c --rbind "$ent" "$parent/$name"
+			mkdir "$parent/$name" && mount -n -c --rbind "$ent" "$parent/$name" &&
+				case $'\n'$ours$'\n' in
+				*$'\n'$name$'\n'*) umount -n -c "$ent" ;;
+				esac
 		else
 			: >"$parent/$name" && mount -n -c --bind "$ent" "$parent/$name"
 		fi || { shopt -u dotglob nullglob; return 1; }

@@ -413,29 +413,97 @@ static void test_config_refusals(const struct vsmmu_host *host)
 		       "a stale definition: adding a device must not re-route the others");
 	refused_config(stale, host, "0009:01:00.1", "run 'vsmmuctl apply g' first",
 		       "a stale definition: apply first");
-	refused_config(native_elsewhere, host, "0009:01:00.1", "mirrors " SMMU_A " with a vSMMU",
-		       "native form: no vSMMU for the device's SMMU (no native re-plan yet)");
+	refused_config(native_elsewhere, host, "0009:01:00.1", "controller index 51 is not a "
+		       "pcie-expander-bus",
+		       "native form naming a bus that is no expander: out of date, apply first");
 }
 
-static void test_config_native_and_runtime(const struct vsmmu_host *host)
+static int count(const char *s, const char *what)
 {
-	_cleanup_free_ char *xml = applied(host, "spare-ports='1'", "");
+	int n = 0;
+
+	for (const char *p = s ? strstr(s, what) : NULL; p; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
+/* --config on the native form `vsmmuctl rewrite --native` writes: re-planned
+ * as apply would, per-bus <iommu> included, and check accepts it. */
+static void test_config_native_replan(const struct vsmmu_host *host)
+{
+	_cleanup_free_ char *xml = applied(host, "form='native' spare-ports='1'", "");
 	struct layout l = layout_of(xml);
-	_cleanup_free_ char *native = native_of(xml, l.expander, NULL);
-	_cleanup_free_ char *runtime = applied(host, "topology='runtime'", "");
-	_cleanup_free_ char *out = NULL, *rout = NULL;
+	struct vsmmu_pci_addr a = addr("0009:01:00.1"), b = addr("0019:01:00.0");
+	_cleanup_free_ char *out = NULL, *out2 = NULL, *back = NULL, *want = NULL;
 	_cleanup_placement_ struct vsmmu_placement p = { 0 }, q = { 0 };
+	_cleanup_domain_ struct vsmmu_domain *dom = parsed(xml);
+	size_t len, len2, blen;
+	vsmmu_err err;
+
+	if (!CHECK(dom && vsmmu_domain_form(dom) == VSMMU_FORM_NATIVE &&
+		   vsmmu_domain_iommufd_form(dom) == VSMMU_IOMMUFD_DOMAIN && count(xml, "<iommu ") == 1,
+		   "rewrite with form='native': one per-bus <iommu>, domain-wide iommufd"))
+		return;
+	if (!CHECK(vsmmu_attach_config(xml, strlen(xml), host, &a, false, &out, &len, &p, &err) == 0,
+		   "native --config, the device's SMMU has an expander with a spare port"))
+		return (void)printf("# %s\n", err.msg);
+	CHECK(hostdev_bus(out, "0009:01:00.1") == l.spare_port && p.port == l.spare_port &&
+	      !p.new_port && !p.new_expander, "it takes the spare port");
+	CHECK(count(out, "<iommu ") == 1 && !strstr(out, "iommufd=\"yes\"") &&
+	      !strstr(out, "VSMMU_PLAN") && strstr(out, "form=\"native\""),
+	      "still native: one <iommu>, domain-wide iommufd, no VSMMU_PLAN");
+	CHECK_INT((int)layout_of(out).n_ports, 3, "and a new spare port for the next one "
+		  "(spare-ports='1' after the device, as apply writes it)");
+	CHECK_INT(check_problems(out, host), 0, "check (and the hook's prepare) accept it");
+	if (!CHECK(vsmmu_attach_config(out, len, host, &b, false, &out2, &len2, &q, &err) == 0,
+		   "native --config of a device behind an SMMU no expander mirrors yet"))
+		return (void)printf("# %s\n", err.msg);
+	want = vsmmu_xasprintf("<driver pciBus=\"%d\" accel=\"on\"/>", q.expander);
+	CHECK(q.new_expander && q.new_port && vsmmu_streq(q.smmu, SMMU_B) &&
+	      count(out2, "<iommu ") == 2 && strstr(out2, want) &&
+	      hostdev_bus(out2, "0019:01:00.0") == q.port,
+	      "a new expander with its own per-bus <iommu pciBus=INDEX accel='on'> and a port");
+	CHECK_INT(check_problems(out2, host), 0, "check accepts that too");
+	if (!CHECK(vsmmu_detach_config(out2, len2, host, &b, &back, &blen, &err) == 0,
+		   "native detach --config"))
+		return (void)printf("# %s\n", err.msg);
+	CHECK(count(back, "<iommu ") == 1 && hostdev_bus(back, "0019:01:00.0") == -1,
+	      "detach takes the expander and its <iommu> away again");
+	CHECK_INT(check_problems(back, host), 0, "check accepts what detach leaves");
+}
+
+/* --live on the native form rewrite --native writes (libvirt 12.9's
+ * domain-wide <iommufd enabled='yes'/>): libvirt opens iommufd for the
+ * hot-plugged vfio-pci itself, so the element asks for nothing more. */
+static void test_live_native_rewritten(const struct vsmmu_host *host)
+{
+	_cleanup_free_ char *xml = applied(host, "form='native' spare-ports='1'", "");
+	_cleanup_free_ char *want = NULL;
+	struct layout l = layout_of(xml);
+	struct vsmmu_pci_addr a = addr("0009:01:00.1");
+	_cleanup_placement_ struct vsmmu_placement p = { 0 };
+	vsmmu_err err;
+
+	if (!CHECK(vsmmu_attach_live(xml, strlen(xml), host, &a, true, &p, &err) == 0,
+		   "native (rewrite --native) --live: onto the expander of the device's SMMU"))
+		return (void)printf("# %s\n", err.msg);
+	want = vsmmu_xasprintf("<address type='pci' domain='0x0000' bus='0x%02x' slot='0x00' "
+			       "function='0x0'/>", l.spare_port);
+	CHECK(p.port == l.spare_port && p.expander == l.expander && p.device_xml &&
+	      strstr(p.device_xml, want) && strstr(p.device_xml, "<driver name='vfio'/>") &&
+	      !strstr(p.device_xml, "iommufd") && strstr(p.device_xml, "managed='yes'"),
+	      "its spare port, <driver name='vfio'/> (domain-wide iommufd), --managed kept");
+}
+
+static void test_config_runtime(const struct vsmmu_host *host)
+{
+	_cleanup_free_ char *runtime = applied(host, "topology='runtime'", "");
+	_cleanup_free_ char *rout = NULL;
+	_cleanup_placement_ struct vsmmu_placement q = { 0 };
 	struct vsmmu_pci_addr a = addr("0009:01:00.1");
 	size_t len;
 	vsmmu_err err;
 
-	if (CHECK(vsmmu_attach_config(native, strlen(native), host, &a, false, &out, &len, &p,
-				      &err) == 0, "--config on a native-form definition"))
-		CHECK(hostdev_bus(out, "0009:01:00.1") == l.spare_port &&
-		      strstr(out, "<driver name=\"vfio\" iommufd=\"yes\"/>"),
-		      "native: the spare port, iommufd per hostdev");
-	else
-		printf("# %s\n", err.msg);
 	if (!CHECK(vsmmu_attach_config(runtime, strlen(runtime), host, &a, false, &rout, &len, &q,
 				       &err) == 0, "--config on a runtime-topology definition"))
 		return (void)printf("# %s\n", err.msg);
@@ -510,7 +578,9 @@ int main(void)
 	test_config_spare(host);
 	test_config_new_expander(host);
 	test_config_refusals(host);
-	test_config_native_and_runtime(host);
+	test_config_runtime(host);
+	test_config_native_replan(host);
+	test_live_native_rewritten(host);
 	test_detach(host);
 	test_unassigned();
 	return tap_done();

@@ -125,6 +125,12 @@ static void test_check(void)
 
 static void test_cache(void)
 {
+	static const char fake_qemu[] =
+		"#!/bin/sh\n"
+		"case $1 in -version) echo 'QEMU emulator version 11.1.3';;\n"
+		"*) printf 'arm-smmuv3 options:\\n  accel=<bool>\\n  primary-bus=<link>\\n';;\n"
+		"esac\n";
+	struct stat st;
 	char dir[] = "/tmp/test_qemucaps.XXXXXX";
 	struct vsmmu_qemucaps in = { { 11, 0, 3 }, true, true }, out = { 0 };
 	_cleanup_free_ char *bin = NULL, *file = NULL;
@@ -141,10 +147,33 @@ static void test_cache(void)
 	CHECK(out.version.micro == 3 && out.smmu_accel && out.smmu_primary_bus, "same caps back");
 	CHECK_INT(vsmmu_write_atomic(bin, "xy", 2, 0755, &err), 0, "binary replaced");
 	CHECK_INT(vsmmu_qemucaps_load(dir, bin, &out, &err), 0, "other size: miss");
+	CHECK(strstr(err.msg, "for another QEMU binary or an older one") != NULL,
+	      "and says why (%s)", err.msg);
 	CHECK_INT(vsmmu_qemucaps_get(dir, bin, &out, &err), -1, "probing a non-QEMU fails");
 	CHECK(strstr(err.msg, bin) != NULL, "and names the binary (%s)", err.msg);
+	CHECK_INT(vsmmu_qemucaps_refresh(dir, bin, NULL, &err), -1,
+		  "refresh probes a stale entry, and fails on a non-QEMU");
 	CHECK_INT(vsmmu_qemucaps_save("/nonexistent/dir", bin, &in, &err), -1,
 		  "unwritable run dir reported, callers ignore it");
+	CHECK_INT(vsmmu_qemucaps_save(dir, bin, &in, &err), 0, "saved again");
+	CHECK_INT(vsmmu_qemucaps_refresh(dir, bin, NULL, &err), 0, "fresh: refresh probes nothing");
+	CHECK_INT(chmod(file, 0666), 0, "cache made writable by others");
+	CHECK_INT(vsmmu_qemucaps_load(dir, bin, &out, &err), 0, "a cache others can write: miss");
+	CHECK(strstr(err.msg, "can be written by group or others") != NULL, "untrusted (%s)",
+	      err.msg);
+	CHECK_INT(chmod(file, 0644), 0, "back to 0644");
+	CHECK_INT(chmod(dir, 0777), 0, "run dir made writable by others");
+	CHECK_INT(vsmmu_qemucaps_load(dir, bin, &out, &err), 0, "in a run dir others write: miss");
+	CHECK_INT(chmod(dir, 0700), 0, "run dir back");
+	unlink(file);
+	CHECK_INT(vsmmu_write_atomic(bin, fake_qemu, strlen(fake_qemu), 0755, &err), 0,
+		  "a QEMU stand-in");
+	CHECK_INT(vsmmu_qemucaps_refresh(dir, bin, NULL, &err), 0, "refresh probes and saves");
+	CHECK_INT(vsmmu_qemucaps_load(dir, bin, &out, &err), 1, "what it saved is fresh");
+	CHECK(out.version.major == 11 && out.version.minor == 1 && out.version.micro == 3 &&
+	      out.smmu_primary_bus && out.smmu_accel, "with the stand-in's caps");
+	CHECK_INT(stat(file, &st), 0, "cache written");
+	CHECK_INT((int)(st.st_mode & 07777), 0644, "mode 0644 whatever the umask");
 	unlink(file);
 	unlink(bin);
 	rmdir(dir);
@@ -152,6 +181,7 @@ static void test_cache(void)
 
 int main(void)
 {
+	umask(077);
 	test_version();
 	test_help();
 	test_need();
