@@ -125,7 +125,11 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 	/* A domain with neither metadata nor hostdev needs no vsmmu.conf. */
 	if (!vsmmu_domain_is_managed(dom) && (dom->config.opted_out || dom->n_hostdevs == 0))
 		by = VSMMU_MANAGED_NO;
-	else if (vsmmu_conf_load(&conf, &err) < 0 || vsmmu_manage_domain(dom, &conf, &by, &err) < 0)
+	else if (vsmmu_conf_load(&conf, &err) < 0)
+		/* Unreadable policy: a domain without metadata is left alone, as
+		 * under the default (marked); a marked one cannot start. */
+		return vsmmu_domain_is_managed(dom) ? fail(name, err.msg) : 0;
+	else if (vsmmu_manage_domain(dom, &conf, &by, &err) < 0)
 		return fail(name, err.msg);
 	if (by != VSMMU_MANAGED_METADATA && by != VSMMU_MANAGED_POLICY)
 		return op == VSMMU_OP_PREPARE && vsmmu_domain_uses_wrapper(dom) ? refuse_unmanaged(name) : 0;
