@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "confine.h"
 #include "domain.h"
+#include "manage.h"
 #include "prepare.h"
 #include "util.h"
 #include "xmlutil.h"
@@ -113,17 +114,28 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	__attribute__((cleanup(conf_clearp))) struct vsmmu_conf conf = { 0 };
 	vsmmu_err err;
+	enum vsmmu_managed_by by;
 
 	if (op == VSMMU_OP_RELEASE)
 		return do_release(name, xml, len);
-	if (!vsmmu_xml_maybe_managed(xml, len))
+	if (!vsmmu_manage_maybe(xml, len))
 		return 0;
 	if (vsmmu_domain_parse(xml, len, &dom, &err) < 0)
 		return fail(name, err.msg);
-	if (!vsmmu_domain_is_managed(dom))
-		return op == VSMMU_OP_PREPARE && vsmmu_domain_uses_wrapper(dom) ? refuse_unmanaged(name) : 0;
-	if (vsmmu_conf_load(&conf, &err) < 0)
+	/* A domain with neither metadata nor hostdev needs no vsmmu.conf. */
+	if (!vsmmu_domain_is_managed(dom) && (dom->config.opted_out || dom->n_hostdevs == 0))
+		by = VSMMU_MANAGED_NO;
+	else if (vsmmu_conf_load(&conf, &err) < 0)
+		/* Unreadable policy: a domain without metadata is left alone, as
+		 * under the default (marked); a marked one cannot start. */
+		return vsmmu_domain_is_managed(dom) ? fail(name, err.msg) : 0;
+	else if (vsmmu_manage_domain(dom, &conf, &by, &err) < 0)
 		return fail(name, err.msg);
+	if (by != VSMMU_MANAGED_METADATA && by != VSMMU_MANAGED_POLICY)
+		return op == VSMMU_OP_PREPARE && vsmmu_domain_uses_wrapper(dom) ? refuse_unmanaged(name) : 0;
+	/* The policy never changes a definition, not even in flight. */
+	if (by == VSMMU_MANAGED_POLICY && op == VSMMU_OP_FILTER)
+		return 0;
 	switch (op) {
 	case VSMMU_OP_PREPARE:
 		return check_confinement(&conf, name, dom) ||

@@ -12,6 +12,24 @@
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
+static const char *const manage_names[] = { "marked", "hostdevs" };
+
+const char *vsmmu_manage_policy_name(enum vsmmu_manage_policy policy)
+{
+	return manage_names[policy];
+}
+
+static int set_manage(struct vsmmu_conf *conf, const char *value, const char *where,
+		      vsmmu_err *err)
+{
+	for (size_t i = 0; i < VSMMU_ARRAY_LEN(manage_names); i++)
+		if (strcmp(value, manage_names[i]) == 0) {
+			conf->manage = (enum vsmmu_manage_policy)i;
+			return 0;
+		}
+	return vsmmu_fail(err, "%s: manage '%s' is not marked or hostdevs", where, value);
+}
+
 static char **conf_field(struct vsmmu_conf *conf, const char *key)
 {
 	static const struct { const char *key; size_t offset; } fields[] = {
@@ -92,6 +110,8 @@ static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vs
 				  "may follow it", where, key);
 	if (strcmp(key, "log_level") == 0)
 		return set_level(conf, value, where, err);
+	if (strcmp(key, "manage") == 0)
+		return set_manage(conf, value, where, err);
 	field = conf_field(conf, key);
 	if (!field)
 		return vsmmu_fail(err, "%s: unknown key '%s'", where, key);

@@ -12,6 +12,9 @@
 #define VSMMU_RUNDIR_DEFAULT "/run/vsmmu"
 
 enum vsmmu_log_level { VSMMU_LOG_ERROR, VSMMU_LOG_WARN, VSMMU_LOG_INFO, VSMMU_LOG_DEBUG };
+/* manage = marked (only domains with vsmmu metadata) | hostdevs (also every
+ * domain with a PCI hostdev behind an SMMUv3; lib/manage.h). */
+enum vsmmu_manage_policy { VSMMU_MANAGE_MARKED, VSMMU_MANAGE_HOSTDEVS };
 
 struct vsmmu_conf {
 	char *path;       /* the file read (or that would have been read) */
@@ -24,6 +27,7 @@ struct vsmmu_conf {
 	char *qemu_group; /* qemu_group = */
 	char *libvirt_qemu_conf; /* libvirt_qemu_conf = > /etc/libvirt/qemu.conf */
 	enum vsmmu_log_level log_level; /* log_level = error|warn|info|debug */
+	enum vsmmu_manage_policy manage; /* manage = marked|hostdevs */
 };
 
 /* Load from VSMMU_CONF or the default path, then apply the environment. */
@@ -37,6 +41,9 @@ int vsmmu_conf_load_lenient(struct vsmmu_conf *conf, vsmmu_err *err);
 int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
 		     vsmmu_err *err);
 void vsmmu_conf_clear(struct vsmmu_conf *conf);
+
+/* "marked" or "hostdevs". */
+const char *vsmmu_manage_policy_name(enum vsmmu_manage_policy policy);
 
 /* The installed <emulator> wrapper: VSMMU_WRAPPER, else LIBEXECDIR's. */
 const char *vsmmu_wrapper_path(void);

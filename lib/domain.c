@@ -321,15 +321,21 @@ static int config_choice(const struct vsmmu_dom_config *cfg, const char *attr, c
 	else if (vsmmu_streq(v, second))
 		*out = 1;
 	else
-		return vsmmu_fail(err, "<vsmmu:config %s='%s'>: %s must be '%s' or '%s'", attr, v,
-				  attr, first, second);
+		return vsmmu_fail(err, "<vsmmu:config %s='%s'>: %s must be '%s' or '%s'%s", attr, v,
+				  attr, first, second,
+				  strcmp(attr, "mode") == 0 ? " (or 'off' to opt out)" : "");
 	return 0;
 }
 
 static int parse_mode(struct vsmmu_dom_config *cfg, vsmmu_err *err)
 {
+	_cleanup_free_ char *m = vsmmu_xml_attr(cfg->node, "mode");
 	int mode, topo, form;
 
+	if (vsmmu_streq(m, "off")) { /* the owner's word beats any host policy */
+		cfg->opted_out = true;
+		return 0;
+	}
 	if (config_choice(cfg, "mode", "accel", "emulated", &mode, err) < 0 ||
 	    config_choice(cfg, "topology", "persistent", "runtime", &topo, err) < 0 ||
 	    config_choice(cfg, "form", "wrapper", "native", &form, err) < 0)
@@ -471,7 +477,9 @@ int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 
 bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom)
 {
-	if (dom->config.node)
+	if (dom->config.opted_out)
+		return false;
+	if (dom->config.node || dom->config.by_policy)
 		return true;
 	for (size_t i = 0; i < dom->n_iommus; i++)
 		if (dom->iommus[i].form == VSMMU_IOMMU_NESTED ||

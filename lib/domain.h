@@ -66,7 +66,10 @@ struct vsmmu_dom_record { /* <vsmmu:expander index= smmu=>: which expander serve
 #define VSMMU_N_SMMU_PROPS 5
 
 struct vsmmu_dom_config { /* <vsmmu:config> */
-	xmlNodePtr node;       /* NULL when the domain is not managed */
+	xmlNodePtr node;       /* NULL when the domain has no <vsmmu:config> */
+	bool opted_out;        /* mode='off': never managed, whatever the policy */
+	bool by_policy;        /* managed by vsmmu.conf's policy (lib/manage.h):
+				* no node, runtime topology, nothing written */
 	enum vsmmu_mode mode;
 	enum vsmmu_topology topology;
 	enum vsmmu_form form;  /* form= */
@@ -129,7 +132,8 @@ static inline void vsmmu_domain_freep(struct vsmmu_domain **d) { vsmmu_domain_fr
 int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 			vsmmu_err *err);
 
-/* Managed: has <vsmmu:config>, or uses an earlier proposal's iommu model. */
+/* Managed: not opted out, and has <vsmmu:config> (or an earlier proposal's
+ * iommu model) or was adopted by the host policy (lib/manage.h). */
 bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom);
 
 /* <emulator> is the vsmmu wrapper (by its file name). */

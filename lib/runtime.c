@@ -197,6 +197,30 @@ static int move_hostdev(struct vsmmu_qargs *args, const struct vsmmu_qargs_looku
 	return 0;
 }
 
+/* A machine-wide <iommu model='smmuv3'/> left in the definition (a runtime
+ * domain's is never rewritten) reaches QEMU as -machine iommu=smmuv3; the
+ * plan replaces it with its own emulated vSMMU on pcie.0 (root_vsmmu), as
+ * the persistent rewrite does, so the machine's must go. */
+static int drop_machine_smmu(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+			     vsmmu_err *err)
+{
+	size_t i = 0;
+	int r;
+
+	if (!plan->root_vsmmu)
+		return 0;
+	for (; (r = vsmmu_qargs_next(args, VSMMU_QARGS_OPT_MACHINE, NULL, &i, err)) > 0; i++) {
+		struct vsmmu_qargs_arg *m = vsmmu_qargs_at(args, i);
+		const char *iommu = NULL;
+		int got = vsmmu_qargs_get(m, "iommu", &iommu, err);
+
+		if (got < 0 || (got > 0 && strcmp(iommu, "smmuv3") == 0 &&
+				vsmmu_qargs_unset(m, "iommu", err) < 0))
+			return -1;
+	}
+	return r;
+}
+
 static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t first,
 		 vsmmu_err *err)
 {
@@ -213,7 +237,7 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 				return -1;
 	}
 	/* After the inserts, which move the hostdevs' positions. */
-	if (vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+	if (drop_machine_smmu(args, plan, err) < 0 || vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
 		return -1;
 	for (size_t h = 0; h < plan->n_hostdevs; h++)
 		if (move_hostdev(args, hostdevs, &plan->hostdevs[h], err) < 0)
