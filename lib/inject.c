@@ -10,6 +10,7 @@ struct checker {
 	const struct vsmmu_qargs *args;
 	const struct vsmmu_qargs_lookup *ids;      /* -device by id */
 	const struct vsmmu_qargs_lookup *hostdevs; /* -device vfio-pci by host */
+	const struct vsmmu_qargs_lookup *by_bus;   /* -device vfio-pci by bus */
 	const struct vsmmu_plan *plan;
 	const struct vsmmu_host *host;
 	struct vsmmu_buf *out;
@@ -45,6 +46,12 @@ static const char *driver_at(const struct vsmmu_qargs *args, size_t index)
 	vsmmu_err ignored;
 
 	return vsmmu_qargs_type(vsmmu_qargs_at(args, index), &type, &ignored) > 0 ? type : "";
+}
+
+/* The qom-type of the -object at index, "" when unreadable. */
+static const char *driver_of_object(const struct vsmmu_qargs *args, size_t index)
+{
+	return driver_at(args, index);
 }
 
 static bool expander_is_accel(const struct vsmmu_plan *plan, const struct vsmmu_plan_expander *e)
@@ -86,6 +93,56 @@ size_t vsmmu_inject_hostdev_at(const struct vsmmu_qargs_lookup *hostdevs,
 
 	vsmmu_pci_addr_format(addr, key);
 	return vsmmu_qargs_lookup_find(hostdevs, key, index, 1);
+}
+
+static bool has_host(const struct vsmmu_qargs *args, size_t index)
+{
+	vsmmu_err ignored;
+
+	return vsmmu_qargs_has(vsmmu_qargs_at(args, index), "host", &ignored) != 0;
+}
+
+/* The -device vfio-pci of planned hostdev h: by host=, or else, as libvirt
+ * >= 12.1 writes a hostdev whose iommufd it opens itself (fd=, no host=),
+ * by the root port the plan gives it: every planned hostdev has a root
+ * port of its own, so the port names it as surely as libvirt's hostdevN
+ * id would (which the plan does not record). How many match; *index is
+ * the first. */
+static size_t planned_vfio(const struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *by_host,
+			   const struct vsmmu_qargs_lookup *by_bus,
+			   const struct vsmmu_plan_hostdev *h, size_t *index)
+{
+	size_t at[8], found = 0, n = vsmmu_inject_hostdev_at(by_host, &h->host, index);
+	char bus[16];
+
+	if (n > 0)
+		return n;
+	snprintf(bus, sizeof(bus), "pci.%d", h->port);
+	n = vsmmu_qargs_lookup_find(by_bus, bus, at, VSMMU_ARRAY_LEN(at));
+	for (size_t i = 0; i < n && i < VSMMU_ARRAY_LEN(at); i++)
+		if (!has_host(args, at[i]) && found++ == 0)
+			*index = at[i];
+	return found;
+}
+
+static int vfio_by_bus(const struct vsmmu_qargs *args, struct vsmmu_qargs_lookup **by_bus,
+		       vsmmu_err *err)
+{
+	return vsmmu_qargs_lookup_new(args, "vfio-pci", "bus", NULL, by_bus, err);
+}
+
+/* The id of the first -object iommufd in args (libvirt >= 12.1 declares
+ * its own when it opens /dev/iommu), NULL when there is none. */
+static const char *existing_iommufd(const struct vsmmu_qargs *args)
+{
+	size_t i = 0;
+	vsmmu_err ignored;
+	const char *id = NULL;
+
+	if (vsmmu_qargs_next(args, VSMMU_QARGS_OPT_OBJECT, "iommufd", &i, &ignored) > 0 &&
+	    prop_at(args, i, "id", &id, &ignored) > 0)
+		return id;
+	return NULL;
 }
 
 /* The -device with that id: as vsmmu_qargs_find_device, a duplicate id
@@ -214,7 +271,7 @@ static void check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 {
 	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(c->plan, h->expander);
 	size_t idx = 0;
-	size_t count = vsmmu_inject_hostdev_at(c->hostdevs, &h->host, &idx);
+	size_t count = planned_vfio(c->args, c->hostdevs, c->by_bus, h, &idx);
 
 	if (!e || !e->has_hostdevs || !vsmmu_streq(e->smmu, h->smmu))
 		problem(c, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is not the expander "
@@ -251,6 +308,46 @@ static int check_machine(struct checker *c)
 }
 
 /* The bus an arm-smmuv3 -device is on when it names none is pcie.0. */
+static const char *smmu_bus_at(const struct vsmmu_qargs *args, size_t index, vsmmu_err *err)
+{
+	const char *bus = "pcie.0";
+
+	return prop_at(args, index, "primary-bus", &bus, err) < 0 ? NULL : bus;
+}
+
+/* How many -device arm-smmuv3 are on bus; *index is the first. */
+static int smmus_on(const struct vsmmu_qargs *args, const char *bus, size_t *index,
+		    vsmmu_err *err)
+{
+	size_t i = 0;
+	int r, n = 0;
+
+	for (; (r = vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, "arm-smmuv3", &i, err)) > 0;
+	     i++) {
+		const char *b = smmu_bus_at(args, i, err);
+
+		if (!b)
+			return -1;
+		if (strcmp(b, bus) == 0 && n++ == 0)
+			*index = i;
+	}
+	return r < 0 ? -1 : n;
+}
+
+static bool smmu_accel(const struct vsmmu_qargs *args, size_t index)
+{
+	bool accel = false;
+	vsmmu_err ignored;
+
+	return vsmmu_qargs_get_bool(vsmmu_qargs_at(args, index), "accel", &accel, &ignored) > 0 &&
+	       accel;
+}
+
+/* libvirt >= 11.10 declares a vSMMU per bus itself (<iommu model='smmuv3'>
+ * <driver pciBus=/>): one on a planned expander that agrees with the
+ * plan's mode is used as it is, and the wrapper adds none there. Two on
+ * one root complex, or one whose accel differs from the plan's, is a real
+ * conflict. */
 static int check_existing_smmus(struct checker *c)
 {
 	size_t i = 0;
@@ -258,13 +355,30 @@ static int check_existing_smmus(struct checker *c)
 
 	for (; (r = vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_DEVICE, "arm-smmuv3", &i, c->err)) >
 	       0; i++) {
-		const char *bus = "pcie.0";
+		const char *bus = smmu_bus_at(c->args, i, c->err);
 		const struct vsmmu_plan_expander *e;
+		size_t first = 0;
+		int n;
 
-		if (prop_at(c->args, i, "primary-bus", &bus, c->err) < 0)
+		if (!bus)
 			return -1;
 		e = plan_expander_by_id(c->plan, bus);
-		if ((e && e->has_hostdevs) || (c->plan->root_vsmmu && !strcmp(bus, "pcie.0")))
+		if (c->plan->root_vsmmu && !strcmp(bus, "pcie.0"))
+			problem(c, "-device arm-smmuv3 on %s: the plan puts its own vSMMU there and "
+				"one root complex takes one vSMMU; remove the extra arm-smmuv3 "
+				"(<iommu> or <qemu:arg>) from the domain", bus);
+		if (!e || !e->has_hostdevs)
+			continue;
+		n = smmus_on(c->args, bus, &first, c->err);
+		if (n < 0)
+			return -1;
+		if (first != i)
+			continue; /* reported with the first */
+		if (n > 1)
+			problem(c, "-device arm-smmuv3 on %s: %d of them, and one root complex takes "
+				"one vSMMU; remove the extra arm-smmuv3 (<iommu> or <qemu:arg>) from "
+				"the domain", bus, n);
+		else if (smmu_accel(c->args, i) != expander_is_accel(c->plan, e))
 			problem(c, "-device arm-smmuv3 on %s: the plan puts its own vSMMU there and "
 				"one root complex takes one vSMMU; remove the extra arm-smmuv3 "
 				"(<iommu> or <qemu:arg>) from the domain", bus);
@@ -379,6 +493,30 @@ static bool planned_bdf(const struct vsmmu_plan *plan, const char *host)
 	return false;
 }
 
+/* A vfio-pci without host= (libvirt's own iommufd) on the root port of
+ * a planned hostdev is that hostdev. */
+static bool planned_port(const struct vsmmu_plan *plan, const char *bus)
+{
+	for (size_t i = 0; bus && i < plan->n_hostdevs; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "pci.%d", plan->hostdevs[i].port);
+		if (strcmp(id, bus) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool planned_vfio_at(const struct checker *c, size_t index, const char **host)
+{
+	const char *bus = NULL;
+	vsmmu_err ignored;
+
+	if (prop_at(c->args, index, "host", host, &ignored) > 0)
+		return planned_bdf(c->plan, *host);
+	return prop_at(c->args, index, "bus", &bus, &ignored) > 0 && planned_port(c->plan, bus);
+}
+
 static void check_endpoints(struct checker *c)
 {
 	size_t i = 0;
@@ -396,9 +534,7 @@ static void check_endpoints(struct checker *c)
 			problem(c, "-device %s (%s): emulated endpoint behind %s, whose vSMMU has "
 				"accel=on, which QEMU refuses; move it to a root port on pcie.0",
 				driver, id, exp);
-		else if (!strcmp(driver, "vfio-pci") &&
-			 (prop_at(c->args, i, "host", &host, &ignored) <= 0 ||
-			  !planned_bdf(c->plan, host)))
+		else if (!strcmp(driver, "vfio-pci") && !planned_vfio_at(c, i, &host))
 			problem(c, "-device vfio-pci (%s, host %s): behind %s but not in the plan; "
 				APPLY_HINT, id, host ? host : "(none)", exp);
 	}
@@ -420,7 +556,8 @@ static void check_ids_free(struct checker *c)
 	       vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_OBJECT, NULL, &i, &ignored) > 0; i++) {
 		const char *id = NULL;
 
-		if (prop_at(c->args, i, "id", &id, &ignored) > 0 && !strcmp(id, VSMMU_IOMMUFD_ID))
+		if (prop_at(c->args, i, "id", &id, &ignored) > 0 && !strcmp(id, VSMMU_IOMMUFD_ID) &&
+		    strcmp(driver_of_object(c->args, i), "iommufd") != 0)
 			problem(c, "-object %s: the id of the iommufd object the plan adds is taken; "
 				"remove or rename that object", id);
 	}
@@ -430,15 +567,16 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
 		       const struct vsmmu_host *host, struct vsmmu_buf *problems,
 		       vsmmu_err *err)
 {
-	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hostdevs = NULL;
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hostdevs = NULL, *by_bus = NULL;
 	struct checker c = { .args = args, .plan = plan, .host = host, .out = problems,
 			     .err = err };
 
 	if (vsmmu_qargs_lookup_new(args, NULL, "id", NULL, &ids, err) < 0 ||
-	    vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+	    vsmmu_inject_hostdevs(args, &hostdevs, err) < 0 || vfio_by_bus(args, &by_bus, err) < 0)
 		return -1;
 	c.ids = ids;
 	c.hostdevs = hostdevs;
+	c.by_bus = by_bus;
 	for (size_t i = 0; i < plan->n_expanders; i++)
 		check_plan_expander(&c, &plan->expanders[i]);
 	for (size_t i = 0; i < plan->n_ports; i++)
@@ -508,8 +646,22 @@ static int inject_expander_smmus(struct vsmmu_qargs *args, const struct vsmmu_pl
 		struct vsmmu_qargs_arg *smmu = NULL;
 		size_t idx;
 
+		int declared;
+
 		if (!e->has_hostdevs)
 			continue;
+		declared = smmus_on(args, bus, &idx, err);
+		if (declared < 0)
+			return -1;
+		if (declared > 0) { /* libvirt's own, checked to agree with the plan */
+			const char *theirs = NULL;
+
+			if (prop_at(args, idx, "id", &theirs, err) <= 0)
+				theirs = "(no id)";
+			vsmmu_buf_printf(list, "%s%s on %s for %s (libvirt's)", (*count)++ ? ", " : "",
+					 theirs, bus, e->smmu);
+			continue;
+		}
 		if (find_id(args, bus, &idx, err) < 0 ||
 		    new_smmu(plan, vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, idx)), bus, id,
 			     plan->mode == VSMMU_MODE_ACCEL, true, &smmu, err) < 0 ||
@@ -585,20 +737,28 @@ static int inject_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *pla
 	return insert_new(args, first - 1, obj, err);
 }
 
-static int set_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, vsmmu_err *err)
+static int set_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
+		       const char *iommufd, vsmmu_err *err)
 {
-	_cleanup_lookup_ struct vsmmu_qargs_lookup *hostdevs = NULL;
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *hostdevs = NULL, *by_bus = NULL;
 
-	if (vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+	if (vsmmu_inject_hostdevs(args, &hostdevs, err) < 0 || vfio_by_bus(args, &by_bus, err) < 0)
 		return -1;
 	for (size_t i = 0; i < plan->n_hostdevs; i++) {
+		struct vsmmu_qargs_arg *arg;
 		size_t idx = 0;
+		int has;
 
-		if (vsmmu_inject_hostdev_at(hostdevs, &plan->hostdevs[i].host, &idx) == 0)
+		if (planned_vfio(args, hostdevs, by_bus, &plan->hostdevs[i], &idx) == 0)
 			return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it",
 					  plan->hostdevs[i].bdf);
-		if (vsmmu_qargs_set_str(vsmmu_qargs_at(args, idx), "iommufd", VSMMU_IOMMUFD_ID,
-					err) < 0)
+		arg = vsmmu_qargs_at(args, idx);
+		/* libvirt's own iommufd= (with its fd=) stays as it is. */
+		has = vsmmu_qargs_has(arg, "iommufd", err);
+		if (has < 0 || (has == 0 && vsmmu_qargs_set_str(arg, "iommufd", iommufd, err) < 0))
+			return -1;
+		if (has > 0 && !vsmmu_qargs_has(arg, "fd", err) &&
+		    vsmmu_qargs_set_str(arg, "iommufd", iommufd, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -609,16 +769,19 @@ int vsmmu_inject_apply(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 {
 	_cleanup_buf_ struct vsmmu_buf list = { 0 };
 	bool accel = plan->mode == VSMMU_MODE_ACCEL;
+	const char *theirs = existing_iommufd(args);
+	_cleanup_free_ char *iommufd = vsmmu_xstrdup(theirs ? theirs : VSMMU_IOMMUFD_ID);
 	size_t n = 0;
 
-	if (accel && set_iommufd(args, plan, err) < 0)
+	if (accel && set_iommufd(args, plan, iommufd, err) < 0)
 		return -1;
 	if (inject_expander_smmus(args, plan, &list, &n, err) < 0 ||
 	    inject_root_smmu(args, plan, &list, &n, err) < 0)
 		return -1;
-	if (accel && n > 0 && inject_iommufd(args, plan, err) < 0)
+	if (accel && n > 0 && !theirs && inject_iommufd(args, plan, err) < 0)
 		return -1;
-	*summary = vsmmu_xasprintf("injected %s%zu vSMMU%s%s%s%s", accel ? VSMMU_IOMMUFD_ID ", " : "",
+	*summary = vsmmu_xasprintf("injected %s%s%zu vSMMU%s%s%s%s", accel ? iommufd : "",
+				   accel ? (theirs ? " (libvirt's), " : ", ") : "",
 				   n, n == 1 ? "" : "s", n ? " (" : "", n ? list.data : "",
 				   n ? ")" : "");
 	if (accel) {

@@ -330,8 +330,37 @@ static void test_several_problems(void)
 	result_clear(&r);
 }
 
+/* libvirt >= 12.1 with its own iommufd: -object iommufd0 by fd, vfio-pci
+ * with fd= and no host=, and (native per-bus <iommu>) its own arm-smmuv3.
+ * Shaped after DESIGN.md's measured 12.9 argv, not taken from the stack. */
+static void test_libvirt12_iommufd(void)
+{
+	static const char *const argv[] = { HEAD, PXB_J, RP_J, "-object",
+		"{\"qom-type\":\"iommufd\",\"id\":\"iommufd0\",\"fd\":\"23\"}", "-device",
+		"{\"driver\":\"vfio-pci\",\"id\":\"hostdev0\",\"iommufd\":\"iommufd0\","
+		"\"fd\":\"24\",\"bus\":\"pci.2\",\"addr\":\"0x0\"}", NULL };
+	static const char *const with_smmu[] = { HEAD, PXB_J, RP_J, "-device",
+		"{\"driver\":\"arm-smmuv3\",\"primary-bus\":\"pci.1\",\"id\":\"iommu0\","
+		"\"accel\":true}", "-object",
+		"{\"qom-type\":\"iommufd\",\"id\":\"iommufd0\",\"fd\":\"23\"}", "-device",
+		"{\"driver\":\"vfio-pci\",\"id\":\"hostdev0\",\"iommufd\":\"iommufd0\","
+		"\"fd\":\"24\",\"bus\":\"pci.2\",\"addr\":\"0x0\"}", NULL };
+	_cleanup_free_ char *plan = plan_text("accel", "persistent", "\"iommufd\":\"iommufd0\",", "");
+	struct result r = run(argv, plan);
+
+	CHECK_INT(r.problems, 0, "libvirt 12 iommufd argv: no problems (%s)", r.text);
+	CHECK_INT(vsmmu_qargs_count(r.args), 8, "only the arm-smmuv3 added: no second iommufd");
+	CHECK_INT(find_value(&r, "\"primary-bus\":\"pci.1\""), 4, "vSMMU right after its expander (argv index 3)");
+	result_clear(&r);
+	r = run(with_smmu, plan);
+	CHECK_INT(r.problems, 0, "libvirt's own accel arm-smmuv3 is used (%s)", r.text);
+	CHECK_INT(vsmmu_qargs_count(r.args), 8, "nothing added to libvirt's native argv");
+	result_clear(&r);
+}
+
 int main(void)
 {
+	test_libvirt12_iommufd();
 	test_json_accel();
 	test_keyval_accel_props();
 	test_json_props_typed();
