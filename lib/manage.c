@@ -29,11 +29,12 @@ static void adopt(struct vsmmu_domain *dom)
 	dom->config.form = VSMMU_FORM_WRAPPER;
 }
 
-/* Only what the policy may take: no metadata of ours, no earlier form. */
+/* Only what the policy may take: an aarch64 domain (another arch on this
+ * host is none of ours), no metadata of ours, no earlier form. */
 static bool policy_applies(const struct vsmmu_domain *dom, enum vsmmu_manage_policy policy)
 {
 	return policy == VSMMU_MANAGE_HOSTDEVS && !dom->config.node && dom->n_hostdevs > 0 &&
-	       !vsmmu_domain_is_managed(dom);
+	       dom->arch && strcmp(dom->arch, "aarch64") == 0 && !vsmmu_domain_is_managed(dom);
 }
 
 enum vsmmu_managed_by vsmmu_manage_decide(struct vsmmu_domain *dom,

@@ -319,3 +319,42 @@ stale_sys() {
 	assert_success
 	[ "$(owner iommu)" = "$ORIG" ]
 }
+
+@test "manage = hostdevs: a domain with no metadata, aarch64, and a hostdev behind an SMMUv3 gets its state; marked leaves it alone; mode='off' opts out" {
+	printf 'manage = hostdevs\n' >>"$CONF"
+	# A domain of another arch is none of ours, whatever its hostdevs.
+	run --separate-stderr start plain "$F/plain.xml"
+	assert_success
+	[ ! -e "$RUN/plain" ]
+	sed 's|<devices>|<os firmware="efi"><type arch="aarch64" machine="virt">hvm</type></os>\n  <features><acpi/></features>\n  <devices>|' \
+		"$F/plain.xml" >"$T/nova.xml"
+	start plain "$T/nova.xml"
+	S="$RUN/plain/state.json"
+	grep -qF '"domain": "plain"' "$S"
+	grep -qF '"mode": "accel"' "$S"
+	grep -A2 -F '"bdf": "0009:01:00.0"' "$S" | grep -qF "\"cdev_path\": \"$DEV/vfio/devices/vfio0\""
+	[ "$(owner vfio/devices/vfio0)" = "$QUID:$QGID:660" ]
+	# The definition is never rewritten for a domain the policy manages.
+	run --separate-stderr hook plain migrate begin <"$T/nova.xml"
+	assert_success
+	assert_output ''
+	run --separate-stderr hook plain release end <"$T/nova.xml"
+	assert_success
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+	[ ! -e "$RUN/plain" ]
+	# The owner's word wins over the policy.
+	sed 's|<devices>|<metadata><vsmmu:config xmlns:vsmmu="urn:vsmmu:domain:1" mode="off"/></metadata>\n  <devices>|' \
+		"$T/nova.xml" >"$T/off.xml"
+	grep -q 'mode="off"' "$T/off.xml"
+	run --separate-stderr start plain "$T/off.xml"
+	assert_success
+	[ -z "$stderr" ]
+	[ ! -e "$RUN/plain" ]
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+	# The default policy: untouched.
+	sed -i '/^manage = /d' "$CONF"
+	run --separate-stderr start plain "$T/nova.xml"
+	assert_success
+	[ ! -e "$RUN/plain" ]
+	[ "$(owner vfio/devices/vfio0)" = "$ORIG" ]
+}
