@@ -19,15 +19,24 @@ const char *vsmmu_manage_policy_name(enum vsmmu_manage_policy policy)
 	return manage_names[policy];
 }
 
+/* The index of value in names[n], or -1. */
+static int name_index(const char *const *names, size_t n, const char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(value, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 static int set_manage(struct vsmmu_conf *conf, const char *value, const char *where,
 		      vsmmu_err *err)
 {
-	for (size_t i = 0; i < VSMMU_ARRAY_LEN(manage_names); i++)
-		if (strcmp(value, manage_names[i]) == 0) {
-			conf->manage = (enum vsmmu_manage_policy)i;
-			return 0;
-		}
-	return vsmmu_fail(err, "%s: manage '%s' is not marked or hostdevs", where, value);
+	int i = name_index(manage_names, VSMMU_ARRAY_LEN(manage_names), value);
+
+	if (i < 0)
+		return vsmmu_fail(err, "%s: manage '%s' is not marked or hostdevs", where, value);
+	conf->manage = (enum vsmmu_manage_policy)i;
+	return 0;
 }
 
 static char **conf_field(struct vsmmu_conf *conf, const char *key)
@@ -63,12 +72,13 @@ static char *trim(char *s)
 static int set_level(struct vsmmu_conf *conf, const char *value, const char *where,
 		     vsmmu_err *err)
 {
-	for (size_t i = 0; i < VSMMU_ARRAY_LEN(level_names); i++)
-		if (strcmp(value, level_names[i]) == 0) {
-			conf->log_level = (enum vsmmu_log_level)i;
-			return 0;
-		}
-	return vsmmu_fail(err, "%s: log_level '%s' is not error, warn, info or debug", where, value);
+	int i = name_index(level_names, VSMMU_ARRAY_LEN(level_names), value);
+
+	if (i < 0)
+		return vsmmu_fail(err, "%s: log_level '%s' is not error, warn, info or debug",
+				  where, value);
+	conf->log_level = (enum vsmmu_log_level)i;
+	return 0;
 }
 
 /* The value after '=': a '#' at its start or after a blank starts a
