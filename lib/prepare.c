@@ -443,8 +443,13 @@ static int check_topology(const char *name, struct vsmmu_domain *dom,
 	if (vsmmu_check_domain(dom, host, plan, &check, err) < 0)
 		return -1;
 	for (size_t i = 0; i < check.problems.n; i++)
-		vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'", check.problems.lines[i],
-				   name);
+		if (dom->config.by_policy) /* apply would opt it in for good: not the fix */
+			vsmmu_problems_add(problems, "%s in the XML that writes this domain, or opt "
+					   "it out with <vsmmu:config mode='off'/>",
+					   check.problems.lines[i]);
+		else
+			vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'",
+					   check.problems.lines[i], name);
 	for (size_t i = 0; i < check.manual.n; i++) /* apply cannot fix these */
 		vsmmu_problems_add(problems, "%s", check.manual.lines[i]);
 	return 0;

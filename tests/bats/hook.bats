@@ -328,6 +328,13 @@ stale_sys() {
 	[ ! -e "$RUN/plain" ]
 	sed 's|<devices>|<os firmware="efi"><type arch="aarch64" machine="virt">hvm</type></os>\n  <features><acpi/></features>\n  <devices>|' \
 		"$F/plain.xml" >"$T/nova.xml"
+	# What apply could fix is not the remedy for a domain nobody applies.
+	sed 's|<features><acpi/></features>||' "$T/nova.xml" >"$T/noacpi.xml"
+	run --separate-stderr start plain "$T/noacpi.xml"
+	assert_failure
+	[[ $stderr == *"no <features><acpi/>"*"in the XML that writes this domain, or opt it out with <vsmmu:config mode='off'/>"* ]]
+	[[ $stderr != *"vsmmuctl apply"* ]]
+	[ ! -e "$RUN/plain" ]
 	start plain "$T/nova.xml"
 	S="$RUN/plain/state.json"
 	grep -qF '"domain": "plain"' "$S"
