@@ -475,6 +475,15 @@ int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 	return vsmmu_xml_format(dom->doc, dom->had_decl, out, len, err);
 }
 
+struct vsmmu_pci_addr *vsmmu_domain_hostdev_addrs(const struct vsmmu_domain *dom)
+{
+	struct vsmmu_pci_addr *a = vsmmu_xcalloc(dom->n_hostdevs, sizeof(*a));
+
+	for (size_t i = 0; i < dom->n_hostdevs; i++)
+		a[i] = dom->hostdevs[i].source;
+	return a;
+}
+
 bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom)
 {
 	if (dom->config.opted_out)

@@ -134,6 +134,8 @@ int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 
 /* Managed: not opted out, and has <vsmmu:config> (or an earlier proposal's
  * iommu model) or was adopted by the host policy (lib/manage.h). */
+/* The source addresses of dom's hostdevs, n_hostdevs of them (free()). */
+struct vsmmu_pci_addr *vsmmu_domain_hostdev_addrs(const struct vsmmu_domain *dom);
 bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom);
 
 /* <emulator> is the vsmmu wrapper (by its file name). */

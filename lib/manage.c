@@ -34,7 +34,7 @@ static void adopt(struct vsmmu_domain *dom)
 static bool policy_applies(const struct vsmmu_domain *dom, enum vsmmu_manage_policy policy)
 {
 	return policy == VSMMU_MANAGE_HOSTDEVS && !dom->config.node && dom->n_hostdevs > 0 &&
-	       dom->arch && strcmp(dom->arch, "aarch64") == 0 && !vsmmu_domain_is_managed(dom);
+	       vsmmu_streq(dom->arch, "aarch64") && !vsmmu_domain_is_managed(dom);
 }
 
 enum vsmmu_managed_by vsmmu_manage_decide(struct vsmmu_domain *dom,
@@ -60,9 +60,7 @@ int vsmmu_manage_domain(struct vsmmu_domain *dom, const struct vsmmu_conf *conf,
 	_cleanup_free_ struct vsmmu_pci_addr *addrs = NULL;
 
 	if (policy_applies(dom, conf->manage)) {
-		addrs = vsmmu_xcalloc(dom->n_hostdevs, sizeof(*addrs));
-		for (size_t i = 0; i < dom->n_hostdevs; i++)
-			addrs[i] = dom->hostdevs[i].source;
+		addrs = vsmmu_domain_hostdev_addrs(dom);
 		if (vsmmu_host_scan_some(conf->sysfs, addrs, dom->n_hostdevs, &host, err) < 0)
 			return -1;
 	}

@@ -416,19 +416,10 @@ int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *star
 
 /* ---- the hook operations ---- */
 
-static struct vsmmu_pci_addr *hostdev_addrs(const struct vsmmu_domain *dom)
-{
-	struct vsmmu_pci_addr *a = vsmmu_xcalloc(dom->n_hostdevs, sizeof(*a));
-
-	for (size_t i = 0; i < dom->n_hostdevs; i++)
-		a[i] = dom->hostdevs[i].source;
-	return a;
-}
-
 static int scan_hostdevs(const struct vsmmu_conf *conf, const struct vsmmu_domain *dom,
 			 struct vsmmu_host **host, vsmmu_err *err)
 {
-	_cleanup_free_ struct vsmmu_pci_addr *addrs = hostdev_addrs(dom);
+	_cleanup_free_ struct vsmmu_pci_addr *addrs = vsmmu_domain_hostdev_addrs(dom);
 
 	return vsmmu_host_scan_some(conf->sysfs, addrs, dom->n_hostdevs, host, err);
 }
