@@ -7,6 +7,7 @@
 #include "check.h"
 #include "cli.h"
 #include "domain.h"
+#include "manage.h"
 #include "plan.h"
 #include "report.h"
 #include "rewrite.h"
@@ -226,6 +227,28 @@ static int show_runtime(const struct cli *cli, const char *name, bool *shown)
 	return 0;
 }
 
+/* Whether vsmmu manages dom under this host's policy (vsmmu.conf manage =). */
+static int show_managed_by(const struct cli *cli, struct vsmmu_domain *dom,
+			   enum vsmmu_managed_by *by)
+{
+	struct vsmmu_conf conf;
+	vsmmu_err err;
+	int r = 0;
+
+	if (vsmmu_conf_load(&conf, &err) < 0)
+		r = cli_error(cli, "%s", err.msg);
+	else {
+		if (cli->sysfs) {
+			free(conf.sysfs);
+			conf.sysfs = vsmmu_xstrdup(cli->sysfs);
+		}
+		if (vsmmu_manage_domain(dom, &conf, by, &err) < 0)
+			r = cli_error(cli, "%s", err.msg);
+	}
+	vsmmu_conf_clear(&conf);
+	return r;
+}
+
 /* The XML to show: FILE, stdin, or the named libvirt domain (live when it
  * runs). */
 static int show_source(struct cli *cli, const char *what, char **xml, size_t *len)
@@ -249,6 +272,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	_cleanup_buf_ struct vsmmu_buf out = { 0 };
 	_cleanup_free_ char *xml = NULL;
+	enum vsmmu_managed_by by;
 	const char *what;
 	bool dot, shown;
 	size_t len = 0;
@@ -265,8 +289,10 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return cli_error(cli, "%s", err.msg);
 	if (dot)
 		vsmmu_report_dot(dom, &out);
+	else if (show_managed_by(cli, dom, &by) == 0)
+		vsmmu_report_tree(dom, by, &out);
 	else
-		vsmmu_report_tree(dom, &out);
+		return EXIT_ERROR;
 	print_buf(&out);
 	return EXIT_OK;
 }

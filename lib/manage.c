@@ -72,14 +72,14 @@ const char *vsmmu_managed_by_text(enum vsmmu_managed_by by)
 {
 	switch (by) {
 	case VSMMU_MANAGED_OPTED_OUT:
-		return "not managed: opted out by <vsmmu:config mode='off'/>";
+		return "not managed by vsmmu: opted out by <vsmmu:config mode='off'/>";
 	case VSMMU_MANAGED_METADATA:
-		return "managed: its vsmmu metadata";
+		return "managed by vsmmu: its vsmmu metadata";
 	case VSMMU_MANAGED_POLICY:
-		return "managed: host policy manage = hostdevs (a PCI hostdev behind an SMMUv3), "
-		       "runtime topology";
+		return "managed by vsmmu: host policy manage = hostdevs (a PCI hostdev behind "
+		       "an SMMUv3), runtime topology, accel mode";
 	case VSMMU_MANAGED_NO:
 		break;
 	}
-	return "not managed: no vsmmu metadata";
+	return "not managed by vsmmu: no vsmmu metadata";
 }

@@ -44,7 +44,7 @@ enum vsmmu_managed_by vsmmu_manage_decide(struct vsmmu_domain *dom,
 int vsmmu_manage_domain(struct vsmmu_domain *dom, const struct vsmmu_conf *conf,
 			enum vsmmu_managed_by *by, vsmmu_err *err);
 
-/* One line for people: "managed: its vsmmu metadata", ... */
+/* One line for people: "managed by vsmmu: its vsmmu metadata", ... */
 const char *vsmmu_managed_by_text(enum vsmmu_managed_by by);
 
 #endif

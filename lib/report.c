@@ -277,15 +277,22 @@ static void print_bus(const struct vsmmu_domain *dom, int bus, const char *prefi
 	}
 }
 
-void vsmmu_report_tree(const struct vsmmu_domain *dom, struct vsmmu_buf *out)
+void vsmmu_report_tree(const struct vsmmu_domain *dom, enum vsmmu_managed_by by,
+		       struct vsmmu_buf *out)
 {
 	_cleanup_buf_ struct vsmmu_buf root = { 0 };
+	const char *name = dom->name ? dom->name : "(unnamed)";
 
-	vsmmu_buf_printf(out, "domain %s%s%s%s\n", dom->name ? dom->name : "(unnamed)",
-			 dom->config.node ? ", vsmmu mode " : ", not managed by vsmmu",
-			 dom->config.node ? vsmmu_mode_name(dom->config.mode) : "",
-			 dom->config.node && dom->config.form == VSMMU_FORM_NATIVE
-				 ? ", native form" : "");
+	if (by == VSMMU_MANAGED_METADATA)
+		vsmmu_buf_printf(out, "domain %s, vsmmu mode %s%s\n", name,
+				 vsmmu_mode_name(dom->config.mode),
+				 dom->config.form == VSMMU_FORM_NATIVE ? ", native form" : "");
+	else
+		vsmmu_buf_printf(out, "domain %s, %s\n", name, vsmmu_managed_by_text(by));
+	if (by == VSMMU_MANAGED_POLICY)
+		vsmmu_buf_printf(out, "note: the definition stays as written; at each start the "
+			      "hook plans and the wrapper builds the vSMMUs (vsmmuctl show %s "
+			      "while it runs shows them)\n", name);
 	vsmmu_buf_printf(out, "pcie.0 pcie-root");
 	if (vsmmu_label(dom, 0, &root))
 		vsmmu_buf_printf(out, " [vSMMU %s]", root.data);

@@ -6,6 +6,7 @@
 
 #include "domain.h"
 #include "host.h"
+#include "manage.h"
 #include "plan.h"
 #include "util.h"
 
@@ -13,8 +14,10 @@ void vsmmu_report_host_table(const struct vsmmu_host *host, struct vsmmu_buf *ou
 char *vsmmu_report_host_json(const struct vsmmu_host *host);
 void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *out);
 /* The topology the definition describes, as a tree like `lspci -tv`, or as
- * a Graphviz digraph. */
-void vsmmu_report_tree(const struct vsmmu_domain *dom, struct vsmmu_buf *out);
+ * a Graphviz digraph. The tree's first line says whether and why vsmmu
+ * manages the domain (by: lib/manage.h's decision). */
+void vsmmu_report_tree(const struct vsmmu_domain *dom, enum vsmmu_managed_by by,
+		       struct vsmmu_buf *out);
 void vsmmu_report_dot(const struct vsmmu_domain *dom, struct vsmmu_buf *out);
 /* The topology a plan gives QEMU (runtime mode: what the wrapper built). */
 void vsmmu_report_plan_tree(const struct vsmmu_plan *plan, const char *name,

@@ -221,6 +221,30 @@ domain_with() {
 	assert_output --partial '[style=dashed, label="mirrors"]'
 }
 
+@test "show: whether and why vsmmu manages the domain, under each host policy" {
+	domain_with 0009:01:00.0 | sed '/vsmmu:config/d' >nova.xml
+	printf 'manage = hostdevs\n' >hostdevs.conf
+	run env VSMMU_CONF=/dev/null "$CTL" --sysfs "$GRACE" show nova.xml
+	assert_success
+	assert_line --index 0 'domain t, not managed by vsmmu: no vsmmu metadata'
+	run env VSMMU_CONF=hostdevs.conf "$CTL" --sysfs "$GRACE" show nova.xml
+	assert_success
+	assert_line --index 0 --partial 'domain t, managed by vsmmu: host policy manage = hostdevs'
+	assert_line --index 1 --partial 'note: the definition stays as written'
+	# The owner's opt-out beats the policy; a hostdev behind no SMMUv3 is not taken.
+	CONFIG="mode='off'" domain_with 0009:01:00.0 >off.xml
+	run env VSMMU_CONF=hostdevs.conf "$CTL" --sysfs "$GRACE" show off.xml
+	assert_line --index 0 "domain t, not managed by vsmmu: opted out by <vsmmu:config mode='off'/>"
+	domain_with 0000:02:00.0 | sed "/vsmmu:config/d" >smmuv2.xml
+	run env VSMMU_CONF=hostdevs.conf "$CTL" --sysfs "$BATS_FILE_TMPDIR/other-iommu" show smmuv2.xml
+	assert_line --index 0 'domain t, not managed by vsmmu: no vsmmu metadata'
+	printf 'manage = some\n' >bad.conf
+	run env VSMMU_CONF=bad.conf "$CTL" --sysfs "$GRACE" show nova.xml
+	assert_failure 2
+	assert_output --partial 'manage'
+	[ "${#lines[@]}" -eq 1 ]
+}
+
 bad() { # expected-message, then the vsmmuctl arguments
 	local msg=$1; shift
 	run "$CTL" "$@"
