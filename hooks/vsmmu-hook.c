@@ -109,6 +109,23 @@ static int do_release(const char *name, const char *xml, size_t len)
 	return broken;
 }
 
+/* A domain vsmmu leaves alone. Under manage = hostdevs one with PCI
+ * hostdevs gets the "not ours" verdict at start, so that the wrapper at
+ * the default QEMU path passes it through rather than taking it for a
+ * start whose hook never ran. conf is loaded when dom has hostdevs. */
+static int not_ours(const struct vsmmu_conf *conf, const char *name,
+		    const struct vsmmu_domain *dom, enum vsmmu_hook_op op)
+{
+	vsmmu_err err;
+
+	if (op == VSMMU_OP_PREPARE && vsmmu_domain_uses_wrapper(dom))
+		return refuse_unmanaged(name);
+	if (op != VSMMU_OP_START || dom->n_hostdevs == 0 || conf->manage != VSMMU_MANAGE_HOSTDEVS ||
+	    !vsmmu_streq(dom->arch, "aarch64"))
+		return 0;
+	return vsmmu_record_unmanaged(conf, name, &err) < 0 ? fail(name, err.msg) : 0;
+}
+
 static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t len)
 {
 	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
@@ -123,7 +140,7 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 	if (vsmmu_domain_parse(xml, len, &dom, &err) < 0)
 		return fail(name, err.msg);
 	/* A domain with neither metadata nor hostdev needs no vsmmu.conf. */
-	if (!vsmmu_domain_is_managed(dom) && (dom->config.opted_out || dom->n_hostdevs == 0))
+	if (!vsmmu_domain_is_managed(dom) && dom->n_hostdevs == 0)
 		by = VSMMU_MANAGED_NO;
 	else if (vsmmu_conf_load(&conf, &err) < 0)
 		/* Unreadable policy: a domain without metadata is left alone, as
@@ -132,7 +149,7 @@ static int run(const char *name, enum vsmmu_hook_op op, const char *xml, size_t 
 	else if (vsmmu_manage_domain(dom, &conf, &by, &err) < 0)
 		return fail(name, err.msg);
 	if (by != VSMMU_MANAGED_METADATA && by != VSMMU_MANAGED_POLICY)
-		return op == VSMMU_OP_PREPARE && vsmmu_domain_uses_wrapper(dom) ? refuse_unmanaged(name) : 0;
+		return not_ours(&conf, name, dom, op);
 	/* The policy never changes a definition, not even in flight. */
 	if (by == VSMMU_MANAGED_POLICY && op == VSMMU_OP_FILTER)
 		return 0;

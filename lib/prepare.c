@@ -554,6 +554,17 @@ int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_
 	return commit_state(conf, st, uid, gid, err);
 }
 
+int vsmmu_record_unmanaged(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err)
+{
+	_cleanup_close_ int lock = -1;
+	struct vsmmu_state st = { .name = (char *)name, .unmanaged = true };
+
+	if (vsmmu_state_name_check(name, err) < 0 || vsmmu_state_make_rundir(conf->rundir, err) < 0 ||
+	    vsmmu_state_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0)
+		return -1;
+	return vsmmu_state_write(conf->rundir, &st, err);
+}
+
 /* The dev dir the domain's state says it had at start, or NULL: release
  * goes on without it whatever is wrong with the state. */
 static char *start_devdir(const struct vsmmu_conf *conf, const char *name)

@@ -70,7 +70,13 @@ int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *star
  * (lib/qemucaps.h), which the wrapper cannot write. dom is
  * rewritten in place by the topology check (see vsmmu_check_domain). */
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
-		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);/* release end: gives back what the domain's records say, whatever the
+		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);
+/* start begin of a domain with PCI hostdevs that manage = hostdevs leaves
+ * alone (opted out, or no hostdev behind an SMMUv3): the "not ours"
+ * verdict the wrapper at the default QEMU path needs (lib/state.h).
+ * release end removes it with the rest. */
+int vsmmu_record_unmanaged(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);
+/* release end: gives back what the domain's records say, whatever the
  * live XML or vsmmu.conf hold now. Safe to run twice and without a
  * prepare. */
 int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);

@@ -292,3 +292,16 @@ char *vsmmu_runtime_domain_name(int argc, char **argv)
 			return name_of(argv[i + 1]);
 	return NULL;
 }
+
+int vsmmu_runtime_needs_verdict(enum vsmmu_manage_policy policy, int argc, char **argv,
+				vsmmu_err *err)
+{
+	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
+	size_t at = 0;
+
+	if (policy != VSMMU_MANAGE_HOSTDEVS)
+		return 0;
+	if (vsmmu_qargs_parse(argc, (const char *const *)argv, &args, err) < 0)
+		return -1;
+	return vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, "vfio-pci", &at, err);
+}

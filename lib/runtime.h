@@ -7,6 +7,7 @@
 #ifndef VSMMU_RUNTIME_H
 #define VSMMU_RUNTIME_H
 
+#include "conf.h"
 #include "err.h"
 #include "plan.h"
 #include "qemuargs.h"
@@ -22,5 +23,13 @@ int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
  * parsing the rest of argv: the wrapper uses it to find the hook's state.
  * NULL when absent; the caller frees the result. */
 char *vsmmu_runtime_domain_name(int argc, char **argv);
+
+/* Whether a start of argv must carry the hook's verdict (a plan, or "not
+ * ours"; lib/state.h) although the wrapper runs at the default QEMU path:
+ * under manage = hostdevs the hook gives one to every start with PCI
+ * hostdevs, so a -device vfio-pci without it means the hook did not run.
+ * 1, 0, or -1 when argv cannot be parsed. */
+int vsmmu_runtime_needs_verdict(enum vsmmu_manage_policy policy, int argc, char **argv,
+				vsmmu_err *err);
 
 #endif

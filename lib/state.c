@@ -146,8 +146,9 @@ char *vsmmu_state_to_json(const struct vsmmu_state *st)
 
 	for (size_t i = 0; i < st->n_nodes; i++)
 		json_array_append_new(nodes, node_to_json(&st->nodes[i]));
-	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
-			 VSMMU_STATE_VERSION, "domain", st->name, "mode", str_or_null(st->mode),
+	root = json_pack("{s:i, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
+			 VSMMU_STATE_VERSION, "domain", st->name, "managed", !st->unmanaged,
+			 "mode", str_or_null(st->mode),
 			 "dev", str_or_null(st->dev),
 			 "iommufd", str_or_null(st->iommufd), "hostdevs", hostdevs_to_json(st),
 			 "expanders", expanders_to_json(st), "nodes", nodes, "plan", plan);
@@ -243,7 +244,7 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 {
 	json_auto_t *root = NULL;
 	_cleanup_state_ struct vsmmu_state *st = vsmmu_xcalloc(1, sizeof(*st));
-	json_t *plan, *version;
+	json_t *plan, *version, *managed;
 	json_error_t je;
 
 	root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
@@ -258,6 +259,10 @@ int vsmmu_state_from_json(const char *json, struct vsmmu_state **out, vsmmu_err 
 	st->name = opt_str(root, "domain");
 	if (!st->name)
 		return vsmmu_fail(err, "state: no \"domain\"");
+	managed = json_object_get(root, "managed");
+	if (managed && !json_is_boolean(managed))
+		return vsmmu_fail(err, "state: \"managed\" is not true or false");
+	st->unmanaged = json_is_false(managed);
 	st->mode = opt_str(root, "mode");
 	st->iommufd = opt_str(root, "iommufd");
 	st->dev = opt_str(root, "dev");

@@ -62,6 +62,11 @@ struct vsmmu_state {
 	size_t n_nodes;
 	struct vsmmu_plan *plan; /* the plan the hook checked, NULL when none; in
 				  * state.json the VSMMU_PLAN object itself */
+	/* The hook's verdict "not ours" on a start with PCI hostdevs under
+	 * manage = hostdevs ("managed": false; no plan, nothing held): with
+	 * it the wrapper at the default QEMU path tells a domain the policy
+	 * leaves alone from one whose hook never ran. */
+	bool unmanaged;
 };
 
 void vsmmu_state_free(struct vsmmu_state *st);

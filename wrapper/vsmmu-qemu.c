@@ -215,16 +215,28 @@ static int refuse_state(const char *name, const vsmmu_err *err)
 	return 1;
 }
 
+static int hook_did_not_run(const struct vsmmu_conf *conf, const char *name)
+{
+	fprintf(stderr, PROG ": %s: the vsmmu hook did not run for this start (no state in %s): "
+		"libvirt finds hooks when it starts, so restart libvirtd (systemctl restart "
+		"libvirtd, or virtqemud) after installing vsmmu, then start the domain again\n",
+		name, conf->rundir);
+	return 1;
+}
+
 /* The hook's word on this start: 1 and *plan (ours), 0 (not ours: pass it
  * through), or the exit status after saying why the start is refused. */
-static int hook_verdict(const struct vsmmu_conf *conf, const char *name, const char *argv0,
+static int hook_verdict(const struct vsmmu_conf *conf, const char *name, int argc, char **argv,
 			struct vsmmu_plan **plan)
 {
 	_cleanup_state_ struct vsmmu_state *st = NULL;
 	vsmmu_err err;
+	int needed;
 
 	if (vsmmu_state_read(conf->rundir, name, &st, &err) < 0)
 		return -refuse_state(name, &err);
+	if (st && st->unmanaged)
+		return 0;
 	if (st && !st->plan) {
 		vsmmu_fail(&err, "it holds no plan");
 		return -refuse_state(name, &err);
@@ -233,13 +245,12 @@ static int hook_verdict(const struct vsmmu_conf *conf, const char *name, const c
 		*plan = VSMMU_STEAL(st->plan);
 		return 1;
 	}
-	if (!run_as_emulator(argv0))
-		return 0;
-	fprintf(stderr, PROG ": %s: the vsmmu hook did not run for this start (no state in %s): "
-		"libvirt finds hooks when it starts, so restart libvirtd (systemctl restart "
-		"libvirtd, or virtqemud) after installing vsmmu, then start the domain again\n",
-		name, conf->rundir);
-	return -1;
+	if (run_as_emulator(argv[0]))
+		return -hook_did_not_run(conf, name);
+	needed = vsmmu_runtime_needs_verdict(conf->manage, argc, argv, &err);
+	if (needed < 0)
+		fprintf(stderr, PROG ": %s: %s\n", name, err.msg);
+	return needed < 0 ? -1 : needed ? -hook_did_not_run(conf, name) : 0;
 }
 
 /* The plan of this start: VSMMU_PLAN (persistent topology: libvirt passes
@@ -266,7 +277,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!plan && name)
-		r = hook_verdict(&conf, name, argv[0], &plan);
+		r = hook_verdict(&conf, name, argc, argv, &plan);
 	if (r < 0)
 		return -r;
 	return plan ? managed(&conf, argc, argv, plan) : exec_qemu(conf.qemu, argv);

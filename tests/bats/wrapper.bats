@@ -390,3 +390,35 @@ write_caps() {
 	assert_failure 127
 	assert_output --partial "is this wrapper, not QEMU"
 }
+
+@test "manage = hostdevs, at the default QEMU path: a vfio-pci start without the hook's verdict is refused; with 'not ours' it passes" {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	local emu=$BATS_TEST_TMPDIR/bin/qemu-system-aarch64
+	ln -s "$WRAPPER" "$emu"
+	local -a args=(-name guest=nova-1,debug-threads=on -device
+		'{"driver":"vfio-pci","host":"0009:01:00.0","id":"hostdev0","bus":"pci.1","addr":"0x0"}')
+	printf 'manage = hostdevs\n' >"$VSMMU_CONF"
+	run --separate-stderr "$emu" "${args[@]}"
+	assert_failure 1
+	[[ $stderr == "vsmmu-qemu: nova-1: the vsmmu hook did not run for this start"*"restart libvirtd"* ]]
+	[ ! -e "$LOG" ]
+	# A start without a PCI hostdev is never the policy's: no verdict needed.
+	run --separate-stderr "$emu" -name guest=plain -device virtio-blk-pci,id=vd0
+	assert_success
+	[ "$(cat "$LOG")" = "$(printf '%s\n' -name guest=plain -device virtio-blk-pci,id=vd0)" ]
+	rm -f "$LOG"
+	# The hook's "not ours" verdict (an opted-out domain): passed through untouched.
+	install -d -m 0755 "$VSMMU_RUNDIR/nova-1"
+	printf '{"version": 1, "domain": "nova-1", "managed": false}\n' >"$VSMMU_RUNDIR/nova-1/state.json"
+	chmod 0644 "$VSMMU_RUNDIR/nova-1/state.json"
+	run --separate-stderr "$emu" "${args[@]}"
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(cat "$LOG")" = "$(printf '%s\n' "${args[@]}")" ]
+	# Under the default policy a domain without state is not ours.
+	rm -rf "$VSMMU_RUNDIR/nova-1" "$LOG"
+	: >"$VSMMU_CONF"
+	run --separate-stderr "$emu" "${args[@]}"
+	assert_success
+	[ "$(cat "$LOG")" = "$(printf '%s\n' "${args[@]}")" ]
+}

@@ -209,6 +209,23 @@ static void test_names(void)
 	CHECK(nc == NULL, "the probe argv has no name");
 }
 
+static void test_needs_verdict(void)
+{
+	char *hostdev[] = { "/usr/bin/qemu-system-aarch64", "-name", "guest=nova-1",
+			    "-device", "{\"driver\":\"vfio-pci\",\"host\":\"0009:01:00.0\",\"id\":\"hostdev0\"}",
+			    NULL };
+	char *plain[] = { "/usr/bin/qemu-system-aarch64", "-name", "guest=plain", "-device",
+			  "virtio-blk-pci,id=virtio-disk0", NULL };
+	vsmmu_err err;
+
+	CHECK_INT(vsmmu_runtime_needs_verdict(VSMMU_MANAGE_HOSTDEVS, 5, hostdev, &err), 1,
+		  "manage = hostdevs: a start with a vfio-pci needs the hook's verdict");
+	CHECK_INT(vsmmu_runtime_needs_verdict(VSMMU_MANAGE_HOSTDEVS, 5, plain, &err), 0,
+		  "manage = hostdevs: a start without one does not");
+	CHECK_INT(vsmmu_runtime_needs_verdict(VSMMU_MANAGE_MARKED, 5, hostdev, &err), 0,
+		  "manage = marked: a domain without state is not ours");
+}
+
 int main(void)
 {
 	_cleanup_host_ struct vsmmu_host *host = fake_host(smmus, nodes, 3, devs, 4);
@@ -221,5 +238,6 @@ int main(void)
 		test_damaged_plan(plan);
 	}
 	test_names();
+	test_needs_verdict();
 	return tap_done();
 }

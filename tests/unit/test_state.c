@@ -153,6 +153,30 @@ static void test_json_roundtrip(void)
 	CHECK(vsmmu_state_from_json("{", &back, &err) < 0, "broken JSON is refused");
 }
 
+/* The hook's "not ours" verdict under manage = hostdevs. */
+static void test_unmanaged_verdict(void)
+{
+	struct vsmmu_state verdict = { .name = "nova-1", .unmanaged = true };
+	_cleanup_state_ struct vsmmu_state *back = NULL, *managed = NULL, *old = NULL;
+	_cleanup_state_ struct vsmmu_state *bad = NULL;
+	_cleanup_free_ char *json = vsmmu_state_to_json(&verdict);
+	_cleanup_free_ char *managed_json = NULL;
+	_cleanup_state_ struct vsmmu_state *st = sample("vm1");
+	vsmmu_err err;
+
+	CHECK(json && strstr(json, "\"managed\": false"), "the verdict says managed: false");
+	CHECK(vsmmu_state_from_json(json, &back, &err) == 0 && back->unmanaged && !back->plan &&
+	      back->n_nodes == 0, "the verdict parses back: no plan, nothing held");
+	managed_json = vsmmu_state_to_json(st);
+	CHECK(vsmmu_state_from_json(managed_json, &managed, &err) == 0 && !managed->unmanaged,
+	      "a managed start's state is not a verdict");
+	CHECK(vsmmu_state_from_json("{\"version\":1,\"domain\":\"x\"}", &old, &err) == 0 &&
+	      !old->unmanaged, "a state without \"managed\" (an earlier hook's) is a managed one");
+	CHECK(vsmmu_state_from_json("{\"version\":1,\"domain\":\"x\",\"managed\":\"no\"}", &bad,
+				    &err) < 0 && strstr(err.msg, "\"managed\""),
+	      "a \"managed\" that is not a boolean is refused, by name");
+}
+
 static void test_files(const char *top)
 {
 	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/run", top);
@@ -266,6 +290,7 @@ int main(void)
 
 	test_names();
 	test_json_roundtrip();
+	test_unmanaged_verdict();
 	test_files(top);
 	test_refs(top);
 	test_lock(top);
