@@ -322,3 +322,11 @@ const char *vsmmu_wrapper_path(void)
 
 	return w && *w ? w : VSMMU_LIBEXECDIR "/" VSMMU_WRAPPER_NAME;
 }
+
+char *vsmmu_conf_env_path(const char *name, const char *dflt)
+{
+	char *path = NULL;
+
+	default_to(&path, name, dflt);
+	return path;
+}

@@ -48,4 +48,9 @@ const char *vsmmu_manage_policy_name(enum vsmmu_manage_policy policy);
 /* The installed <emulator> wrapper: VSMMU_WRAPPER, else LIBEXECDIR's. */
 const char *vsmmu_wrapper_path(void);
 
+/* A path the environment may override for tests (doctor's VSMMU_ETC,
+ * VSMMU_PROC): the variable's value when set and not empty, else dflt;
+ * malloc'ed. Every environment read of lib/ is in conf.c. */
+char *vsmmu_conf_env_path(const char *name, const char *dflt);
+
 #endif

@@ -103,13 +103,6 @@ char *vsmmu_doctor_to_json(const struct vsmmu_doctor_report *r)
 
 /* ---- context ---- */
 
-static char *env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return vsmmu_xstrdup(v && *v ? v : dflt);
-}
-
 int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu_err *err)
 {
 	struct vsmmu_conf conf;
@@ -125,8 +118,8 @@ int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu
 	ctx->qemu = VSMMU_STEAL(conf.qemu);
 	ctx->qemu_user = VSMMU_STEAL(conf.qemu_user);
 	ctx->qemu_group = VSMMU_STEAL(conf.qemu_group);
-	ctx->etc = env_or("VSMMU_ETC", "/etc");
-	ctx->proc = env_or("VSMMU_PROC", "/proc");
+	ctx->etc = vsmmu_conf_env_path("VSMMU_ETC", "/etc");
+	ctx->proc = vsmmu_conf_env_path("VSMMU_PROC", "/proc");
 	ctx->wrapper = vsmmu_xstrdup(vsmmu_wrapper_path());
 	/* conf defaults libvirt_qemu_conf to /etc/...: follow VSMMU_ETC then. */
 	if (vsmmu_streq(conf.libvirt_qemu_conf, "/etc/libvirt/qemu.conf"))

@@ -16,8 +16,6 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
 		      const struct vsmmu_policy *policy, char **out, size_t *out_len,
 		      struct vsmmu_plan **plan_out, vsmmu_err *err);
 
-#endif
-
 /* Make a domain managed for `vsmmuctl apply`: add <vsmmu:config
  * mode='accel'/> when the domain has no vsmmu metadata (mode='emulated'
  * when its own per-bus vSMMUs have no accel), and, when wrapper is not
@@ -25,3 +23,5 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
  * one when it changed. */
 int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out,
 		    size_t *out_len, char **old_emulator, vsmmu_err *err);
+
+#endif
