@@ -1,14 +1,13 @@
 #include "confine.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include "qemuconf.h"
 #include "util.h"
 
-#define QEMU_CONF_MAX (1u << 20)
 #define AA_FILE_MAX (1u << 20)
 #define AA_DIR "apparmor.d"
 #define AA_DOMAIN_RULES "abstractions/libvirt-qemu.d/vsmmu"
@@ -47,55 +46,12 @@ static bool exists(const char *path)
 
 /* ---- qemu.conf ---- */
 
-/* After "security_driver" and blanks at the start of line: the text after
- * '=', or NULL. */
-static const char *after_key(const char *line)
-{
-	static const char key[] = "security_driver";
-
-	line += strspn(line, " \t");
-	if (strncmp(line, key, strlen(key)) != 0)
-		return NULL;
-	line += strlen(key);
-	line += strspn(line, " \t");
-	return *line == '=' ? line + 1 : NULL;
-}
-
-/* The quoted strings of value (a string, or a list up to ']'), joined. */
-static char *quoted_words(const char *value)
-{
-	struct vsmmu_buf b = { 0 };
-	bool list = value[strspn(value, " \t")] == '[';
-
-	for (const char *p = value; *p && !(list && *p == ']') && (list || *p != '\n'); p++) {
-		const char *end;
-
-		if (*p != '"')
-			continue;
-		end = strchr(p + 1, '"');
-		if (!end)
-			break;
-		vsmmu_buf_printf(&b, "%s%.*s", b.data ? ", " : "", (int)(end - p - 1), p + 1);
-		p = end;
-	}
-	return b.data;
-}
-
 char *vsmmu_confine_security_driver(const char *text)
 {
-	char *driver = NULL;
+	_cleanup_strlist_ struct vsmmu_strlist l = { 0 };
 
-	for (const char *line = text; line && *line; line = strchr(line, '\n')) {
-		const char *value;
-
-		line += *line == '\n';
-		value = after_key(line);
-		if (value) { /* the last setting wins, as in libvirt */
-			free(driver);
-			driver = quoted_words(value);
-		}
-	}
-	return driver;
+	return vsmmu_qemu_conf_list(text, "security_driver", &l) == 1 ? vsmmu_strlist_join(&l)
+								     : NULL;
 }
 
 static bool driver_has(const char *driver, const char *name)
@@ -184,7 +140,7 @@ int vsmmu_confine_detect(const char *sysfs, const char *etc, const char *qemu_co
 	_cleanup_free_ char *enforce = vsmmu_xasprintf("%s/fs/selinux/enforce", sysfs);
 
 	*out = (struct vsmmu_confine){ 0 };
-	if (vsmmu_read_file(qemu_conf, QEMU_CONF_MAX, &text, NULL, err) < 0 && errno != ENOENT)
+	if (vsmmu_read_file(qemu_conf, VSMMU_QEMU_CONF_MAX, &text, NULL, err) < 0 && err->kind != VSMMU_ERR_ABSENT)
 		return -1;
 	out->apparmor_enabled = attr_is(sysfs, "module/apparmor/parameters/enabled", "Y");
 	out->selinux_present = exists(enforce);

@@ -15,9 +15,9 @@
 #include "confine.h"
 #include "prepare.h"
 #include "qemucaps.h"
+#include "qemuconf.h"
 #include "util.h"
 
-#define QEMU_CONF_MAX (1u << 20)
 #define PROC_STAT_MAX (64u << 10)
 #define HOOK_MAX (64u << 20)
 #define HOOK_MARKER "vsmmu-hook"
@@ -594,128 +594,27 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu(const struct vsmmu_doctor_ctx *ctx)
 
 /* ---- qemu.conf ---- */
 
-struct strlist {
-	char **items;
-	size_t n;
-};
-
-static void strlist_clear(struct strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-#define _cleanup_strlist_ __attribute__((cleanup(strlist_clear)))
-
-static void strlist_add(struct strlist *l, const char *s, size_t len)
-{
-	l->items = vsmmu_xrealloc(l->items, l->n + 1, sizeof(char *));
-	l->items[l->n++] = strndup(s, len);
-	if (!l->items[l->n - 1])
-		abort();
-}
-
-static bool strlist_has(const struct strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->items[i], s) == 0)
-			return true;
-	return false;
-}
-
-/* qemu.conf text with comments blanked ('#' outside quotes to line end). */
-static char *strip_comments(const char *text)
-{
-	char *copy = vsmmu_xstrdup(text);
-	bool quoted = false;
-
-	for (char *p = copy; *p; p++) {
-		if (*p == '\n') {
-			quoted = false;
-		} else if (*p == '"') {
-			quoted = !quoted;
-		} else if (*p == '#' && !quoted) {
-			while (p[1] && p[1] != '\n')
-				*p++ = ' ';
-			*p = ' ';
-		}
-	}
-	return copy;
-}
-
-/* At a line start: "key = [" (returns past '['), else NULL. */
-static const char *list_start(const char *line, const char *key)
-{
-	line = vsmmu_qemu_conf_after_key(line, key);
-	if (!line)
-		return NULL;
-	line += strspn(line, " \t\n");
-	return *line == '[' ? line + 1 : NULL;
-}
-
-/* Parse the strings of a list up to ']'. 0, or -1 when unterminated. */
-static int parse_list(const char *p, struct strlist *out)
-{
-	while (*p && *p != ']') {
-		const char *end;
-
-		if (*p != '"') {
-			p++;
-			continue;
-		}
-		end = strchr(p + 1, '"');
-		if (!end)
-			return -1;
-		strlist_add(out, p + 1, (size_t)(end - p - 1));
-		p = end + 1;
-	}
-	return *p == ']' ? 0 : -1;
-}
-
-/* The last "key = [ ... ]" setting: 1 found (out filled), 0 absent. */
-static int conf_list(const char *text, const char *key, struct strlist *out)
-{
-	_cleanup_free_ char *clean = strip_comments(text);
-	int found = 0;
-
-	for (const char *line = clean; line; line = strchr(line, '\n')) {
-		const char *items;
-
-		if (*line == '\n')
-			line++;
-		items = list_start(line, key);
-		if (!items)
-			continue;
-		strlist_clear(out);
-		found = parse_list(items, out) == 0;
-		if (!found)
-			strlist_clear(out);
-	}
-	return found;
-}
-
 /* The nodes QEMU must open: <dev>/iommu and every vfio-pci device's cdev. */
 static void needed_nodes(const struct vsmmu_doctor_ctx *ctx, const struct vsmmu_host *host,
-			 struct strlist *out)
+			 struct vsmmu_strlist *out)
 {
 	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->dev);
 
-	strlist_add(out, iommu, strlen(iommu));
+	vsmmu_strlist_add(out, iommu);
 	for (size_t i = 0; host && i < host->n_devs; i++) {
 		_cleanup_free_ char *node = NULL;
 
 		if (!dev_is_vfio(&host->devs[i]) || !host->devs[i].vfio_cdev)
 			continue;
 		node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->dev, host->devs[i].vfio_cdev);
-		strlist_add(out, node, strlen(node));
+		vsmmu_strlist_add(out, node);
 	}
 }
 
 /* "cgroup_device_acl = [ ... ]": the list set (or libvirt's default) plus
  * the missing nodes. */
-static char *acl_line(const struct strlist *acl, bool acl_set, const struct strlist *missing)
+static char *acl_line(const struct vsmmu_strlist *acl, bool acl_set,
+		      const struct vsmmu_strlist *missing)
 {
 	struct vsmmu_buf b = { 0 };
 	size_t k = 0;
@@ -733,34 +632,26 @@ static char *acl_line(const struct strlist *acl, bool acl_set, const struct strl
 
 static bool cgroup_devices_off(const char *text)
 {
-	_cleanup_strlist_ struct strlist ctl = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist ctl = { 0 };
 
-	return conf_list(text, "cgroup_controllers", &ctl) == 1 && !strlist_has(&ctl, "devices");
+	return vsmmu_qemu_conf_list(text, "cgroup_controllers", &ctl) == 1 &&
+	       !vsmmu_strlist_has(&ctl, "devices");
 }
 
 static bool namespaces_off(const char *text)
 {
-	_cleanup_strlist_ struct strlist ns = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist ns = { 0 };
 
-	return conf_list(text, "namespaces", &ns) == 1 && ns.n == 0;
-}
-
-static char *join(const struct strlist *l)
-{
-	struct vsmmu_buf b = { 0 };
-
-	for (size_t i = 0; i < l->n; i++)
-		vsmmu_buf_printf(&b, "%s%s", i ? ", " : "", l->items[i]);
-	return b.data ? b.data : vsmmu_xstrdup("");
+	return vsmmu_qemu_conf_list(text, "namespaces", &ns) == 1 && ns.n == 0;
 }
 
 static struct vsmmu_doctor_result qemu_conf_gap(const struct vsmmu_doctor_ctx *ctx,
-						const char *name, const struct strlist *acl,
-						bool acl_set, const struct strlist *missing,
+						const char *name, const struct vsmmu_strlist *acl,
+						bool acl_set, const struct vsmmu_strlist *missing,
 						bool ns_off)
 {
 	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->dev);
-	_cleanup_free_ char *list = join(missing);
+	_cleanup_free_ char *list = vsmmu_strlist_join(missing);
 	_cleanup_free_ char *line = acl_line(acl, acl_set, missing);
 
 	return result(name, path_exists(iommu) ? VSMMU_DOCTOR_FAIL : VSMMU_DOCTOR_WARN,
@@ -776,7 +667,7 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx 
 						  const struct vsmmu_host *host)
 {
 	static const char name[] = "qemu.conf device access";
-	_cleanup_strlist_ struct strlist acl = { 0 }, needed = { 0 }, missing = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist acl = { 0 }, needed = { 0 }, missing = { 0 };
 	_cleanup_free_ char *text = NULL;
 	unsigned long v = ctx->libvirt_version;
 	vsmmu_err err;
@@ -785,17 +676,17 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx 
 	if (v >= VSMMU_LIBVIRT_IOMMUFD_VERSION)
 		return pass(name, vsmmu_xasprintf("libvirt %lu.%lu gives QEMU /dev/iommu and the "
 						  "vfio cdevs itself", v / 1000000, v / 1000 % 1000));
-	if (vsmmu_read_file(ctx->qemu_conf, QEMU_CONF_MAX, &text, NULL, &err) < 0) {
+	if (vsmmu_read_file(ctx->qemu_conf, VSMMU_QEMU_CONF_MAX, &text, NULL, &err) < 0) {
 		if (err.kind != VSMMU_ERR_ABSENT)
 			return result(name, VSMMU_DOCTOR_WARN, vsmmu_xstrdup(err.msg),
 				      vsmmu_xstrdup("run vsmmuctl doctor as root"));
 		text = vsmmu_xstrdup("");
 	}
-	acl_set = conf_list(text, "cgroup_device_acl", &acl) == 1;
+	acl_set = vsmmu_qemu_conf_list(text, "cgroup_device_acl", &acl) == 1;
 	needed_nodes(ctx, host, &needed);
 	for (size_t i = 0; i < needed.n; i++)
-		if (!strlist_has(&acl, needed.items[i]))
-			strlist_add(&missing, needed.items[i], strlen(needed.items[i]));
+		if (!vsmmu_strlist_has(&acl, needed.items[i]))
+			vsmmu_strlist_add(&missing, needed.items[i]);
 	if (missing.n == 0)
 		return pass(name, vsmmu_xasprintf("%s: cgroup_device_acl lists %zu node(s) QEMU "
 						  "needs", ctx->qemu_conf, needed.n));

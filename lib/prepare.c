@@ -12,10 +12,9 @@
 #include "check.h"
 #include "plan.h"
 #include "qemucaps.h"
+#include "qemuconf.h"
 #include "rewrite.h"
 #include "util.h"
-
-#define QEMU_CONF_MAX (1u << 20)
 
 static inline void check_clearp(struct vsmmu_check *c) { vsmmu_check_clear(c); }
 
@@ -26,50 +25,6 @@ bool vsmmu_driver_is_vfio(const char *driver)
 }
 
 /* ---- the QEMU user and group ---- */
-
-const char *vsmmu_qemu_conf_after_key(const char *line, const char *key)
-{
-	size_t klen = strlen(key);
-
-	line += strspn(line, " \t");
-	if (strncmp(line, key, klen) != 0)
-		return NULL;
-	line += klen;
-	line += strspn(line, " \t");
-	if (*line++ != '=')
-		return NULL;
-	return line + strspn(line, " \t");
-}
-
-static char *conf_line_value(char *line, const char *key)
-{
-	char *end;
-
-	line = (char *)vsmmu_qemu_conf_after_key(line, key);
-	if (!line || *line++ != '"')
-		return NULL;
-	end = strchr(line, '"');
-	if (!end || end == line)
-		return NULL;
-	*end = '\0';
-	return vsmmu_xstrdup(line);
-}
-
-char *vsmmu_qemu_conf_value(const char *text, const char *key)
-{
-	_cleanup_free_ char *copy = vsmmu_xstrdup(text);
-	char *value = NULL, *save = NULL;
-
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *v = conf_line_value(line, key);
-
-		if (v) { /* the last setting wins, as in libvirt */
-			free(value);
-			value = v;
-		}
-	}
-	return value;
-}
 
 static int numeric_id(const char *s, unsigned long *id)
 {
@@ -115,7 +70,7 @@ int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_
 	_cleanup_free_ char *text = NULL, *user = NULL, *group = NULL;
 
 	if (!conf->qemu_user || !conf->qemu_group) {
-		if (vsmmu_read_file(conf->libvirt_qemu_conf, QEMU_CONF_MAX, &text, NULL, err) < 0 &&
+		if (vsmmu_read_file(conf->libvirt_qemu_conf, VSMMU_QEMU_CONF_MAX, &text, NULL, err) < 0 &&
 		    err->kind != VSMMU_ERR_ABSENT)
 			return -1;
 	}

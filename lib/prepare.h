@@ -20,17 +20,11 @@
 #define VSMMU_DEFAULT_QEMU_GROUP "kvm"
 #define VSMMU_NODE_MODE 0660
 
-/* libvirt's qemu.conf: the text after "key =" on line (blanks skipped),
- * or NULL when the line does not set key. */
-const char *vsmmu_qemu_conf_after_key(const char *line, const char *key);
-
 #include "hookop.h"
 
 /* A vfio-pci driver or a variant of it ("nvgrace-gpu-vfio-pci"). */
 bool vsmmu_driver_is_vfio(const char *driver);
 
-/* Parse "user"/"group" from libvirt's qemu.conf text; NULL when unset. */
-char *vsmmu_qemu_conf_value(const char *text, const char *key);
 /* The QEMU user and group: vsmmu.conf, else libvirt's qemu.conf, else the
  * defaults. "+N" is a numeric id, as in qemu.conf. */
 int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_err *err);

@@ -9,6 +9,7 @@
 
 #include "fakehost.h"
 #include "prepare.h"
+#include "qemuconf.h"
 #include "tap.h"
 #include "util.h"
 
@@ -77,6 +78,31 @@ static void test_cheap_tests(void)
 	CHECK(!vsmmu_driver_is_vfio("vfio"), "plain 'vfio' is not a PCI driver");
 	CHECK(!vsmmu_driver_is_vfio("nvidia") && !vsmmu_driver_is_vfio(NULL),
 	      "nvidia and no driver are not vfio");
+}
+
+/* One reader for every qemu.conf setting vsmmu looks at (lib/qemuconf.h). */
+static void test_qemu_conf_reader(void)
+{
+	static const char text[] = "cgroup_device_acl = [\n    \"/dev/null\", # the null\n"
+				   "    \"/dev/iommu\"\n]\nsecurity_driver = \"apparmor\"\n"
+				   "user = [ \"a\" ]\ngroup = \"#1\" # a comment\nnamespaces = [ ]\n"
+				   "security_driver = [ \"selinux\", \"dac\" ]\nbroken = [ \"x\"\n";
+	_cleanup_strlist_ struct vsmmu_strlist acl = { 0 }, sd = { 0 }, ns = { 0 }, bad = { 0 };
+	_cleanup_free_ char *user = vsmmu_qemu_conf_value(text, "user");
+	_cleanup_free_ char *group = vsmmu_qemu_conf_value(text, "group");
+	_cleanup_free_ char *joined = NULL;
+
+	CHECK(vsmmu_qemu_conf_list(text, "cgroup_device_acl", &acl) == 1 && acl.n == 2 &&
+	      vsmmu_strlist_has(&acl, "/dev/iommu"), "a list across lines, a comment inside");
+	CHECK(vsmmu_qemu_conf_list(text, "security_driver", &sd) == 1 && sd.n == 2,
+	      "the last setting wins");
+	joined = vsmmu_strlist_join(&sd);
+	CHECK_STR(joined, "selinux, dac", "joined as people read it");
+	CHECK(vsmmu_qemu_conf_list(text, "namespaces", &ns) == 1 && ns.n == 0,
+	      "an empty list is set, with nothing in it");
+	CHECK(vsmmu_qemu_conf_list(text, "broken", &bad) == 0, "an unterminated list is not set");
+	CHECK(user == NULL, "a list is no user name");
+	CHECK_STR(group, "#1", "a '#' inside quotes is kept");
 }
 
 static void test_qemu_conf(const char *top)
@@ -332,6 +358,7 @@ int main(void)
 	_cleanup_free_ char *rm = vsmmu_xasprintf("rm -rf '%s'", top);
 
 	test_cheap_tests();
+	test_qemu_conf_reader();
 	test_qemu_conf(top);
 	test_ready(dev);
 	if (geteuid() == 0) {

@@ -1,0 +1,32 @@
+/* libvirt's qemu.conf, read the way libvirt's config parser reads it for
+ * what vsmmu needs: `key = "string"` or `key = [ "a", "b" ]` (a list may
+ * span lines), '#' outside quotes starting a comment, the last setting of
+ * a key winning. Used for the QEMU user and group (hook, doctor), the
+ * device ACL, cgroup controllers and namespaces (doctor) and the security
+ * driver (hook, doctor). */
+#ifndef VSMMU_QEMUCONF_H
+#define VSMMU_QEMUCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VSMMU_QEMU_CONF_MAX (1u << 20)
+
+struct vsmmu_strlist {
+	char **items;
+	size_t n;
+};
+void vsmmu_strlist_clear(struct vsmmu_strlist *l);
+#define _cleanup_strlist_ __attribute__((cleanup(vsmmu_strlist_clear)))
+void vsmmu_strlist_add(struct vsmmu_strlist *l, const char *s);
+bool vsmmu_strlist_has(const struct vsmmu_strlist *l, const char *s);
+/* "a, b, c"; NULL when empty. */
+char *vsmmu_strlist_join(const struct vsmmu_strlist *l);
+
+/* key's strings (a string counts as a list of one): 1 and *out filled,
+ * 0 when key is not set (or its last setting does not parse). */
+int vsmmu_qemu_conf_list(const char *text, const char *key, struct vsmmu_strlist *out);
+/* key's value when it is one non-empty string, else NULL; malloc'ed. */
+char *vsmmu_qemu_conf_value(const char *text, const char *key);
+
+#endif
