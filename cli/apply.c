@@ -92,8 +92,9 @@ static int print_diff(const struct cli *cli, const char *name, const char *old, 
 	return 0;
 }
 
-/* What changed about <emulator>, when it did. */
-static void note_emulator(const struct cli *cli, const char *old, const struct vsmmu_plan *plan)
+/* What changed about <emulator>, when it did; qemu: the configured QEMU. */
+static void note_emulator(const struct cli *cli, const char *old, const struct vsmmu_plan *plan,
+			  const char *qemu)
 {
 	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	vsmmu_err err;
@@ -104,7 +105,7 @@ static void note_emulator(const struct cli *cli, const char *old, const struct v
 	if (plan->form == VSMMU_FORM_NATIVE)
 		fprintf(stderr, "%s: note: <emulator> was the wrapper %s; the native form runs %s "
 			"('qemu =' in vsmmu.conf)\n", cli->prog, dom->emulator, plan->emulator);
-	else if (strcmp(dom->emulator, "/usr/bin/qemu-system-aarch64") != 0)
+	else if (!vsmmu_streq(dom->emulator, qemu))
 		fprintf(stderr, "%s: note: <emulator> was %s; the wrapper runs the QEMU named by "
 			"'qemu =' in /etc/vsmmu/vsmmu.conf\n", cli->prog, dom->emulator);
 }
@@ -127,7 +128,7 @@ static int rewrite_definition(struct cli *cli, const char *old, struct vsmmu_pol
 	if (vsmmu_rewrite_xml(adopted, len, host, policy, new, &new_len, &plan, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	cli_print_advice(cli, plan);
-	note_emulator(cli, old, plan);
+	note_emulator(cli, old, plan, qemu);
 	return 0;
 }
 

@@ -173,7 +173,17 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *xml = NULL;
 	enum vsmmu_hook_op op;
 	size_t len = 0;
-	int rc = vsmmu_hook_begin(argc, argv, VSMMU_XML_MAX, &op, &xml, &len);
+	vsmmu_err err;
+	int r;
 
-	return rc >= 0 ? rc : run(argv[1], op, xml, len);
+	if (argc < 4) {
+		fputs("usage: vsmmu-hook NAME OP SUBOP [EXTRA] < domain.xml\n"
+		      "(the libvirt qemu hook; see /etc/libvirt/hooks/qemu.d/)\n", stderr);
+		return 2;
+	}
+	op = vsmmu_hook_op(argv[2], argv[3]);
+	r = vsmmu_hook_read(op, stdin, VSMMU_XML_MAX, &xml, &len, &err);
+	if (r < 0)
+		return fail(argv[1], err.msg);
+	return r == 0 ? 0 : run(argv[1], op, xml, len);
 }

@@ -40,28 +40,17 @@ static void drain(FILE *f)
 		;
 }
 
-int vsmmu_hook_begin(int argc, char **argv, size_t max, enum vsmmu_hook_op *op, char **xml,
-		     size_t *len)
+int vsmmu_hook_read(enum vsmmu_hook_op op, FILE *in, size_t max, char **xml, size_t *len,
+		    vsmmu_err *err)
 {
-	vsmmu_err err;
-
-	if (argc < 4) {
-		fputs("usage: vsmmu-hook NAME OP SUBOP [EXTRA] < domain.xml\n"
-		      "(the libvirt qemu hook; see /etc/libvirt/hooks/qemu.d/)\n", stderr);
-		return 2;
-	}
-	*op = vsmmu_hook_op(argv[2], argv[3]);
-	if (vsmmu_read_stream(stdin, "the domain XML on stdin", max, xml, len, &err) < 0) {
-		if (*op == VSMMU_OP_OTHER)
-			return 0;
-		if (*op == VSMMU_OP_RELEASE) { /* release needs no XML: give back anyway */
-			drain(stdin);
-			*xml = NULL;
-			*len = 0;
-			return -1;
-		}
-		fprintf(stderr, "vsmmu: %s: %s\n", argv[1], err.msg);
-		return 1;
-	}
-	return *op == VSMMU_OP_OTHER ? 0 : -1;
+	*xml = NULL;
+	*len = 0;
+	if (vsmmu_read_stream(in, "the domain XML on stdin", max, xml, len, err) == 0)
+		return op == VSMMU_OP_OTHER ? 0 : 1;
+	if (op == VSMMU_OP_OTHER)
+		return 0;
+	if (op != VSMMU_OP_RELEASE)
+		return -1;
+	drain(in); /* release needs no XML: give back anyway */
+	return 1;
 }

@@ -6,6 +6,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
 
 #define VSMMU_NS_URI "urn:vsmmu:domain:1"  /* our metadata's namespace */
 #define VSMMU_WRAPPER_NAME "vsmmu-qemu"    /* the <emulator> wrapper's file name */
@@ -22,13 +25,12 @@ enum vsmmu_hook_op vsmmu_hook_op(const char *op, const char *subop);
  * the wrapper, so the hook can leave without parsing it. */
 bool vsmmu_xml_maybe_managed(const char *xml, size_t len);
 
-/* The hook's start: usage check, op, and the XML read from
- * stdin for every op (so libvirt never writes into a closed pipe), at most
- * max bytes. Returns -1 to go on with *op, *xml, *len set; otherwise the
- * exit status, after the message (an op the hook ignores: 0, quietly).
- * Release, which needs no XML, goes on with *xml NULL when it cannot be
- * read. */
-int vsmmu_hook_begin(int argc, char **argv, size_t max, enum vsmmu_hook_op *op, char **xml,
-		     size_t *len);
+/* The domain XML libvirt writes on in, read for every op (so that libvirt
+ * never writes into a closed pipe), at most max bytes. 1: go on with *xml
+ * (NULL for release when it cannot be read: release needs none); 0: an op
+ * the hook ignores, exit quietly; -1: the XML of an op that needs it
+ * cannot be read (err). */
+int vsmmu_hook_read(enum vsmmu_hook_op op, FILE *in, size_t max, char **xml, size_t *len,
+		    vsmmu_err *err);
 
 #endif
