@@ -105,43 +105,30 @@ char *vsmmu_doctor_to_json(const struct vsmmu_doctor_report *r)
 
 int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu_err *err)
 {
-	struct vsmmu_conf conf;
-
 	*ctx = (struct vsmmu_doctor_ctx){ 0 };
-	if (vsmmu_conf_load(&conf, err) < 0) {
-		vsmmu_conf_clear(&conf);
+	if (vsmmu_conf_load(&ctx->conf, err) < 0)
 		return -1;
+	if (sysfs) {
+		free(ctx->conf.sysfs);
+		ctx->conf.sysfs = vsmmu_xstrdup(sysfs);
 	}
-	ctx->sysfs = sysfs ? vsmmu_xstrdup(sysfs) : VSMMU_STEAL(conf.sysfs);
-	ctx->dev = VSMMU_STEAL(conf.dev);
-	ctx->rundir = VSMMU_STEAL(conf.rundir);
-	ctx->qemu = VSMMU_STEAL(conf.qemu);
-	ctx->qemu_user = VSMMU_STEAL(conf.qemu_user);
-	ctx->qemu_group = VSMMU_STEAL(conf.qemu_group);
 	ctx->etc = vsmmu_conf_env_path("VSMMU_ETC", "/etc");
 	ctx->proc = vsmmu_conf_env_path("VSMMU_PROC", "/proc");
 	ctx->wrapper = vsmmu_xstrdup(vsmmu_wrapper_path());
 	/* conf defaults libvirt_qemu_conf to /etc/...: follow VSMMU_ETC then. */
-	if (vsmmu_streq(conf.libvirt_qemu_conf, "/etc/libvirt/qemu.conf"))
-		ctx->qemu_conf = vsmmu_xasprintf("%s/libvirt/qemu.conf", ctx->etc);
-	else
-		ctx->qemu_conf = VSMMU_STEAL(conf.libvirt_qemu_conf);
-	vsmmu_conf_clear(&conf);
+	if (vsmmu_streq(ctx->conf.libvirt_qemu_conf, "/etc/libvirt/qemu.conf")) {
+		free(ctx->conf.libvirt_qemu_conf);
+		ctx->conf.libvirt_qemu_conf = vsmmu_xasprintf("%s/libvirt/qemu.conf", ctx->etc);
+	}
 	return 0;
 }
 
 void vsmmu_doctor_ctx_clear(struct vsmmu_doctor_ctx *ctx)
 {
-	free(ctx->sysfs);
-	free(ctx->dev);
+	vsmmu_conf_clear(&ctx->conf);
 	free(ctx->etc);
 	free(ctx->proc);
-	free(ctx->rundir);
 	free(ctx->wrapper);
-	free(ctx->qemu);
-	free(ctx->qemu_conf);
-	free(ctx->qemu_user);
-	free(ctx->qemu_group);
 	*ctx = (struct vsmmu_doctor_ctx){ 0 };
 }
 
@@ -157,12 +144,12 @@ struct vsmmu_doctor_result vsmmu_doctor_smmus(const struct vsmmu_doctor_ctx *ctx
 
 	if (!host)
 		return result(smmus_name, VSMMU_DOCTOR_FAIL,
-			      vsmmu_xasprintf("cannot scan %s: %s", ctx->sysfs, scan_error),
+			      vsmmu_xasprintf("cannot scan %s: %s", ctx->conf.sysfs, scan_error),
 			      vsmmu_xasprintf("check that %s is a sysfs tree (VSMMU_SYSFS, "
-					      "--sysfs)", ctx->sysfs));
+					      "--sysfs)", ctx->conf.sysfs));
 	if (host->n_smmus == 0)
 		return result(smmus_name, VSMMU_DOCTOR_FAIL,
-			      vsmmu_xasprintf("no smmu3.* entry in %s/class/iommu", ctx->sysfs),
+			      vsmmu_xasprintf("no smmu3.* entry in %s/class/iommu", ctx->conf.sysfs),
 			      vsmmu_xstrdup("enable the SMMUv3 in the firmware (ACPI IORT) and "
 					    "boot a kernel with CONFIG_ARM_SMMU_V3=y, without "
 					    "iommu.passthrough=1"));
@@ -183,7 +170,7 @@ static bool path_exists(const char *path)
 struct vsmmu_doctor_result vsmmu_doctor_iommufd(const struct vsmmu_doctor_ctx *ctx)
 {
 	static const char name[] = "iommufd";
-	_cleanup_free_ char *node = vsmmu_xasprintf("%s/iommu", ctx->dev);
+	_cleanup_free_ char *node = vsmmu_xasprintf("%s/iommu", ctx->conf.dev);
 
 	if (path_exists(node))
 		return pass(name, vsmmu_xasprintf("%s present", node));
@@ -229,7 +216,7 @@ struct vsmmu_doctor_result vsmmu_doctor_vfio_cdev(const struct vsmmu_doctor_ctx 
 		n_vfio += dev_is_vfio(&host->devs[i]);
 		n_cdev += dev_is_vfio(&host->devs[i]) && host->devs[i].vfio_cdev;
 	}
-	if (n_cdev > 0 || class_has_cdev(ctx->sysfs))
+	if (n_cdev > 0 || class_has_cdev(ctx->conf.sysfs))
 		return pass(name, vsmmu_xasprintf("%zu of %zu vfio-pci devices have a cdev",
 						  n_cdev, n_vfio));
 	if (n_vfio > 0)
@@ -240,7 +227,7 @@ struct vsmmu_doctor_result vsmmu_doctor_vfio_cdev(const struct vsmmu_doctor_ctx 
 					    "6.6+) for accelerated vSMMUs"));
 	return result(name, VSMMU_DOCTOR_WARN,
 		      vsmmu_xasprintf("no device is bound to vfio-pci and %s/class/vfio-dev "
-				      "holds no cdev: cannot tell", ctx->sysfs),
+				      "holds no cdev: cannot tell", ctx->conf.sysfs),
 		      vsmmu_xstrdup("bind the devices to pass through to vfio-pci and run "
 				    "vsmmuctl doctor again"));
 }
@@ -278,17 +265,17 @@ struct vsmmu_doctor_result vsmmu_doctor_vfio_device(const struct vsmmu_doctor_ct
 		return result(name, VSMMU_DOCTOR_WARN,
 			      vsmmu_xasprintf("behind %s, no cdev in %s/bus/pci/devices/%s/"
 					      "vfio-dev/: emulated mode only", smmu->name,
-					      ctx->sysfs, dev->bdf),
+					      ctx->conf.sysfs, dev->bdf),
 			      vsmmu_xstrdup("boot a kernel with CONFIG_VFIO_DEVICE_CDEV=y "
 					    "(Linux 6.6+) for accelerated vSMMUs"));
-	node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->dev, dev->vfio_cdev);
+	node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->conf.dev, dev->vfio_cdev);
 	if (!path_exists(node))
 		return result(name, VSMMU_DOCTOR_WARN,
 			      vsmmu_xasprintf("behind %s, cdev %s in sysfs but no %s", smmu->name,
 					      dev->vfio_cdev, node),
 			      vsmmu_xasprintf("create the node (devtmpfs or udev should: "
 					      "udevadm trigger %s/bus/pci/devices/%s/vfio-dev/%s)",
-					      ctx->sysfs, dev->bdf, dev->vfio_cdev));
+					      ctx->conf.sysfs, dev->bdf, dev->vfio_cdev));
 	return pass(name, vsmmu_xasprintf("%s, behind %s, cdev %s", dev->driver, smmu->name,
 					  node));
 }
@@ -457,12 +444,10 @@ struct ids {
 
 static int qemu_ids(const struct vsmmu_doctor_ctx *ctx, struct ids *ids, vsmmu_err *err)
 {
-	struct vsmmu_conf conf = { .qemu_user = ctx->qemu_user, .qemu_group = ctx->qemu_group,
-				   .libvirt_qemu_conf = ctx->qemu_conf };
 	const struct passwd *pw;
 	gid_t gid;
 
-	if (vsmmu_qemu_ids(&conf, &ids->uid, &gid, err) < 0)
+	if (vsmmu_qemu_ids(&ctx->conf, &ids->uid, &gid, err) < 0)
 		return -1;
 	ids->groups[0] = gid;
 	ids->n_groups = 1;
@@ -560,7 +545,7 @@ static bool caps_serve(const struct vsmmu_doctor_ctx *ctx, const struct vsmmu_qe
 					.primary_bus = true, .accel = accel };
 	vsmmu_err ignored;
 
-	return vsmmu_qemucaps_check(ctx->qemu, caps, &need, &ignored) == 0;
+	return vsmmu_qemucaps_check(ctx->conf.qemu, caps, &need, &ignored) == 0;
 }
 
 struct vsmmu_doctor_result vsmmu_doctor_qemu(const struct vsmmu_doctor_ctx *ctx)
@@ -570,23 +555,23 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu(const struct vsmmu_doctor_ctx *ctx)
 	const struct vsmmu_qemu_version *v = &caps.version;
 	vsmmu_err err;
 
-	if (vsmmu_qemucaps_get(ctx->rundir, ctx->qemu, &caps, &err) < 0)
+	if (vsmmu_qemucaps_get(ctx->conf.rundir, ctx->conf.qemu, &caps, &err) < 0)
 		return result(name, VSMMU_DOCTOR_FAIL, vsmmu_xstrdup(err.msg),
 			      vsmmu_xstrdup("install qemu-system-aarch64 11.0 or newer, or set "
 					    "'qemu =' in vsmmu.conf"));
 	if (caps_serve(ctx, &caps, 11, 0, true))
 		return pass(name, vsmmu_xasprintf("%s %d.%d.%d: user-creatable and accelerated "
-						  "arm-smmuv3", ctx->qemu, v->major, v->minor,
+						  "arm-smmuv3", ctx->conf.qemu, v->major, v->minor,
 						  v->micro));
 	if (caps_serve(ctx, &caps, 10, 2, false))
 		return result(name, VSMMU_DOCTOR_WARN,
 			      vsmmu_xasprintf("%s %d.%d.%d: user-creatable arm-smmuv3 without "
-					      "accel: emulated vSMMUs only", ctx->qemu, v->major,
+					      "accel: emulated vSMMUs only", ctx->conf.qemu, v->major,
 					      v->minor, v->micro),
 			      vsmmu_xstrdup("install QEMU 11.0 or newer for accelerated vSMMUs"));
 	return result(name, VSMMU_DOCTOR_FAIL,
 		      vsmmu_xasprintf("%s %d.%d.%d: no user-creatable arm-smmuv3 with "
-				      "primary-bus (QEMU 10.2+)", ctx->qemu, v->major, v->minor,
+				      "primary-bus (QEMU 10.2+)", ctx->conf.qemu, v->major, v->minor,
 				      v->micro),
 		      vsmmu_xstrdup("install QEMU 11.0 or newer (10.2 for emulated vSMMUs only), "
 				    "or set 'qemu =' in vsmmu.conf"));
@@ -598,7 +583,7 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu(const struct vsmmu_doctor_ctx *ctx)
 static void needed_nodes(const struct vsmmu_doctor_ctx *ctx, const struct vsmmu_host *host,
 			 struct vsmmu_strlist *out)
 {
-	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->dev);
+	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->conf.dev);
 
 	vsmmu_strlist_add(out, iommu);
 	for (size_t i = 0; host && i < host->n_devs; i++) {
@@ -606,7 +591,7 @@ static void needed_nodes(const struct vsmmu_doctor_ctx *ctx, const struct vsmmu_
 
 		if (!dev_is_vfio(&host->devs[i]) || !host->devs[i].vfio_cdev)
 			continue;
-		node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->dev, host->devs[i].vfio_cdev);
+		node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->conf.dev, host->devs[i].vfio_cdev);
 		vsmmu_strlist_add(out, node);
 	}
 }
@@ -650,16 +635,16 @@ static struct vsmmu_doctor_result qemu_conf_gap(const struct vsmmu_doctor_ctx *c
 						bool acl_set, const struct vsmmu_strlist *missing,
 						bool ns_off)
 {
-	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->dev);
+	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", ctx->conf.dev);
 	_cleanup_free_ char *list = vsmmu_strlist_join(missing);
 	_cleanup_free_ char *line = acl_line(acl, acl_set, missing);
 
 	return result(name, path_exists(iommu) ? VSMMU_DOCTOR_FAIL : VSMMU_DOCTOR_WARN,
-		      vsmmu_xasprintf("%s: cgroup_device_acl %s %s%s", ctx->qemu_conf,
+		      vsmmu_xasprintf("%s: cgroup_device_acl %s %s%s", ctx->conf.libvirt_qemu_conf,
 				      acl_set ? "lacks" : "is not set, so QEMU cannot open", list,
 				      ns_off ? " (namespaces = [] is not enough: the cgroup "
 					       "device controller still blocks them)" : ""),
-		      vsmmu_xasprintf("set in %s: %s; then restart libvirtd", ctx->qemu_conf,
+		      vsmmu_xasprintf("set in %s: %s; then restart libvirtd", ctx->conf.libvirt_qemu_conf,
 				      line));
 }
 
@@ -676,7 +661,7 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx 
 	if (v >= VSMMU_LIBVIRT_IOMMUFD_VERSION)
 		return pass(name, vsmmu_xasprintf("libvirt %lu.%lu gives QEMU /dev/iommu and the "
 						  "vfio cdevs itself", v / 1000000, v / 1000 % 1000));
-	if (vsmmu_read_file(ctx->qemu_conf, VSMMU_QEMU_CONF_MAX, &text, NULL, &err) < 0) {
+	if (vsmmu_read_file(ctx->conf.libvirt_qemu_conf, VSMMU_QEMU_CONF_MAX, &text, NULL, &err) < 0) {
 		if (err.kind != VSMMU_ERR_ABSENT)
 			return result(name, VSMMU_DOCTOR_WARN, vsmmu_xstrdup(err.msg),
 				      vsmmu_xstrdup("run vsmmuctl doctor as root"));
@@ -689,10 +674,10 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx 
 			vsmmu_strlist_add(&missing, needed.items[i]);
 	if (missing.n == 0)
 		return pass(name, vsmmu_xasprintf("%s: cgroup_device_acl lists %zu node(s) QEMU "
-						  "needs", ctx->qemu_conf, needed.n));
+						  "needs", ctx->conf.libvirt_qemu_conf, needed.n));
 	if (namespaces_off(text) && cgroup_devices_off(text))
 		return pass(name, vsmmu_xasprintf("%s: namespaces = [] and no devices cgroup "
-						  "controller", ctx->qemu_conf));
+						  "controller", ctx->conf.libvirt_qemu_conf));
 	return qemu_conf_gap(ctx, name, &acl, acl_set, &missing, namespaces_off(text));
 }
 
@@ -706,10 +691,10 @@ struct vsmmu_doctor_result vsmmu_doctor_confinement(const struct vsmmu_doctor_ct
 	vsmmu_err err;
 	int status;
 
-	if (vsmmu_confine_detect(ctx->sysfs, ctx->etc, ctx->qemu_conf, &c, &err) < 0)
+	if (vsmmu_confine_detect(ctx->conf.sysfs, ctx->etc, ctx->conf.libvirt_qemu_conf, &c, &err) < 0)
 		return result(name, VSMMU_DOCTOR_WARN, vsmmu_xstrdup(err.msg),
 			      vsmmu_xstrdup("run vsmmuctl doctor as root"));
-	status = vsmmu_confine_report(&c, ctx->wrapper, ctx->qemu, &detail, &remedy);
+	status = vsmmu_confine_report(&c, ctx->wrapper, ctx->conf.qemu, &detail, &remedy);
 	vsmmu_confine_clear(&c);
 	return result(name, status == 0 ? VSMMU_DOCTOR_PASS : status == 1 ? VSMMU_DOCTOR_WARN
 		      : VSMMU_DOCTOR_FAIL, detail, remedy);
@@ -722,7 +707,7 @@ void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_re
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	vsmmu_err err = { .msg = "" };
 
-	if (vsmmu_host_scan(ctx->sysfs, &host, &err) < 0)
+	if (vsmmu_host_scan(ctx->conf.sysfs, &host, &err) < 0)
 		host = NULL;
 	report_add(out, vsmmu_doctor_smmus(ctx, host, err.msg));
 	report_add(out, vsmmu_doctor_iommufd(ctx));

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "conf.h"
 #include "err.h"
 #include "host.h"
 
@@ -44,18 +45,14 @@ struct vsmmu_doctor_report {
 #define VSMMU_LIBVIRT_IOMMUFD_VERSION 12001000UL
 
 struct vsmmu_doctor_ctx {
-	char *sysfs;     /* /sys */
-	char *dev;       /* /dev */
+	/* vsmmu.conf as the hook and the wrapper read it (sysfs: the caller's
+	 * when given; libvirt_qemu_conf: under etc when left at its default). */
+	struct vsmmu_conf conf;
 	char *etc;       /* /etc: libvirt/hooks/, libvirt/qemu.conf */
 	char *proc;      /* /proc */
-	char *rundir;    /* /run/vsmmu: the QEMU capability cache */
 	char *wrapper;   /* VSMMU_LIBEXECDIR/vsmmu-qemu */
-	char *qemu;      /* the real QEMU */
-	char *qemu_conf; /* libvirt's qemu.conf */
-	char *qemu_user, *qemu_group; /* from vsmmu.conf; NULL: qemu.conf or default */
 	unsigned long libvirt_version; /* 0 when unknown (taken as < 12.1) */
 };
-
 /* vsmmu.conf and the environment: VSMMU_SYSFS (or sysfs when not NULL),
  * VSMMU_DEV, VSMMU_RUNDIR, VSMMU_QEMU, VSMMU_CONF, VSMMU_ETC, VSMMU_PROC,
  * VSMMU_WRAPPER. libvirt's qemu.conf is <etc>/libvirt/qemu.conf unless

@@ -54,16 +54,16 @@ static struct tree make_tree(const char *kind)
 		shell("sh '%s/tests/fixtures/mkhost' %s '%s/sys' >/dev/null", src, kind, t.top);
 	else
 		shell("mkdir -p '%s/sys/class/iommu' '%s/sys/bus/pci/devices'", t.top, t.top);
-	t.ctx.sysfs = at(&t, "sys");
-	t.ctx.dev = at(&t, "dev");
+	t.ctx.conf.sysfs = at(&t, "sys");
+	t.ctx.conf.dev = at(&t, "dev");
 	t.ctx.etc = at(&t, "etc");
 	t.ctx.proc = at(&t, "proc");
-	t.ctx.rundir = at(&t, "run");
+	t.ctx.conf.rundir = at(&t, "run");
 	t.ctx.wrapper = at(&t, "libexec/vsmmu-qemu");
-	t.ctx.qemu = at(&t, "qemu");
-	t.ctx.qemu_conf = at(&t, "etc/libvirt/qemu.conf");
-	t.ctx.qemu_user = vsmmu_xstrdup("+0");
-	t.ctx.qemu_group = vsmmu_xstrdup("+0");
+	t.ctx.conf.qemu = at(&t, "qemu");
+	t.ctx.conf.libvirt_qemu_conf = at(&t, "etc/libvirt/qemu.conf");
+	t.ctx.conf.qemu_user = vsmmu_xstrdup("+0");
+	t.ctx.conf.qemu_group = vsmmu_xstrdup("+0");
 	return t;
 }
 
@@ -123,7 +123,7 @@ static void test_smmus(void)
 	_cleanup_host_ struct vsmmu_host *host = NULL, *none = fake_host(NULL, NULL, 0, NULL, 0);
 	vsmmu_err err;
 
-	CHECK(vsmmu_host_scan(t.ctx.sysfs, &host, &err) == 0, "grace tree scans");
+	CHECK(vsmmu_host_scan(t.ctx.conf.sysfs, &host, &err) == 0, "grace tree scans");
 	expect_text(vsmmu_doctor_smmus(&t.ctx, host, NULL), P, "10 found", "smmus on grace");
 	expect_text(vsmmu_doctor_smmus(&t.ctx, none, NULL), F, "class/iommu", "no smmus");
 	expect_text(vsmmu_doctor_smmus(&t.ctx, NULL, "no such directory"), F,
@@ -149,7 +149,7 @@ static void test_vfio_cdev(void)
 	_cleanup_host_ struct vsmmu_host *empty = fake_host(smmus, NULL, 1, NULL, 0);
 	vsmmu_err err;
 
-	vsmmu_host_scan(g.ctx.sysfs, &host, &err);
+	vsmmu_host_scan(g.ctx.conf.sysfs, &host, &err);
 	expect_text(vsmmu_doctor_vfio_cdev(&g.ctx, host), P, "5 of 5", "cdevs on grace");
 	expect_text(vsmmu_doctor_vfio_cdev(&e.ctx, nocdev), W, "CONFIG_VFIO_DEVICE_CDEV",
 		    "vfio-pci devices without cdevs");
@@ -171,8 +171,8 @@ static void test_vfio_device(void)
 	const struct vsmmu_pcidev *gpu;
 	vsmmu_err err;
 
-	vsmmu_host_scan(g.ctx.sysfs, &grace, &err);
-	vsmmu_host_scan(o.ctx.sysfs, &other, &err);
+	vsmmu_host_scan(g.ctx.conf.sysfs, &grace, &err);
+	vsmmu_host_scan(o.ctx.conf.sysfs, &other, &err);
 	gpu = dev_of(grace, "0009:01:00.0");
 	expect_text(vsmmu_doctor_vfio_device(&g.ctx, grace, gpu), W, "/vfio/devices/vfio0",
 		    "cdev in sysfs, no node");
@@ -227,10 +227,10 @@ static void test_hook(void)
 
 static void set_user(struct tree *t, const char *user, const char *group)
 {
-	free(t->ctx.qemu_user);
-	free(t->ctx.qemu_group);
-	t->ctx.qemu_user = vsmmu_xstrdup(user);
-	t->ctx.qemu_group = vsmmu_xstrdup(group);
+	free(t->ctx.conf.qemu_user);
+	free(t->ctx.conf.qemu_group);
+	t->ctx.conf.qemu_user = vsmmu_xstrdup(user);
+	t->ctx.conf.qemu_group = vsmmu_xstrdup(group);
 }
 
 static void test_wrapper(void)
@@ -289,7 +289,7 @@ static void test_qemu_conf(void)
 	_cleanup_free_ char *full = NULL;
 	vsmmu_err err;
 
-	vsmmu_host_scan(t.ctx.sysfs, &host, &err);
+	vsmmu_host_scan(t.ctx.conf.sysfs, &host, &err);
 	t.ctx.libvirt_version = 12001000;
 	expect_text(vsmmu_doctor_qemu_conf(&t.ctx, host), P, "libvirt 12.1", "libvirt 12.1");
 	t.ctx.libvirt_version = 9000000;
@@ -305,7 +305,7 @@ static void test_qemu_conf(void)
 	full = vsmmu_xasprintf("# cgroup_device_acl = [ \"/dev/null\" ]\n"
 			       "cgroup_device_acl = [\n  \"/dev/null\", # the null device\n"
 			       "  \"%s/iommu\",\n  \"%s/vfio/devices/vfio0\"\n]\n"
-			       "#cgroup_device_acl = [ ]\n", t.ctx.dev, t.ctx.dev);
+			       "#cgroup_device_acl = [ ]\n", t.ctx.conf.dev, t.ctx.conf.dev);
 	put(&t, "etc/libvirt/qemu.conf", full, 0644);
 	EXPECT(vsmmu_doctor_qemu_conf(&t.ctx, host), P, "acl lists every node, with comments");
 	put(&t, "etc/libvirt/qemu.conf", "namespaces = [ ]\n", 0644);
@@ -357,8 +357,8 @@ static void test_ctx_load(void)
 	setenv("VSMMU_PROC", "/fake/proc", 1);
 	unsetenv("VSMMU_WRAPPER");
 	CHECK(vsmmu_doctor_ctx_load(&ctx, "/fake/sys", &err) == 0, "ctx loads without vsmmu.conf");
-	CHECK_STR(ctx.sysfs, "/fake/sys", "ctx: sysfs from the caller");
-	CHECK_STR(ctx.qemu_conf, "/fake/etc/libvirt/qemu.conf", "ctx: qemu.conf under VSMMU_ETC");
+	CHECK_STR(ctx.conf.sysfs, "/fake/sys", "ctx: sysfs from the caller");
+	CHECK_STR(ctx.conf.libvirt_qemu_conf, "/fake/etc/libvirt/qemu.conf", "ctx: qemu.conf under VSMMU_ETC");
 	CHECK_STR(ctx.proc, "/fake/proc", "ctx: VSMMU_PROC");
 	CHECK_STR(ctx.wrapper, VSMMU_LIBEXECDIR "/vsmmu-qemu", "ctx: default wrapper");
 	vsmmu_doctor_ctx_clear(&ctx);
