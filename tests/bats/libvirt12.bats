@@ -4,42 +4,51 @@
 # defined, and libvirt's own argv (domxml-to-native) holds exactly one
 # vSMMU per expander, with accel, and libvirt's iommufd.
 #
-# Runs when VSMMU_LIBVIRT12_URI names such a daemon, e.g.
-#   VSMMU_LIBVIRT12_URI='qemu+unix:///system?socket=/proc/PID/root/run/libvirt/libvirt-sock'
-# and skips, saying why, otherwise. The daemon's host needs /dev/vfio/vfio
-# and a non-empty /sys/kernel/iommu_groups: libvirt 12.9 writes no
-# vfio-pci argv without them (DESIGN.md).
+# Runs on the Debian 13 test stack (tests/lib/stack.bash: libvirtd 12.9
+# in a private namespace, /dev/vfio/vfio and /sys/kernel/iommu_groups
+# faked there, which libvirt 12.9 wants before it writes any vfio-pci
+# argv; DESIGN.md) and skips, saying why, only where the stack cannot
+# exist. vsmmuctl runs inside, against that daemon, on fake host trees.
 
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+load '../lib/stack'
 
 NEED=12.9.0
 
-# The daemon's version as a number (virConnectGetLibVersion's encoding).
-daemon_version() {
-	virsh -c "$VSMMU_LIBVIRT12_URI" version --daemon 2>/dev/null |
-		sed -n 's/^Running against daemon: *\([0-9]*\)\.\([0-9]*\)\.\([0-9]*\).*/\1 \2 \3/p' |
-		{ read -r a b c && echo $((a * 1000000 + b * 1000 + c)); } || true
+# VERSION (a.b.c) as a number (virConnectGetLibVersion's encoding).
+version_number() {
+	local a b c
+	IFS=. read -r a b c <<<"$1"
+	echo $((a * 1000000 + b * 1000 + ${c:-0}))
 }
 
 setup_file() {
-	export TOP="$BATS_TEST_DIRNAME/../.."
-	export L12_SKIP=
-	if [ -z "${VSMMU_LIBVIRT12_URI:-}" ]; then
-		L12_SKIP="VSMMU_LIBVIRT12_URI is not set: point it at a libvirt >= $NEED daemon (the Debian 13 test stack) to run these"
+	export TOP
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	export L12_SKIP
+	L12_SKIP=$(vsmmu_stack_missing)
+	[ -z "$L12_SKIP" ] || return 0
+	vsmmu_stack_ensure
+	local v
+	v=$(vsmmu_stack_version libvirt)
+	if [ "$(version_number "$v")" -lt "$(version_number $NEED)" ]; then
+		L12_SKIP="the test stack runs libvirt $v; these need >= $NEED (tools/teststack.sh)"
 		return 0
 	fi
-	local v
-	v=$(daemon_version)
-	if [ -z "$v" ]; then
-		L12_SKIP="no libvirt daemon answers at VSMMU_LIBVIRT12_URI=$VSMMU_LIBVIRT12_URI"
-	elif [ "$v" -lt 12009000 ]; then
-		L12_SKIP="the daemon at VSMMU_LIBVIRT12_URI is libvirt $((v / 1000000)).$((v / 1000 % 1000)).$((v % 1000)); these need >= $NEED"
-	fi
-	[ -z "$L12_SKIP" ] || return 0
 	"$TOP/tests/fixtures/mkhost" grace "$BATS_FILE_TMPDIR/grace" >/dev/null
 	"$TOP/tests/fixtures/mkhost" kunpeng "$BATS_FILE_TMPDIR/kunpeng" >/dev/null
+	chmod -R a+rX "$BATS_FILE_TMPDIR"
+	vsmmu_stack_start
+	vsmmu_stack_install_vsmmu "$TOP/build"
+	# Domains are only defined here, never started: no hook.
+	vsmmu_stack rm -f /etc/libvirt/hooks/qemu.d/vsmmu
+	vsmmu_libvirtd12_start
+}
+
+teardown_file() {
+	[ -n "${L12_SKIP:-}" ] || vsmmu_stack_stop
 }
 
 setup() {
@@ -47,8 +56,10 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
-l12() { timeout 60 virsh -q -c "$VSMMU_LIBVIRT12_URI" "$@"; }
-ctl() { VSMMU_CONF=/dev/null "$TOP/build/vsmmuctl" "$@"; }
+l12() { vsmmu_virsh12 -q "$@"; }
+# vsmmuctl inside the stack; -c qemu:///system there is libvirt 12.9.
+ctl() { vsmmu_stack env VSMMU_CONF=/dev/null vsmmuctl "$@"; }
+L12=qemu:///system
 
 # An example domain as TCG on this host takes it: type qemu, a named CPU
 # model, guest memory on host node 0 only, Debian's QEMU as <emulator>,
@@ -91,11 +102,11 @@ assert_vsmmus() {
 @test "libvirt 12: the native form of both example domains is defined; one accel vSMMU per expander" {
 	local argv
 	as_tcg l12-grace "$TOP/examples/domains/grace-2gpu.xml" >g.xml
-	ctl --sysfs "$BATS_FILE_TMPDIR/grace" -c "$VSMMU_LIBVIRT12_URI" rewrite --native g.xml >gn.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" -c $L12 rewrite --native g.xml >gn.xml
 	argv=$(argv_of gn.xml l12-grace)
 	assert_vsmmus "$argv" 2 1
 	as_tcg l12-kunpeng "$TOP/examples/domains/kunpeng-nics.xml" >k.xml
-	ctl --sysfs "$BATS_FILE_TMPDIR/kunpeng" -c "$VSMMU_LIBVIRT12_URI" rewrite --native k.xml >kn.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/kunpeng" -c $L12 rewrite --native k.xml >kn.xml
 	argv=$(argv_of kn.xml l12-kunpeng)
 	assert_vsmmus "$argv" 3 1
 }
@@ -126,8 +137,8 @@ assert_vsmmus() {
 	as_tcg l12-apply "$TOP/examples/domains/grace-2gpu.xml" | sed '/vsmmu:config/d' >a.xml
 	l12 undefine --nvram l12-apply >/dev/null 2>&1 || true
 	l12 define a.xml >/dev/null
-	run --separate-stderr env VSMMU_BACKUPDIR="$BATS_TEST_TMPDIR/backup" VSMMU_CONF=/dev/null \
-		"$TOP/build/vsmmuctl" --sysfs "$BATS_FILE_TMPDIR/grace" -c "$VSMMU_LIBVIRT12_URI" apply l12-apply
+	run --separate-stderr vsmmu_stack env VSMMU_BACKUPDIR="$BATS_TEST_TMPDIR/backup" VSMMU_CONF=/dev/null \
+		vsmmuctl --sysfs "$BATS_FILE_TMPDIR/grace" -c $L12 apply l12-apply
 	assert_success
 	grep -qF 'note: native form: libvirt 12.9' <<<"$stderr"
 	run l12 dumpxml --inactive l12-apply
@@ -136,7 +147,7 @@ assert_vsmmus() {
 	run l12 domxml-to-native qemu-argv --domain l12-apply
 	assert_success
 	assert_vsmmus "$output" 2 1
-	run ctl --sysfs "$BATS_FILE_TMPDIR/grace" -c "$VSMMU_LIBVIRT12_URI" apply l12-apply
+	run ctl --sysfs "$BATS_FILE_TMPDIR/grace" -c $L12 apply l12-apply
 	assert_output --partial 'definition already matches this host'
 	l12 undefine --nvram l12-apply >/dev/null 2>&1 || l12 undefine l12-apply >/dev/null
 }
