@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
-# The native form against a real libvirt >= 12.9 (the Debian 13 stack:
-# libvirt 12.9, QEMU 11.1): every native output vsmmuctl writes is
-# defined, and libvirt's own argv (domxml-to-native) holds exactly one
-# vSMMU per expander, with accel, and libvirt's iommufd.
+# The native form, and the wrapper form on libvirt's own iommufd, against a
+# real libvirt >= 12.9 (the Debian 13 stack: libvirt 12.9, QEMU 11.1): every
+# native output vsmmuctl writes is defined, and libvirt's own argv
+# (domxml-to-native) holds exactly one vSMMU per expander, with accel, and
+# libvirt's iommufd; the wrapper, on libvirt's argv for the wrapper form
+# with libvirt's iommufd, adds the vSMMUs and nothing else.
 #
 # Runs on the Debian 13 test stack (tests/lib/stack.bash: libvirtd 12.9
 # in a private namespace, /dev/vfio/vfio and /sys/kernel/iommu_groups
@@ -29,6 +31,10 @@ setup_file() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	export L12_SKIP
 	L12_SKIP=$(vsmmu_stack_missing)
+	local c
+	for c in xmllint jq; do
+		[ -n "$L12_SKIP" ] || command -v $c >/dev/null || L12_SKIP="$c not installed (tools/deps.sh test)"
+	done
 	[ -z "$L12_SKIP" ] || return 0
 	vsmmu_stack_ensure
 	local v
@@ -39,6 +45,7 @@ setup_file() {
 	fi
 	"$TOP/tests/fixtures/mkhost" grace "$BATS_FILE_TMPDIR/grace" >/dev/null
 	"$TOP/tests/fixtures/mkhost" kunpeng "$BATS_FILE_TMPDIR/kunpeng" >/dev/null
+	"$TOP/build/vsmmuctl" --sysfs "$BATS_FILE_TMPDIR/grace" host --json >"$BATS_FILE_TMPDIR/grace.json"
 	chmod -R a+rX "$BATS_FILE_TMPDIR"
 	vsmmu_stack_start
 	vsmmu_stack_install_vsmmu "$TOP/build"
@@ -205,4 +212,83 @@ XML
 	ctl --sysfs "$BATS_FILE_TMPDIR/grace" rewrite --native dev.xml >devn.xml
 	argv=$(argv_of devn.xml l12-dev)
 	assert_vsmmus "$argv" 2 1
+}
+
+WRAPPER=/usr/local/libexec/vsmmu/vsmmu-qemu
+
+# wrapped NAME: libvirt 12.9's argv for domain NAME into NAME.in (one
+# argument a line, without the program), and what the wrapper (the build's,
+# dry run, with the environment libvirt gives it: VSMMU_PLAN) makes of it
+# on the fake Grace tree into NAME.out.
+wrapped() {
+	local -a words envs=() args=()
+	local out w
+	out=$(l12 domxml-to-native qemu-argv --domain "$1") || return 1
+	eval "words=($out)"
+	for w in "${words[@]}"; do
+		if [ "${#args[@]}" = 0 ] && [[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
+	done
+	[ "${args[0]}" = "$WRAPPER" ] || { echo "libvirt runs ${args[0]}, not the wrapper" >&2; return 1; }
+	printf '%s\n' "${args[@]:1}" >"$1.in"
+	env -i "${envs[@]}" VSMMU_SYSFS="$BATS_FILE_TMPDIR/grace" VSMMU_CONF=/nonexistent \
+		VSMMU_QEMU=/bin/true VSMMU_DRY_RUN=1 VSMMU_SKIP_CAPS=1 "$TOP/build/vsmmu-qemu" "${args[@]:1}" >"$1.out"
+}
+
+# devices_where FILE DRIVER KEY VALUE: the -device lines of DRIVER whose KEY is VALUE.
+devices_where() { grep -F "{\"driver\":\"$2\"" "$1" | grep -F "\"$3\":\"$4\""; }
+field() { grep -o "\"$1\":\"[^\"]*\"" | cut -d'"' -f4; }
+
+# assert_on_libvirts_iommufd NAME: the wrapper's argv for NAME (two GPUs,
+# one per Grace socket, libvirt's iommufd) is libvirt's with one accel
+# arm-smmuv3 per expander added and nothing else: libvirt's iommufd0 the
+# only iommufd object, every vfio-pci on it once, each behind the vSMMU of
+# the expander the metadata built for its SMMU.
+assert_on_libvirts_iommufd() {
+	local n=$1 e p h smmu i=0
+	# Nothing of libvirt's is changed, doubled or dropped.
+	diff <(sed 1d "$n.out" | grep -v '"driver":"arm-smmuv3"' | grep -vx -- -device | sed '/^$/d') \
+		<(grep -vx -- -device "$n.in")
+	[ "$(grep -c '"qom-type":"iommufd"' "$n.out")" = 1 ]
+	grep -qx '{"qom-type":"iommufd","id":"iommufd0"[,}].*' "$n.out"
+	[ "$(grep -c '"driver":"pxb-pcie"' "$n.out")" = 2 ]
+	[ "$(grep -c '"driver":"arm-smmuv3"' "$n.out")" = 2 ]
+	for e in $(grep '"driver":"pxb-pcie"' "$n.out" | field id); do
+		[ "$(devices_where "$n.out" arm-smmuv3 primary-bus "$e" | grep -c '"accel":true')" = 1 ]
+	done
+	[ "$(grep -c '"driver":"vfio-pci"' "$n.out")" = 2 ]
+	! grep '"driver":"vfio-pci"' "$n.out" | grep -v '"iommufd":"iommufd0"'
+	! grep '"driver":"vfio-pci"' "$n.out" | grep -q '"iommufd".*"iommufd"\|"host"'
+	l12 dumpxml --inactive "$n" >"$n.xml"
+	# hostdevN is the N-th <hostdev>: 0009:01:00.0 (socket 0), 0019:01:00.0.
+	for h in 0009:01:00.0 0019:01:00.0; do
+		p=$(devices_where "$n.out" vfio-pci id "hostdev$i" | field bus)
+		e=$(devices_where "$n.out" pcie-root-port id "$p" | field bus)
+		smmu=$(xmllint --xpath "string(//*[local-name()='expander'][@index='${e#pci.}']/@smmu)" "$n.xml")
+		[ "$smmu" = "$(jq -r --arg b "$h" '.pci_devices[] | select(.bdf == $b) | .smmu' "$BATS_FILE_TMPDIR/grace.json")" ]
+		[ "$(devices_where "$n.out" arm-smmuv3 primary-bus "$e" | wc -l)" = 1 ]
+		i=$((i + 1))
+	done
+}
+
+@test "libvirt 12: the wrapper form with libvirt's domain-wide <iommufd enabled='yes'/> (12.2): the wrapper uses libvirt's iommufd, one accel vSMMU per expander" {
+	as_tcg l12-wfd "$TOP/examples/domains/grace-2gpu.xml" | sed "s|<emulator>[^<]*<|<emulator>$WRAPPER<|" >w.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" rewrite --wrapper w.xml |
+		sed "s|^  <devices>|  <iommufd enabled='yes'/>\n&|" >wfd.xml
+	grep -q VSMMU_PLAN wfd.xml
+	l12 define wfd.xml >/dev/null
+	wrapped l12-wfd
+	assert_on_libvirts_iommufd l12-wfd
+}
+
+@test "libvirt 12: the wrapper form with per-hostdev <driver iommufd='yes'/> (12.1): the wrapper uses libvirt's iommufd, one accel vSMMU per expander" {
+	as_tcg l12-hfd "$TOP/examples/domains/grace-2gpu.xml" |
+		sed "s|<emulator>[^<]*<|<emulator>$WRAPPER<|; s|<source>|<driver iommufd='yes'/>\n&|" >h.xml
+	ctl --sysfs "$BATS_FILE_TMPDIR/grace" rewrite --wrapper h.xml >hfd.xml
+	[ "$(grep -c '<driver iommufd="yes" name="vfio"/>' hfd.xml)" = 2 ]
+	# libvirt 12.9 takes the per-hostdev form only where /dev/iommu
+	# exists (DESIGN.md); the stack's /dev is its own tmpfs.
+	vsmmu_stack touch /dev/iommu
+	l12 define hfd.xml >/dev/null
+	wrapped l12-hfd
+	assert_on_libvirts_iommufd l12-hfd
 }
