@@ -256,8 +256,8 @@ assert_on_libvirts_iommufd() {
 		[ "$(devices_where "$n.out" arm-smmuv3 primary-bus "$e" | grep -c '"accel":true')" = 1 ]
 	done
 	[ "$(grep -c '"driver":"vfio-pci"' "$n.out")" = 2 ]
-	! grep '"driver":"vfio-pci"' "$n.out" | grep -v '"iommufd":"iommufd0"'
-	! grep '"driver":"vfio-pci"' "$n.out" | grep -q '"iommufd".*"iommufd"\|"host"'
+	[ "$(grep '"driver":"vfio-pci"' "$n.out" | grep -c '"iommufd":"iommufd0"')" = 2 ]
+	[ "$(grep '"driver":"vfio-pci"' "$n.out" | grep -c '"iommufd".*"iommufd"\|"host"')" = 0 ]
 	l12 dumpxml --inactive "$n" >"$n.xml"
 	# hostdevN is the N-th <hostdev>: 0009:01:00.0 (socket 0), 0019:01:00.0.
 	for h in 0009:01:00.0 0019:01:00.0; do
@@ -291,4 +291,74 @@ assert_on_libvirts_iommufd() {
 	l12 define hfd.xml >/dev/null
 	wrapped l12-hfd
 	assert_on_libvirts_iommufd l12-hfd
+}
+
+@test "libvirt 12: topology='runtime' on libvirt's own iommufd: the hook records libvirt's ids, the wrapper finds each vfio-pci (no host=) by it and builds the topology" {
+	local T=$BATS_TEST_TMPDIR S=$BATS_FILE_TMPDIR/grace a n e
+	{
+		printf "<domain type='qemu'>\n  <name>l12-rt</name>\n"
+		printf "  <metadata>\n    <vsmmu:config xmlns:vsmmu='urn:vsmmu:domain:1' topology='runtime'/>\n  </metadata>\n"
+		printf "  <memory unit='MiB'>512</memory>\n  <vcpu>1</vcpu>\n"
+		printf "  <os firmware='efi'>\n    <type arch='aarch64' machine='virt'>hvm</type>\n  </os>\n"
+		printf "  <features><acpi/></features>\n"
+		printf "  <cpu mode='custom' match='exact'><model>cortex-a57</model></cpu>\n"
+		printf "  <iommufd enabled='yes'/>\n"
+		printf "  <devices>\n    <emulator>%s</emulator>\n" "$WRAPPER"
+		# A USB hostdev first takes hostdev0: the PCI ones are hostdev1-4.
+		printf "    <controller type='usb' model='qemu-xhci'/>\n"
+		printf "    <hostdev mode='subsystem' type='usb'><source><address bus='1' device='2'/></source></hostdev>\n"
+		for a in "0x0009 0x0" "0x0010 0x0" "0x0000 0x0" "0x0000 0x1"; do
+			set -- $a
+			printf "    <hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/><source><address domain='%s' bus='0x01' slot='0x00' function='%s'/></source></hostdev>\n" "$1" "$2"
+		done
+		printf "  </devices>\n</domain>\n"
+	} >rt.xml
+	l12 define rt.xml >/dev/null
+	l12 dumpxml --inactive l12-rt >defined.xml
+	[ "$(grep -c 'pcie-expander-bus' defined.xml)" = 0 ]
+	# The hook at prepare and start, as libvirt runs it, on the fake tree.
+	mkdir -p "$T/dev/vfio/devices"
+	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do
+		mknod -m 0600 "$T/dev/$n" c 1 3
+	done
+	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$(id -u)" "$(id -g)" >vsmmu.conf
+	for a in prepare start; do
+		env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$S" VSMMU_DEV="$T/dev" \
+			VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" "$TOP/build/vsmmu-hook" l12-rt $a begin - <defined.xml
+	done
+	jq -e '.plan.topology == "runtime" and ([.plan.hostdevs[].id] == ["hostdev1", "hostdev2", "hostdev3", "hostdev4"])' "$T/run/l12-rt/state.json"
+	# libvirt's argv, through the wrapper with the hook's state.
+	local -a words envs=() args=()
+	local out w
+	out=$(l12 domxml-to-native qemu-argv --domain l12-rt)
+	eval "words=($out)"
+	for w in "${words[@]}"; do
+		if [ "${#args[@]}" = 0 ] && [[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
+	done
+	printf '%s\n' "${args[@]:1}" >rt.in
+	[ "$(grep -c '^{"driver":"vfio-pci","id":"hostdev[1-4]","iommufd":"iommufd0"' rt.in)" = 4 ]
+	[ "$(grep -c '"driver":"vfio-pci","host"' rt.in)" = 0 ]
+	run --separate-stderr env -i "${envs[@]}" VSMMU_SYSFS="$S" VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" \
+		VSMMU_QEMU=/bin/true VSMMU_DRY_RUN=1 VSMMU_SKIP_CAPS=1 "$TOP/build/vsmmu-qemu" "${args[@]:1}"
+	assert_success
+	printf '%s\n' "${lines[@]}" >rt.out
+	grep -q "^vsmmu-qemu: injected iommufd0 (libvirt's), 3 vSMMUs" <<<"$stderr"
+	[ "$(grep -c '"qom-type":"iommufd"' rt.out)" = 1 ]
+	[ "$(grep -c '"driver":"pxb-pcie"' rt.out)" = 3 ]
+	[ "$(grep -c '"driver":"arm-smmuv3".*"accel":true' rt.out)" = 3 ]
+	for e in $(grep '"driver":"pxb-pcie"' rt.out | field id); do
+		[ "$(devices_where rt.out arm-smmuv3 primary-bus "$e" | wc -l)" = 1 ]
+	done
+	# hostdevN is the N-th <hostdev>; each behind the expander of its SMMU.
+	local i=1 h p smmu
+	for h in 0009:01:00.0 0010:01:00.0 0000:01:00.0 0000:01:00.1; do
+		p=$(devices_where rt.out vfio-pci id "hostdev$i" | field bus)
+		e=$(devices_where rt.out pcie-root-port id "$p" | field bus)
+		[ "$(devices_where rt.out pxb-pcie id "$e" | wc -l)" = 1 ]
+		smmu=$(jq -r --argjson x "${e#pci.}" '.expanders[] | select(.index == $x) | .smmu' "$T/run/l12-rt/state.json")
+		[ "$smmu" = "$(jq -r --arg b "$h" '.pci_devices[] | select(.bdf == $b) | .smmu' "$BATS_FILE_TMPDIR/grace.json")" ]
+		[ "$(devices_where rt.out vfio-pci id "hostdev$i" | grep -o '"iommufd":"iommufd0"' | wc -l)" = 1 ]
+		i=$((i + 1))
+	done
+	[ "$(grep -c '"driver":"vfio-pci"' rt.out)" = 4 ]
 }
