@@ -69,6 +69,24 @@ static size_t index_of_device(struct vsmmu_qargs *args, const char *id)
 	return at;
 }
 
+/* Each planned hostdev's vfio-pci (libvirt's hostdevN, N its order) on
+ * its root port, whose bus is the expander of its SMMU. */
+static void check_routed(struct vsmmu_qargs *args, const struct vsmmu_plan *p)
+{
+	for (size_t h = 0; h < p->n_hostdevs; h++) {
+		const struct vsmmu_plan_hostdev *ph = &p->hostdevs[h];
+		char port[16], exp[16], hostdev[32];
+
+		snprintf(port, sizeof(port), "pci.%d", ph->port);
+		snprintf(exp, sizeof(exp), "pci.%d", ph->expander);
+		snprintf(hostdev, sizeof(hostdev), "hostdev%zu", h);
+		CHECK_STR(ph->qemu_id, hostdev, "the plan has libvirt's id of %s", ph->bdf);
+		CHECK_STR(device_prop(args, hostdev, "bus"), port, "%s moved onto its root port", ph->bdf);
+		CHECK_STR(device_prop(args, port, "bus"), exp, "whose bus is the expander of %s",
+			  ph->smmu);
+	}
+}
+
 static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host)
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
@@ -93,17 +111,7 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 		CHECK(vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, index_of_device(args, id))) ==
 		      VSMMU_QARGS_SYNTAX_JSON, "%s is JSON like libvirt's devices", id);
 	}
-	for (size_t h = 0; h < p->n_hostdevs; h++) {
-		const struct vsmmu_plan_hostdev *ph = &p->hostdevs[h];
-		char port[16], exp[16], hostdev[32];
-
-		snprintf(port, sizeof(port), "pci.%d", ph->port);
-		snprintf(exp, sizeof(exp), "pci.%d", ph->expander);
-		snprintf(hostdev, sizeof(hostdev), "hostdev%zu", h);
-		CHECK_STR(device_prop(args, hostdev, "bus"), port, "%s moved onto its root port", ph->bdf);
-		CHECK_STR(device_prop(args, port, "bus"), exp, "whose bus is the expander of %s",
-			  ph->smmu);
-	}
+	check_routed(args, p);
 	for (int i = 1; i <= 7; i++) {
 		char id[16];
 
@@ -322,21 +330,11 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 	CHECK_INT(vsmmu_runtime_build(args, p, &problems, &err), 0,
 		  "libvirt 12's argv: the plan finds every vfio-pci by its id: %s",
 		  problems.data ? problems.data : err.msg);
-	for (size_t h = 0; h < p->n_hostdevs; h++) {
-		const struct vsmmu_plan_hostdev *ph = &p->hostdevs[h];
-		char port[16], exp[16], id[32];
-
-		snprintf(port, sizeof(port), "pci.%d", ph->port);
-		snprintf(exp, sizeof(exp), "pci.%d", ph->expander);
-		snprintf(id, sizeof(id), "hostdev%zu", h);
-		CHECK_STR(ph->qemu_id, id, "the plan has libvirt's id of %s", ph->bdf);
-		CHECK_STR(device_prop(args, ph->qemu_id, "bus"), port, "%s (no host=) moved onto "
-			  "its root port", ph->qemu_id);
-		CHECK_STR(device_prop(args, port, "bus"), exp, "whose bus is the expander of %s",
-			  ph->smmu);
-		CHECK(device_prop(args, ph->qemu_id, "fd") != NULL, "%s keeps libvirt's fd",
-		      ph->qemu_id);
-	}
+	check_routed(args, p);
+	for (size_t h = 0; h < p->n_hostdevs; h++)
+		CHECK(device_prop(args, p->hostdevs[h].qemu_id, "fd") != NULL &&
+		      device_prop(args, p->hostdevs[h].qemu_id, "host") == NULL,
+		      "%s keeps libvirt's fd and gets no host=", p->hostdevs[h].bdf);
 	CHECK_INT(vsmmu_inject_check(args, p, host, &problems, &err), 0,
 		  "the built argv passes the wrapper's checks: %s",
 		  problems.data ? problems.data : err.msg);
