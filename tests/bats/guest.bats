@@ -475,3 +475,51 @@ facts_by_id() {
 	guest_ok "$T/nat" "native form, libvirt's iommufd (libvirt $LIBVIRT12, QEMU 11)"
 	guest_ok "$T/wfd" "wrapper form with <iommufd enabled='yes'/> (libvirt $LIBVIRT12, QEMU 11)"
 }
+
+@test "topology='runtime' on libvirt 12.x's own iommufd boots: the wrapper builds the topology around libvirt's host=-less vfio-pci" {
+	local o=$T/rt a w
+	local -a words envs=() args=()
+	mkdom rt no 0009:01:00.0 0010:01:00.0 0000:01:00.0 |
+		sed "s|mode='accel'/>|mode='accel' topology='runtime'/>|; s|^  <devices>|  <iommufd enabled='yes'/>\n&|" >"$o.xml"
+	grep -q "topology='runtime'" "$o.xml"
+	run vsmmu_virsh12 define "$o.xml"
+	assert_success
+	vsmmu_virsh12 dumpxml --inactive rt >"$o.dump.xml"
+	run vsmmu_virsh12 domxml-to-native qemu-argv --domain rt
+	vsmmu_virsh12 undefine --nvram rt >/dev/null
+	assert_success
+	eval "words=($output)"
+	for w in "${words[@]}"; do
+		if [ "${#args[@]}" = 0 ] && [[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
+	done
+	[ "${args[0]}" = "$WRAPPER" ]
+	# The hook at prepare and start, on the fake tree, leaves the runtime plan.
+	mkdir -p "$T/dev/vfio/devices"
+	for a in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do
+		mknod -m 0600 "$T/dev/$a" c 1 3
+	done
+	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$(id -u)" "$(id -g)" >"$T/vsmmu.conf"
+	for a in prepare start; do
+		env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$F/grace" VSMMU_DEV="$T/dev" \
+			VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" "$B/vsmmu-hook" rt $a begin - <"$o.dump.xml"
+	done
+	run --separate-stderr env -i "${envs[@]}" VSMMU_SYSFS="$F/grace" VSMMU_RUNDIR="$T/run" \
+		VSMMU_CONF="$T/vsmmu.conf" VSMMU_QEMU="$VSMMU_STACK_QEMU" VSMMU_DRY_RUN=1 VSMMU_SKIP_CAPS=1 \
+		"$B/vsmmu-qemu" "${args[@]:1}"
+	[ "$status" = 0 ] || { echo "wrapper (exit $status): $stderr"; return 1; }
+	printf '%s\n' "${lines[@]}" >"$o.final"
+	[ "$(grep -c '^{"qom-type":"iommufd","id":"iommufd0"' "$o.final")" = 1 ]
+	[ "$(grep -c '^{"driver":"vfio-pci","id":"hostdev[0-9]","iommufd":"iommufd0"' "$o.final")" = 3 ]
+	[ "$(grep -c '^{"driver":"vfio-pci","host"' "$o.final")" = 0 ]
+	[ "$(grep -c '^{"driver":"arm-smmuv3",.*"accel":true' "$o.final")" = 3 ]
+	# Facts: each hostdev by libvirt's id (the plan's), on the expander
+	# the hook built for its host SMMU (the host scan).
+	"$B/vsmmuctl" --sysfs "$F/grace" host --json >"$o.host.json"
+	jq -r --slurpfile h "$o.host.json" '.expanders as $x | .plan.hostdevs[] | .host as $b | .id as $id |
+		($h[0].pci_devices[] | select(.bdf == $b) | .smmu) as $s |
+		($x[] | select(.smmu == $s) | "device \($id) pci.\(.index)")' "$T/run/rt/state.json" >"$o.facts"
+	[ "$(grep -c '^device hostdev' "$o.facts")" = 3 ]
+	boots || skip "VSMMU_GUEST_BOOTS=0: libvirt's argv and the wrapper's built, no guest booted"
+	vsmmu_guest_boot "$o.final" "$o.boot" || { tail -20 "$o.boot/monitor"; tail -40 "$o.boot/console"; false; }
+	guest_ok "$o" "topology='runtime' on libvirt's iommufd (libvirt $LIBVIRT12, QEMU 11)"
+}
