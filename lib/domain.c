@@ -285,6 +285,66 @@ static int parse_devices(struct vsmmu_domain *dom, xmlNodePtr devices, vsmmu_err
 	return 0;
 }
 
+/* <alias name=> of a device, NULL when it has none. */
+static char *alias_of(xmlNodePtr node)
+{
+	return vsmmu_xml_attr(vsmmu_xml_child(node, "alias"), "name");
+}
+
+/* N of an alias "hostdevN", -1 for any other. */
+static int hostdev_alias_index(const char *alias)
+{
+	int n;
+
+	return alias && vsmmu_has_prefix(alias, "hostdev") &&
+			       vsmmu_parse_int(alias + 7, 0, 1 << 20, &n) == 0
+		       ? n
+		       : -1;
+}
+
+static bool is_hostdev_net(xmlNodePtr node)
+{
+	_cleanup_free_ char *type = vsmmu_xml_attr(node, "type");
+
+	return vsmmu_xml_is(node, "interface") && vsmmu_streq(type, "hostdev");
+}
+
+/* The ids libvirt's qemuAssignDeviceAliases gives: a device keeps its
+ * alias; the others take hostdevN, N counting on from the highest hostdevN
+ * alias there is, first every <interface type='hostdev'>, then every
+ * <hostdev> of any type, each in document order. */
+static void assign_hostdev_ids(struct vsmmu_domain *dom, xmlNodePtr devices)
+{
+	int next = 0;
+	size_t k = 0;
+
+	for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+		_cleanup_free_ char *alias = NULL;
+
+		if (n->type != XML_ELEMENT_NODE ||
+		    (!vsmmu_xml_is(n, "hostdev") && !is_hostdev_net(n)))
+			continue;
+		alias = alias_of(n);
+		if (hostdev_alias_index(alias) >= next)
+			next = hostdev_alias_index(alias) + 1;
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+			char *alias;
+
+			if (n->type != XML_ELEMENT_NODE ||
+			    !(pass == 0 ? is_hostdev_net(n) : vsmmu_xml_is(n, "hostdev")))
+				continue;
+			alias = alias_of(n);
+			if (!alias)
+				alias = vsmmu_xasprintf("hostdev%d", next++);
+			if (k < dom->n_hostdevs && dom->hostdevs[k].node == n)
+				dom->hostdevs[k++].qemu_id = alias;
+			else
+				free(alias);
+		}
+}
+
 static int parse_numa(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *err)
 {
 	xmlNodePtr numa = vsmmu_xml_child(vsmmu_xml_child(root, "cpu"), "numa");
@@ -432,6 +492,7 @@ int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, v
 	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0 ||
 	    number_controllers(dom, err) < 0)
 		return -1;
+	assign_hostdev_ids(dom, vsmmu_xml_child(root, "devices"));
 	*out = VSMMU_STEAL(dom);
 	return 0;
 }
@@ -449,6 +510,8 @@ void vsmmu_domain_free(struct vsmmu_domain *dom)
 	}
 	for (size_t i = 0; i < dom->n_memnodes; i++)
 		free(dom->memnodes[i].nodeset);
+	for (size_t i = 0; i < dom->n_hostdevs; i++)
+		free(dom->hostdevs[i].qemu_id);
 	for (size_t i = 0; i < dom->config.n_records; i++)
 		free(dom->config.records[i].smmu);
 	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)

@@ -44,6 +44,8 @@ struct vsmmu_dom_hostdev { /* <hostdev mode='subsystem' type='pci'> */
 	xmlNodePtr iommufd_id; /* earlier proposal's <iommufdId>, or NULL */
 	struct vsmmu_pci_addr source;
 	struct vsmmu_guest_addr addr;
+	char *qemu_id; /* the -device id libvirt gives it: its <alias> (a user's
+			* ua- one at prepare) or else hostdevN */
 };
 
 struct vsmmu_dom_dev { /* any other device that sits at a guest PCI address */

@@ -213,6 +213,7 @@ static int resolve_hostdev(struct planner *p, size_t i, vsmmu_err *err)
 
 	ph->host = h->source;
 	vsmmu_pci_addr_format(&h->source, ph->bdf);
+	ph->qemu_id = h->qemu_id ? vsmmu_xstrdup(h->qemu_id) : NULL;
 	ph->port = ph->expander = -1;
 	if (!dev)
 		return vsmmu_fail(err, "hostdev %s: no such PCI device under %s/bus/pci/devices; "

@@ -45,6 +45,8 @@ struct vsmmu_plan_hostdev {
 	int port;           /* controller index of its root port */
 	int expander;
 	char *smmu;
+	char *qemu_id;      /* libvirt's -device id for it (hostdevN, ua-...), NULL
+			     * unknown; "id" in a runtime plan's JSON only */
 	bool moved;         /* its guest address changes */
 };
 

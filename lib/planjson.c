@@ -1,6 +1,7 @@
 /* The plan as versioned JSON: what the wrapper reads from VSMMU_PLAN and the
  * hook leaves in the runtime state. Deterministic (sorted keys) so a
  * rewrite of unchanged input gives byte-identical XML. */
+#include <ctype.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -72,11 +73,16 @@ static json_t *port_to_json(const struct vsmmu_plan_port *pt)
 	return o;
 }
 
-static json_t *hostdev_to_json(const struct vsmmu_plan_hostdev *h)
+/* Only a runtime plan, made from the live XML at each start, carries
+ * libvirt's id for a hostdev: a persistent plan outlives the definition it
+ * was made from, and a hostdev added before this one would renumber it. */
+static json_t *hostdev_to_json(const struct vsmmu_plan *plan, const struct vsmmu_plan_hostdev *h)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "host", json_string(h->bdf));
+	if (plan->topology == VSMMU_TOPO_RUNTIME && h->qemu_id)
+		json_object_set_new(o, "id", json_string(h->qemu_id));
 	json_object_set_new(o, "smmu", json_string(h->smmu));
 	set_bus_id(o, "bus", h->port);
 	set_bus_id(o, "expander", h->expander);
@@ -102,7 +108,7 @@ json_t *vsmmu_plan_json(const struct vsmmu_plan *plan)
 	for (size_t i = 0; i < plan->n_ports; i++)
 		json_array_append_new(ports, port_to_json(&plan->ports[i]));
 	for (size_t i = 0; i < plan->n_hostdevs; i++)
-		json_array_append_new(hds, hostdev_to_json(&plan->hostdevs[i]));
+		json_array_append_new(hds, hostdev_to_json(plan, &plan->hostdevs[i]));
 	json_object_set_new(root, "expanders", exps);
 	json_object_set_new(root, "root_ports", ports);
 	json_object_set_new(root, "hostdevs", hds);
@@ -165,17 +171,30 @@ static int port_from_json(json_t *o, struct vsmmu_plan_port *pt, vsmmu_err *err)
 	return 0;
 }
 
+/* What QEMU takes as a device id (qdev_id_check: a letter, then letters,
+ * digits, '-', '.', '_'), bounded. */
+static bool valid_qemu_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 128 || !isalpha((unsigned char)id[0]))
+		return false;
+	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
+}
+
 static int hostdev_from_json(json_t *o, struct vsmmu_plan_hostdev *h, vsmmu_err *err)
 {
-	const char *host = NULL, *smmu = NULL, *bus = NULL, *exp = NULL;
+	const char *host = NULL, *smmu = NULL, *bus = NULL, *exp = NULL, *id = NULL;
 
-	if (json_unpack(o, "{s:s, s:s, s:s, s:s}", "host", &host, "smmu", &smmu, "bus", &bus,
-			"expander", &exp) < 0 ||
+	if (json_unpack(o, "{s:s, s:s, s:s, s:s, s?s}", "host", &host, "smmu", &smmu, "bus", &bus,
+			"expander", &exp, "id", &id) < 0 ||
+	    (id && !valid_qemu_id(id)) ||
 	    vsmmu_pci_addr_parse(host, &h->host) < 0 || parse_bus_id(bus, &h->port) < 0 ||
 	    parse_bus_id(exp, &h->expander) < 0)
 		return vsmmu_fail(err, "VSMMU_PLAN: malformed hostdevs entry");
 	vsmmu_pci_addr_format(&h->host, h->bdf);
 	h->smmu = vsmmu_xstrdup(smmu);
+	h->qemu_id = id ? vsmmu_xstrdup(id) : NULL;
 	return 0;
 }
 

@@ -10,8 +10,10 @@ void vsmmu_plan_free(struct vsmmu_plan *plan)
 		return;
 	for (size_t i = 0; i < plan->n_expanders; i++)
 		free(plan->expanders[i].smmu);
-	for (size_t i = 0; i < plan->n_hostdevs; i++)
+	for (size_t i = 0; i < plan->n_hostdevs; i++) {
 		free(plan->hostdevs[i].smmu);
+		free(plan->hostdevs[i].qemu_id);
+	}
 	for (size_t i = 0; i < plan->n_warnings; i++)
 		free(plan->warnings[i]);
 	for (size_t i = 0; i < plan->n_notes; i++)

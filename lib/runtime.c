@@ -106,19 +106,65 @@ static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct 
 	return r < 0 ? -1 : 0;
 }
 
+/* libvirt's -device vfio-pci arguments by host= and by id. */
+struct vfio_lookups {
+	struct vsmmu_qargs_lookup *by_host, *by_id;
+};
+
+/* The vfio-pci of planned hostdev h: by host=, or else by the id libvirt
+ * gives it (the runtime plan has it from the live XML): libvirt >= 12.1,
+ * opening the vfio cdev itself, passes it by fd= without host=. One with
+ * that id but another host= is not this hostdev. How many match; *at is
+ * the first. */
+static size_t runtime_vfio(const struct vsmmu_qargs *args, const struct vfio_lookups *l,
+			   const struct vsmmu_plan_hostdev *h, size_t *at)
+{
+	size_t n = vsmmu_inject_hostdev_at(l->by_host, &h->host, at);
+	vsmmu_err ignored;
+
+	if (n > 0 || !h->qemu_id)
+		return n;
+	n = vsmmu_qargs_lookup_find(l->by_id, h->qemu_id, at, 1);
+	if (n == 1 && vsmmu_qargs_has(vsmmu_qargs_at(args, *at), "host", &ignored) != 0)
+		return 0;
+	return n;
+}
+
+static int vfio_lookups_new(const struct vsmmu_qargs *args, struct vfio_lookups *l,
+			    vsmmu_err *err)
+{
+	return vsmmu_inject_hostdevs(args, &l->by_host, err) < 0 ||
+			       vsmmu_qargs_lookup_new(args, "vfio-pci", "id", NULL, &l->by_id, err) < 0
+		       ? -1
+		       : 0;
+}
+
+static void vfio_lookups_clear(struct vfio_lookups *l)
+{
+	vsmmu_qargs_lookup_freep(&l->by_host);
+	vsmmu_qargs_lookup_freep(&l->by_id);
+}
+#define _cleanup_vfio_lookups_ __attribute__((cleanup(vfio_lookups_clear)))
+
 /* Every planned hostdev once as vfio-pci; *first is the lowest index. */
-static void find_hostdevs(const struct vsmmu_qargs_lookup *hostdevs, const struct vsmmu_plan *plan,
-			  size_t *first, struct vsmmu_buf *out, int *n)
+static void find_hostdevs(const struct vsmmu_qargs *args, const struct vfio_lookups *l,
+			  const struct vsmmu_plan *plan, size_t *first, struct vsmmu_buf *out,
+			  int *n)
 {
 	*first = VSMMU_QARGS_NONE;
 	for (size_t h = 0; h < plan->n_hostdevs; h++) {
+		const struct vsmmu_plan_hostdev *ph = &plan->hostdevs[h];
 		size_t at = VSMMU_QARGS_NONE;
-		size_t count = vsmmu_inject_hostdev_at(hostdevs, &plan->hostdevs[h].host, &at);
+		size_t count = runtime_vfio(args, l, ph, &at);
 
-		if (count != 1)
+		if (count != 1 && ph->qemu_id)
+			add_problem(out, n, "hostdev %s: %zu -device vfio-pci with host=%s or, "
+				    "without host=, id=%s in libvirt's command line, the runtime "
+				    "plan needs exactly one", ph->bdf, count, ph->bdf, ph->qemu_id);
+		else if (count != 1)
 			add_problem(out, n, "hostdev %s: %zu -device vfio-pci with host=%s in libvirt's "
 				    "command line, the runtime plan needs exactly one",
-				    plan->hostdevs[h].bdf, count, plan->hostdevs[h].bdf);
+				    ph->bdf, count, ph->bdf);
 		else if (at < *first)
 			*first = at;
 	}
@@ -179,14 +225,14 @@ static int insert_port(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs
 	}
 }
 
-static int move_hostdev(struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *hostdevs,
+static int move_hostdev(struct vsmmu_qargs *args, const struct vfio_lookups *l,
 			const struct vsmmu_plan_hostdev *h, vsmmu_err *err)
 {
 	struct vsmmu_qargs_arg *arg;
 	size_t at;
 	char bus[16];
 
-	if (vsmmu_inject_hostdev_at(hostdevs, &h->host, &at) == 0)
+	if (runtime_vfio(args, l, h, &at) == 0)
 		return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it", h->bdf);
 	arg = vsmmu_qargs_at(args, at);
 	snprintf(bus, sizeof(bus), "pci.%d", h->port);
@@ -225,7 +271,7 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 		 vsmmu_err *err)
 {
 	enum vsmmu_qargs_syntax syntax = vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, first));
-	_cleanup_lookup_ struct vsmmu_qargs_lookup *hostdevs = NULL;
+	_cleanup_vfio_lookups_ struct vfio_lookups vfio = { 0 };
 	size_t after = first - 1;
 
 	for (size_t e = 0; e < plan->n_expanders; e++) {
@@ -237,10 +283,10 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 				return -1;
 	}
 	/* After the inserts, which move the hostdevs' positions. */
-	if (drop_machine_smmu(args, plan, err) < 0 || vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+	if (drop_machine_smmu(args, plan, err) < 0 || vfio_lookups_new(args, &vfio, err) < 0)
 		return -1;
 	for (size_t h = 0; h < plan->n_hostdevs; h++)
-		if (move_hostdev(args, hostdevs, &plan->hostdevs[h], err) < 0)
+		if (move_hostdev(args, &vfio, &plan->hostdevs[h], err) < 0)
 			return -1;
 	return 0;
 }
@@ -248,14 +294,15 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 			struct vsmmu_buf *problems, vsmmu_err *err)
 {
-	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hostdevs = NULL;
+	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL;
+	_cleanup_vfio_lookups_ struct vfio_lookups vfio = { 0 };
 	size_t first;
 	int n = 0;
 
 	if (plan->topology != VSMMU_TOPO_RUNTIME || plan->n_hostdevs == 0)
 		return 0;
 	if (vsmmu_qargs_lookup_new(args, NULL, "id", NULL, &ids, err) < 0 ||
-	    vsmmu_inject_hostdevs(args, &hostdevs, err) < 0)
+	    vfio_lookups_new(args, &vfio, err) < 0)
 		return -1;
 	for (size_t e = 0; e < plan->n_expanders; e++)
 		if (check_id_free(args, ids, plan->expanders[e].index, problems, &n, err) < 0)
@@ -266,7 +313,7 @@ int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 	if (check_foreign_expanders(args, plan, problems, &n, err) < 0)
 		return -1;
 	check_plan_whole(plan, problems, &n);
-	find_hostdevs(hostdevs, plan, &first, problems, &n);
+	find_hostdevs(args, &vfio, plan, &first, problems, &n);
 	if (n > 0 || first == VSMMU_QARGS_NONE)
 		return n;
 	return build(args, plan, first, err) < 0 ? -1 : 0;

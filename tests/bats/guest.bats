@@ -13,7 +13,9 @@
 # The stack is built on first use (tools/teststack.sh; minutes, cached in
 # /var/cache/vsmmu-test). VSMMU_GUEST_BOOTS=0 runs everything up to the
 # boots and skips them, saying so (make check-asan does: the boots test the
-# topology, not the sanitized binaries).
+# topology, not the sanitized binaries). Besides the wrapper form, the native
+# form and the wrapper form on libvirt 12.x's own iommufd boot (their vfio-pci
+# have no host=: guest-check gets their expanders by id).
 
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
@@ -395,4 +397,129 @@ in_fresh_stack() {
 	first=$(grep -m1 '^{"driver":"vfio-pci"' "$T/accel.final")
 	[[ $stderr == *"qemu-system-aarch64: -device $first: vfio /sys/bus/pci/devices/"*": no such host device: No such file or directory" ]]
 	echo "# QEMU $(vsmmu_stack_version qemu) takes the accel argv; its one refusal: \"$kvm\"" >&3
+}
+
+# native_argv XML OUT: define XML (the native form: QEMU itself as
+# <emulator>, no wrapper) in libvirt 12.x and translate it, undefine it;
+# libvirt's argv is the final one: OUT.dump.xml, OUT.final.
+native_argv() {
+	local xml=$1 out=$2 name w
+	local -a words args=()
+	name=$(xmllint --xpath 'string(/domain/name)' "$xml")
+	run vsmmu_virsh12 define "$xml"
+	assert_success
+	vsmmu_virsh12 dumpxml --inactive "$name" >"$out.dump.xml"
+	run vsmmu_virsh12 domxml-to-native qemu-argv --domain "$name"
+	vsmmu_virsh12 undefine --nvram "$name" >/dev/null
+	assert_success
+	eval "words=($output)"
+	for w in "${words[@]}"; do
+		[ "${#args[@]}" = 0 ] && [[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || args+=("$w")
+	done
+	[ "${args[0]}" = "$VSMMU_STACK_QEMU" ]
+	printf '%s\n' "${args[@]}" >"$out.final"
+}
+
+# facts_by_id TREE OUT: guest-check's facts for an argv whose vfio-pci have
+# no host= (libvirt's own iommufd): "device ID EXPANDER" for each hostdev
+# of OUT.dump.xml, ID the vfio-pci on its root port (libvirt's -device bus
+# pci.N for the hostdev's <address bus=N>), EXPANDER the one the metadata
+# gives its host SMMU; and the plan's vSMMUs, if there is a plan.
+facts_by_id() {
+	local tree=$1 out=$2 n i d b f port id smmu plan
+	"$B/vsmmuctl" --sysfs "$F/$tree" host --json >"$out.host.json"
+	n=$(xmllint --xpath 'count(/domain/devices/hostdev)' "$out.dump.xml")
+	: >"$out.facts"
+	for ((i = 1; i <= n; i++)); do
+		d=$(xmllint --xpath "string(/domain/devices/hostdev[$i]/source/address/@domain)" "$out.dump.xml")
+		b=$(xmllint --xpath "string(/domain/devices/hostdev[$i]/source/address/@bus)" "$out.dump.xml")
+		f=$(xmllint --xpath "string(/domain/devices/hostdev[$i]/source/address/@function)" "$out.dump.xml")
+		port=$(($(xmllint --xpath "string(/domain/devices/hostdev[$i]/address/@bus)" "$out.dump.xml")))
+		id=$(grep '^{"driver":"vfio-pci"' "$out.final" | grep -F "\"bus\":\"pci.$port\"" |
+			sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+		smmu=$(jq -r --arg b "$(printf '%04x:%02x:00.%x' "$d" "$b" "$f")" \
+			'.pci_devices[] | select(.bdf == $b) | .smmu' "$out.host.json")
+		[ -n "$id" ] && [ -n "$smmu" ] || { echo "facts: hostdev $i: no vfio-pci on pci.$port or no SMMU"; return 1; }
+		xmllint --xpath "string(//*[local-name()='expander'][@smmu='$smmu']/@index)" "$out.dump.xml" |
+			sed "s/^/device $id pci./; s/\$/\n/" | sed '/^$/d' >>"$out.facts"
+	done
+	plan=$(xmllint --xpath "string(//*[local-name()='env'][@name='VSMMU_PLAN']/@value)" "$out.dump.xml")
+	[ -z "$plan" ] || jq -r '.expanders[] | select(.vsmmu != null) | "vsmmu \(.id) \(.vsmmu.id)"' <<<"$plan" >>"$out.facts"
+	[ "$(grep -c '^device ' "$out.facts")" = "$n" ]
+}
+
+@test "libvirt 12.x's own iommufd: the native form and the wrapper form with <iommufd enabled='yes'/> boot, each device behind its own vSMMU" {
+	mkdom nat no 0009:01:00.0 0019:01:00.0 0000:01:00.0 >"$T/nat.xml"
+	VSMMU_CONF=/dev/null "$B/vsmmuctl" --sysfs "$F/grace" rewrite --native "$T/nat.xml" >"$T/nat.rw.xml"
+	grep -q "<iommufd enabled=.yes./>" "$T/nat.rw.xml"
+	native_argv "$T/nat.rw.xml" "$T/nat"
+	mkdom wfd no 0009:01:00.0 0019:01:00.0 0000:01:00.0 >"$T/wfd.xml"
+	"$B/vsmmuctl" --sysfs "$F/grace" rewrite "$T/wfd.xml" |
+		sed "s|^  <devices>|  <iommufd enabled='yes'/>\n&|" >"$T/wfd.rw.xml"
+	grep -q VSMMU_PLAN "$T/wfd.rw.xml"
+	final_argv 12 grace "$T/wfd.rw.xml" "$T/wfd"
+	local o
+	for o in nat wfd; do
+		# libvirt's iommufd, its vfio-pci by fd without host=, one accel
+		# vSMMU per expander (libvirt's in the native form, the wrapper's
+		# in the other).
+		[ "$(grep -c '^{"qom-type":"iommufd","id":"iommufd0"' "$T/$o.final")" = 1 ]
+		[ "$(grep -c '^{"driver":"vfio-pci","id":"hostdev[0-9]","iommufd":"iommufd0"' "$T/$o.final")" = 3 ]
+		[ "$(grep -c '^{"driver":"vfio-pci","host"' "$T/$o.final")" = 0 ]
+		[ "$(grep -c '^{"driver":"arm-smmuv3",.*"accel":true' "$T/$o.final")" = 3 ]
+		[ "$(grep -c '^{"driver":"pxb-pcie"' "$T/$o.final")" = 3 ]
+		facts_by_id grace "$T/$o"
+	done
+	boots || skip "VSMMU_GUEST_BOOTS=0: libvirt's argv and the wrapper's built, no guest booted"
+	boot_all "$T/nat" "$T/wfd"
+	guest_ok "$T/nat" "native form, libvirt's iommufd (libvirt $LIBVIRT12, QEMU 11)"
+	guest_ok "$T/wfd" "wrapper form with <iommufd enabled='yes'/> (libvirt $LIBVIRT12, QEMU 11)"
+}
+
+@test "topology='runtime' on libvirt 12.x's own iommufd boots: the wrapper builds the topology around libvirt's host=-less vfio-pci" {
+	local o=$T/rt a w
+	local -a words envs=() args=()
+	mkdom rt no 0009:01:00.0 0010:01:00.0 0000:01:00.0 |
+		sed "s|mode='accel'/>|mode='accel' topology='runtime'/>|; s|^  <devices>|  <iommufd enabled='yes'/>\n&|" >"$o.xml"
+	grep -q "topology='runtime'" "$o.xml"
+	run vsmmu_virsh12 define "$o.xml"
+	assert_success
+	vsmmu_virsh12 dumpxml --inactive rt >"$o.dump.xml"
+	run vsmmu_virsh12 domxml-to-native qemu-argv --domain rt
+	vsmmu_virsh12 undefine --nvram rt >/dev/null
+	assert_success
+	eval "words=($output)"
+	for w in "${words[@]}"; do
+		if [ "${#args[@]}" = 0 ] && [[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
+	done
+	[ "${args[0]}" = "$WRAPPER" ]
+	# The hook at prepare and start, on the fake tree, leaves the runtime plan.
+	mkdir -p "$T/dev/vfio/devices"
+	for a in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do
+		mknod -m 0600 "$T/dev/$a" c 1 3
+	done
+	printf 'qemu_user = +%s\nqemu_group = +%s\n' "$(id -u)" "$(id -g)" >"$T/vsmmu.conf"
+	for a in prepare start; do
+		env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$F/grace" VSMMU_DEV="$T/dev" \
+			VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" "$B/vsmmu-hook" rt $a begin - <"$o.dump.xml"
+	done
+	run --separate-stderr env -i "${envs[@]}" VSMMU_SYSFS="$F/grace" VSMMU_RUNDIR="$T/run" \
+		VSMMU_CONF="$T/vsmmu.conf" VSMMU_QEMU="$VSMMU_STACK_QEMU" VSMMU_DRY_RUN=1 VSMMU_SKIP_CAPS=1 \
+		"$B/vsmmu-qemu" "${args[@]:1}"
+	[ "$status" = 0 ] || { echo "wrapper (exit $status): $stderr"; return 1; }
+	printf '%s\n' "${lines[@]}" >"$o.final"
+	[ "$(grep -c '^{"qom-type":"iommufd","id":"iommufd0"' "$o.final")" = 1 ]
+	[ "$(grep -c '^{"driver":"vfio-pci","id":"hostdev[0-9]","iommufd":"iommufd0"' "$o.final")" = 3 ]
+	[ "$(grep -c '^{"driver":"vfio-pci","host"' "$o.final")" = 0 ]
+	[ "$(grep -c '^{"driver":"arm-smmuv3",.*"accel":true' "$o.final")" = 3 ]
+	# Facts: each hostdev by libvirt's id (the plan's), on the expander
+	# the hook built for its host SMMU (the host scan).
+	"$B/vsmmuctl" --sysfs "$F/grace" host --json >"$o.host.json"
+	jq -r --slurpfile h "$o.host.json" '.expanders as $x | .plan.hostdevs[] | .host as $b | .id as $id |
+		($h[0].pci_devices[] | select(.bdf == $b) | .smmu) as $s |
+		($x[] | select(.smmu == $s) | "device \($id) pci.\(.index)")' "$T/run/rt/state.json" >"$o.facts"
+	[ "$(grep -c '^device hostdev' "$o.facts")" = 3 ]
+	boots || skip "VSMMU_GUEST_BOOTS=0: libvirt's argv and the wrapper's built, no guest booted"
+	vsmmu_guest_boot "$o.final" "$o.boot" || { tail -20 "$o.boot/monitor"; tail -40 "$o.boot/console"; false; }
+	guest_ok "$o" "topology='runtime' on libvirt's iommufd (libvirt $LIBVIRT12, QEMU 11)"
 }

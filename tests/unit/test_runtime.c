@@ -69,6 +69,24 @@ static size_t index_of_device(struct vsmmu_qargs *args, const char *id)
 	return at;
 }
 
+/* Each planned hostdev's vfio-pci (libvirt's hostdevN, N its order) on
+ * its root port, whose bus is the expander of its SMMU. */
+static void check_routed(struct vsmmu_qargs *args, const struct vsmmu_plan *p)
+{
+	for (size_t h = 0; h < p->n_hostdevs; h++) {
+		const struct vsmmu_plan_hostdev *ph = &p->hostdevs[h];
+		char port[16], exp[16], hostdev[32];
+
+		snprintf(port, sizeof(port), "pci.%d", ph->port);
+		snprintf(exp, sizeof(exp), "pci.%d", ph->expander);
+		snprintf(hostdev, sizeof(hostdev), "hostdev%zu", h);
+		CHECK_STR(ph->qemu_id, hostdev, "the plan has libvirt's id of %s", ph->bdf);
+		CHECK_STR(device_prop(args, hostdev, "bus"), port, "%s moved onto its root port", ph->bdf);
+		CHECK_STR(device_prop(args, port, "bus"), exp, "whose bus is the expander of %s",
+			  ph->smmu);
+	}
+}
+
 static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host)
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
@@ -93,17 +111,7 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 		CHECK(vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, index_of_device(args, id))) ==
 		      VSMMU_QARGS_SYNTAX_JSON, "%s is JSON like libvirt's devices", id);
 	}
-	for (size_t h = 0; h < p->n_hostdevs; h++) {
-		const struct vsmmu_plan_hostdev *ph = &p->hostdevs[h];
-		char port[16], exp[16], hostdev[32];
-
-		snprintf(port, sizeof(port), "pci.%d", ph->port);
-		snprintf(exp, sizeof(exp), "pci.%d", ph->expander);
-		snprintf(hostdev, sizeof(hostdev), "hostdev%zu", h);
-		CHECK_STR(device_prop(args, hostdev, "bus"), port, "%s moved onto its root port", ph->bdf);
-		CHECK_STR(device_prop(args, port, "bus"), exp, "whose bus is the expander of %s",
-			  ph->smmu);
-	}
+	check_routed(args, p);
 	for (int i = 1; i <= 7; i++) {
 		char id[16];
 
@@ -195,6 +203,207 @@ static void test_damaged_plan(struct vsmmu_plan *p)
 	p->hostdevs[1].host = host;
 }
 
+/* libvirt's ids, as qemuAssignDeviceAliases gives them: hostdevN over
+ * <interface type='hostdev'> first, then every <hostdev> of any type, in
+ * order, after the highest hostdevN alias; an <alias> is kept. */
+static void test_hostdev_ids(void)
+{
+	static const char xml[] =
+		"<domain type='kvm'><name>ids</name><devices>"
+		"<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/>"
+		"<product id='0x2'/></source></hostdev>"
+		"<hostdev mode='subsystem' type='pci'><source><address domain='0x0009' bus='0x01' "
+		"slot='0x00' function='0x0'/></source></hostdev>"
+		"<hostdev mode='subsystem' type='pci'><alias name='ua-gpu'/><source><address "
+		"domain='0x0019' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>"
+		"<hostdev mode='subsystem' type='pci'><source><address domain='0x0000' bus='0x01' "
+		"slot='0x00' function='0x0'/></source></hostdev>"
+		"<interface type='hostdev'><source><address type='pci' domain='0x0000' "
+		"bus='0x02' slot='0x00' function='0x0'/></source></interface>"
+		"</devices></domain>";
+	static const char live[] =
+		"<domain type='kvm'><name>ids</name><devices>"
+		"<hostdev mode='subsystem' type='pci'><source><address domain='0x0009' bus='0x01' "
+		"slot='0x00' function='0x0'/></source></hostdev>"
+		"<hostdev mode='subsystem' type='pci'><alias name='hostdev4'/><source><address "
+		"domain='0x0019' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>"
+		"</devices></domain>";
+	_cleanup_domain_ struct vsmmu_domain *dom = NULL, *dom2 = NULL;
+	vsmmu_err err = { .msg = "" };
+
+	if (!CHECK(vsmmu_domain_parse(xml, sizeof(xml) - 1, &dom, &err) == 0 && dom->n_hostdevs == 3,
+		   "a domain with USB, PCI and network hostdevs parses: %s", err.msg))
+		return;
+	CHECK_STR(dom->hostdevs[0].qemu_id, "hostdev2",
+		  "the interface takes hostdev0, the USB hostdev hostdev1, the first PCI one hostdev2");
+	CHECK_STR(dom->hostdevs[1].qemu_id, "ua-gpu", "a user alias is the id");
+	CHECK_STR(dom->hostdevs[2].qemu_id, "hostdev3", "an aliased hostdev takes no number");
+	if (!CHECK(vsmmu_domain_parse(live, sizeof(live) - 1, &dom2, &err) == 0, "parses: %s",
+		   err.msg))
+		return;
+	CHECK_STR(dom2->hostdevs[0].qemu_id, "hostdev5", "numbers go on after the highest hostdevN");
+	CHECK_STR(dom2->hostdevs[1].qemu_id, "hostdev4", "and a hostdevN alias is kept");
+}
+
+/* The fixture argv as libvirt >= 12.1 writes it with its own iommufd:
+ * -object iommufd before the first vfio-pci, every vfio-pci by fd= with
+ * iommufd= and no host=. ids[i], when set, replaces hostdev<i>'s id. */
+struct owned_argv {
+	struct fixture f;
+	char **lines;
+	char *own[16];
+	size_t n_own;
+	int n;
+};
+
+static void owned_argv_free(struct owned_argv *a)
+{
+	for (size_t i = 0; i < a->n_own; i++)
+		free(a->own[i]);
+	free(a->lines);
+	fixture_free(&a->f);
+}
+#define _cleanup_owned_argv_ __attribute__((cleanup(owned_argv_free)))
+
+static int libvirt12_argv(struct owned_argv *a, const char *const ids[4])
+{
+	size_t cap = 0;
+
+	if (fixture_load("libvirt9-runtime.argv", &a->f) < 0)
+		return -1;
+	for (int i = 0; i < a->f.n; i++) {
+		char id[32], bus[16];
+		const char *line = a->f.lines[i];
+		int k;
+
+		if (sscanf(line, "{\"driver\":\"vfio-pci\",\"host\":\"%*[^\"]\",\"id\":\"hostdev%d\","
+				 "\"bus\":\"%15[^\"]\"", &k, bus) == 2 && k >= 0 && k < 4) {
+			if (k == 0) {
+				vsmmu_grow(&a->lines, &cap, (size_t)a->n + 2, sizeof(*a->lines));
+				a->lines[a->n - 1] = "-object"; /* over its -device */
+				a->lines[a->n++] = "{\"qom-type\":\"iommufd\",\"id\":\"iommufd0\",\"fd\":\"40\"}";
+				a->lines[a->n++] = "-device";
+			}
+			snprintf(id, sizeof(id), "%s", ids && ids[k] ? ids[k] : "");
+			if (!*id)
+				snprintf(id, sizeof(id), "hostdev%d", k);
+			line = a->own[a->n_own++] = vsmmu_xasprintf(
+				"{\"driver\":\"vfio-pci\",\"id\":\"%s\",\"iommufd\":\"iommufd0\","
+				"\"fd\":\"%d\",\"bus\":\"%s\",\"addr\":\"0x0\"}", id, 41 + k, bus);
+		}
+		vsmmu_grow(&a->lines, &cap, (size_t)a->n + 2, sizeof(*a->lines));
+		a->lines[a->n++] = (char *)line;
+	}
+	a->lines[a->n] = NULL;
+	return 0;
+}
+
+static size_t count_args(struct vsmmu_qargs *args, const char *needle)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < vsmmu_qargs_count(args); i++) {
+		const char *v = NULL;
+		vsmmu_err err;
+
+		if (vsmmu_qargs_arg_value(vsmmu_qargs_at(args, i), &v, &err) == 0)
+			for (const char *s = v; (s = strstr(s, needle)); s++)
+				n++;
+	}
+	return n;
+}
+
+/* The runtime topology on libvirt 12's argv with its own iommufd: each
+ * vfio-pci found by its id, moved behind its expander, on libvirt's
+ * iommufd object, which stays the only one. */
+static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *host)
+{
+	_cleanup_owned_argv_ struct owned_argv a = { 0 };
+	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
+	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_free_ char *summary = NULL;
+	vsmmu_err err = { .msg = "" };
+
+	if (libvirt12_argv(&a, NULL) < 0 ||
+	    vsmmu_qargs_parse(a.n, (const char *const *)a.lines, &args, &err) < 0)
+		return (void)CHECK(0, "libvirt 12 argv parses: %s", err.msg);
+	CHECK_INT(vsmmu_runtime_build(args, p, &problems, &err), 0,
+		  "libvirt 12's argv: the plan finds every vfio-pci by its id: %s",
+		  problems.data ? problems.data : err.msg);
+	check_routed(args, p);
+	for (size_t h = 0; h < p->n_hostdevs; h++)
+		CHECK(device_prop(args, p->hostdevs[h].qemu_id, "fd") != NULL &&
+		      device_prop(args, p->hostdevs[h].qemu_id, "host") == NULL,
+		      "%s keeps libvirt's fd and gets no host=", p->hostdevs[h].bdf);
+	CHECK_INT(vsmmu_inject_check(args, p, host, &problems, &err), 0,
+		  "the built argv passes the wrapper's checks: %s",
+		  problems.data ? problems.data : err.msg);
+	CHECK(vsmmu_inject_apply(args, p, &summary, &err) == 0 && strstr(summary, "3 vSMMUs"),
+	      "and gets one vSMMU per expander: %s", summary ? summary : err.msg);
+	CHECK_INT(count_args(args, "\"qom-type\":\"iommufd\""), 1,
+		  "libvirt's iommufd object stays the only one");
+	CHECK_INT(count_args(args, "\"iommufd\":\"iommufd0\""), 4,
+		  "every vfio-pci on it, once");
+	CHECK_INT(count_args(args, "\"driver\":\"arm-smmuv3\""), 3, "one arm-smmuv3 per expander");
+}
+
+/* A ua- alias is the id; a vfio-pci whose id the plan does not know is
+ * not taken for a planned hostdev. */
+static void test_libvirt12_ids(struct vsmmu_plan *p)
+{
+	static const char *const ua[4] = { "ua-gpu0", NULL, NULL, NULL };
+	static const char *const wrong[4] = { NULL, "hostdev7", NULL, NULL };
+	char *was = p->hostdevs[0].qemu_id;
+
+	p->hostdevs[0].qemu_id = "ua-gpu0";
+	{
+		_cleanup_owned_argv_ struct owned_argv a = { 0 };
+		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
+		_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+		vsmmu_err err = { .msg = "" };
+
+		if (libvirt12_argv(&a, ua) == 0 &&
+		    vsmmu_qargs_parse(a.n, (const char *const *)a.lines, &args, &err) == 0)
+			CHECK(vsmmu_runtime_build(args, p, &problems, &err) == 0 &&
+			      device_prop(args, "ua-gpu0", "bus") &&
+			      strcmp(device_prop(args, "ua-gpu0", "bus"), "pci.3") != 0,
+			      "a hostdev with a ua- alias is found by it and moved: %s",
+			      problems.data ? problems.data : err.msg);
+	}
+	p->hostdevs[0].qemu_id = was;
+	{
+		_cleanup_owned_argv_ struct owned_argv a = { 0 };
+		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
+		_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+		vsmmu_err err = { .msg = "" };
+
+		if (libvirt12_argv(&a, wrong) == 0 &&
+		    vsmmu_qargs_parse(a.n, (const char *const *)a.lines, &args, &err) == 0)
+			CHECK(vsmmu_runtime_build(args, p, &problems, &err) >= 1 && problems.data &&
+			      strstr(problems.data, "hostdev 0010:01:00.0: 0 -device vfio-pci with "
+						    "host=0010:01:00.0 or, without host=, id=hostdev1"),
+			      "a vfio-pci without host= under an id the plan does not give is "
+			      "refused: %s", problems.data ? problems.data : err.msg);
+	}
+}
+
+/* The runtime plan carries the ids through state.json / VSMMU_PLAN; a
+ * persistent plan does not (it outlives the definition it came from). */
+static void test_ids_json(struct vsmmu_plan *p)
+{
+	_cleanup_free_ char *json = vsmmu_plan_to_json(p);
+	_cleanup_plan_ struct vsmmu_plan *back = NULL;
+	_cleanup_free_ char *persistent = NULL;
+	vsmmu_err err = { .msg = "" };
+
+	if (CHECK(vsmmu_plan_from_json(json, &back, &err) == 0, "round trip: %s", err.msg))
+		CHECK_STR(back->hostdevs[3].qemu_id, "hostdev3", "the runtime plan keeps the ids");
+	p->topology = VSMMU_TOPO_PERSISTENT;
+	persistent = vsmmu_plan_to_json(p);
+	p->topology = VSMMU_TOPO_RUNTIME;
+	CHECK(strstr(persistent, "\"id\":\"hostdev") == NULL, "a persistent plan has none");
+}
+
 static void test_names(void)
 {
 	char *a[] = { "qemu", "-name", "guest=a,,b,debug-threads=on", NULL };
@@ -236,7 +445,11 @@ int main(void)
 		test_build(plan, host);
 		test_refusals(plan);
 		test_damaged_plan(plan);
+		test_libvirt12(plan, host);
+		test_libvirt12_ids(plan);
+		test_ids_json(plan);
 	}
+	test_hostdev_ids();
 	test_names();
 	test_needs_verdict();
 	return tap_done();
