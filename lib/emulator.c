@@ -755,6 +755,13 @@ int vsmmu_emulator_remove(const struct vsmmu_emulator_facts *f, char **msg, vsmm
 	if (restore_conf(&p, &r, &note, err) < 0)
 		goto fail;
 	rc = unlink(p.record);
+	/* vsmmu's own directory: gone again unless something else of vsmmu's is
+	 * in it (apply's backups). */
+	if (rc == 0) {
+		_cleanup_free_ char *dir = in_root(f->root, "/var/lib/vsmmu");
+
+		rmdir(dir);
+	}
 	*msg = vsmmu_xasprintf("%s is %s again%s%s%s", VSMMU_EMULATOR_PATH,
 			       f->real_present ? "QEMU" : "absent (QEMU was removed meanwhile)",
 			       note ? "; " : "", note ? note : "",
