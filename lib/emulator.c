@@ -643,6 +643,18 @@ static int edited_conf(const struct paths *p, char **out, enum vsmmu_conf_edit_k
 	return vsmmu_emulator_conf_set(text, p->conf, out, edit, old_line, err);
 }
 
+/* The record gone, and vsmmu's own directory with it unless something
+ * else of vsmmu's is in it (apply's backups). */
+static int drop_record(const char *root, const char *record)
+{
+	_cleanup_free_ char *dir = in_root(root, "/var/lib/vsmmu");
+
+	if (unlink(record) < 0)
+		return -1;
+	rmdir(dir);
+	return 0;
+}
+
 /* Steps install does, in order; undone from the last done back. */
 enum install_step { DID_NOTHING, DID_RECORD, DID_LINK, DID_DIVERT, DID_SYMLINK };
 
@@ -658,7 +670,7 @@ static void undo_install(const struct vsmmu_emulator_facts *f, const struct path
 	if (done >= DID_DIVERT)
 		divert(f->root, remove_args, NULL, &ignored);
 	if (done >= DID_RECORD)
-		unlink(p->record);
+		drop_record(f->root, p->record);
 }
 
 int vsmmu_emulator_install(const struct vsmmu_emulator_facts *f, char **msg, vsmmu_err *err)
@@ -754,14 +766,7 @@ int vsmmu_emulator_remove(const struct vsmmu_emulator_facts *f, char **msg, vsmm
 	}
 	if (restore_conf(&p, &r, &note, err) < 0)
 		goto fail;
-	rc = unlink(p.record);
-	/* vsmmu's own directory: gone again unless something else of vsmmu's is
-	 * in it (apply's backups). */
-	if (rc == 0) {
-		_cleanup_free_ char *dir = in_root(f->root, "/var/lib/vsmmu");
-
-		rmdir(dir);
-	}
+	rc = drop_record(f->root, p.record);
 	*msg = vsmmu_xasprintf("%s is %s again%s%s%s", VSMMU_EMULATOR_PATH,
 			       f->real_present ? "QEMU" : "absent (QEMU was removed meanwhile)",
 			       note ? "; " : "", note ? note : "",
