@@ -40,7 +40,7 @@ static bool next_line(const char *text, size_t *pos, struct span *line)
 
 static char *span_dup(const char *text, struct span s)
 {
-	return strndup(text + s.start, s.end - s.start);
+	return vsmmu_xasprintf("%.*s", (int)(s.end - s.start), text + s.start);
 }
 
 /* text with [from, to) replaced by insert. */
@@ -615,32 +615,32 @@ static void paths_clear(struct paths *p)
 }
 
 #define _cleanup_paths_ __attribute__((cleanup(paths_clear)))
+#define _cleanup_record_ __attribute__((cleanup(vsmmu_emulator_record_clear)))
 
 static const char *const add_args[] = { "--local", "--no-rename", "--divert", VSMMU_EMULATOR_REAL,
 					"--add", VSMMU_EMULATOR_PATH, NULL };
 static const char *const remove_args[] = { "--no-rename", "--remove", VSMMU_EMULATOR_PATH, NULL };
 
-static int write_record(const struct paths *p, const char *root, const char *wrapper,
-			enum vsmmu_conf_edit_kind edit, char *old_line, vsmmu_err *err)
+static int write_record(const struct paths *p, const char *root,
+			const struct vsmmu_emulator_record *r, vsmmu_err *err)
 {
-	struct vsmmu_emulator_record r = { .edit = edit, .old_line = old_line,
-					   .wrapper = (char *)wrapper };
-	_cleanup_free_ char *json = vsmmu_emulator_record_to_json(&r);
+	_cleanup_free_ char *json = vsmmu_emulator_record_to_json(r);
 
 	if (mkdir_p(root, "/var/lib/vsmmu", err) < 0)
 		return -1;
 	return vsmmu_write_atomic(p->record, json, strlen(json), 0644, err);
 }
 
-/* The conf text for install: read and edited, nothing written yet. */
-static int edited_conf(const struct paths *p, char **out, enum vsmmu_conf_edit_kind *edit,
-		       char **old_line, vsmmu_err *err)
+/* The conf text for install, read and edited (nothing written yet), and
+ * what the edit was in *r. */
+static int edited_conf(const struct paths *p, char **out, struct vsmmu_emulator_record *r,
+		       vsmmu_err *err)
 {
 	_cleanup_free_ char *text = NULL;
 
 	if (read_optional(p->conf, CONF_TEXT_MAX, &text, err) < 0)
 		return -1;
-	return vsmmu_emulator_conf_set(text, p->conf, out, edit, old_line, err);
+	return vsmmu_emulator_conf_set(text, p->conf, out, &r->edit, &r->old_line, err);
 }
 
 /* The record gone, and vsmmu's own directory with it unless something
@@ -676,15 +676,15 @@ static void undo_install(const struct vsmmu_emulator_facts *f, const struct path
 int vsmmu_emulator_install(const struct vsmmu_emulator_facts *f, char **msg, vsmmu_err *err)
 {
 	_cleanup_paths_ struct paths p;
-	_cleanup_free_ char *conf = NULL, *old_line = NULL;
-	enum vsmmu_conf_edit_kind edit;
+	_cleanup_record_ struct vsmmu_emulator_record r = { .wrapper = vsmmu_xstrdup(f->wrapper) };
+	_cleanup_free_ char *conf = NULL;
 	enum install_step done = DID_NOTHING;
 
 	paths_init(&p, f->root);
-	if (edited_conf(&p, &conf, &edit, &old_line, err) < 0)
+	if (edited_conf(&p, &conf, &r, err) < 0)
 		return -1;
 	/* The record first: whatever happens later, remove knows what to undo. */
-	if (write_record(&p, f->root, f->wrapper, edit, old_line, err) < 0)
+	if (write_record(&p, f->root, &r, err) < 0)
 		return -1;
 	done = DID_RECORD;
 	/* A second name for QEMU, so that the diversion needs no rename and
@@ -742,7 +742,7 @@ int vsmmu_emulator_remove(const struct vsmmu_emulator_facts *f, char **msg, vsmm
 {
 	_cleanup_paths_ struct paths p;
 	_cleanup_free_ char *note = NULL;
-	struct vsmmu_emulator_record r;
+	_cleanup_record_ struct vsmmu_emulator_record r = { .wrapper = NULL };
 	int rc;
 
 	paths_init(&p, f->root);
@@ -771,10 +771,8 @@ int vsmmu_emulator_remove(const struct vsmmu_emulator_facts *f, char **msg, vsmm
 			       f->real_present ? "QEMU" : "absent (QEMU was removed meanwhile)",
 			       note ? "; " : "", note ? note : "",
 			       rc < 0 ? "; could not remove the record" : "");
-	vsmmu_emulator_record_clear(&r);
 	return 0;
 fail:
-	vsmmu_emulator_record_clear(&r);
 	return -1;
 }
 
