@@ -533,6 +533,8 @@ int vsmmu_emulator_gather(const char *root, const char *wrapper,
 	memset(f, 0, sizeof(*f));
 	f->root = root;
 	f->wrapper = wrapper;
+	if (*root && (root[0] != '/' || stat(root, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return vsmmu_fail(err, "--root %s is not an absolute path to a directory", root);
 	if (wrapper[0] != '/')
 		return vsmmu_fail(err, "the wrapper path %s is not absolute; set VSMMU_WRAPPER to an "
 				  "absolute path", wrapper);

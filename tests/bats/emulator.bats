@@ -46,6 +46,13 @@ listing() {
 
 ctl() { "$VSMMUCTL" emulator "$@" --root "$R"; }
 
+# CMD... chrooted into the root, with /proc (the wrapper knows itself by
+# /proc/self/exe), in a private mount namespace.
+in_root() {
+	mkdir -p "$R/proc"
+	unshare --mount sh -c 'mount --bind /proc "$0/proc" && exec chroot "$0" "$@"' "$R" "$@"
+}
+
 @test "install diverts QEMU to .real, links the wrapper, sets qemu =; status says so" {
 	run ctl install
 	assert_success
@@ -112,7 +119,8 @@ ctl() { "$VSMMUCTL" emulator "$@" --root "$R"; }
 }
 
 @test "a Nova-like start and libvirt's probe pass through the installed wrapper untouched" {
-	command -v chroot >/dev/null || skip "chroot not installed"
+	command -v chroot >/dev/null && unshare --mount true 2>/dev/null ||
+		skip "needs chroot and unshare --mount"
 	run ctl install
 	assert_success
 	# The wrapper and the stand-in's shell run inside the root.
@@ -124,15 +132,22 @@ ctl() { "$VSMMUCTL" emulator "$@" --root "$R"; }
 		-accel kvm -cpu host -m 1024 -no-user-config -nodefaults
 		-device '{"driver":"pcie-root-port","port":8,"chassis":1,"id":"pci.1","bus":"pcie.0","addr":"0x1"}'
 		-device '{"driver":"vfio-pci","host":"0009:01:00.0","id":"hostdev0","bus":"pci.1","addr":"0x0"}')
-	run chroot "$R" "$QEMU" "${nova[@]}"
+	run in_root "$QEMU" "${nova[@]}"
 	assert_success
 	[ "$(cat "$R/argv")" = "$(printf '%s\n' "$QEMU.real" "${nova[@]}")" ]
 	probe=(-S -no-user-config -nodefaults -nographic -machine none,accel=kvm:tcg
 		-qmp unix:/var/lib/libvirt/qemu/qmp.monitor,server=on,wait=off
 		-pidfile /var/lib/libvirt/qemu/qmp.pid -daemonize)
-	run chroot "$R" "$QEMU" "${probe[@]}"
+	run in_root "$QEMU" "${probe[@]}"
 	assert_success
 	[ "$(cat "$R/argv")" = "$(printf '%s\n' "$QEMU.real" "${probe[@]}")" ]
+	# qemu = put back at the default path would make the wrapper exec
+	# itself through the symlink: it refuses instead.
+	sed -i "s|^qemu = $QEMU.real.*|qemu = $QEMU|" "$R/etc/vsmmu/vsmmu.conf"
+	rm "$R/argv"
+	run -127 in_root "$QEMU" "${probe[@]}"
+	assert_output --partial "$QEMU is this wrapper, not QEMU"
+	[ ! -e "$R/argv" ]
 }
 
 @test "refused, nothing changed: qemu = names another QEMU" {
@@ -197,6 +212,9 @@ SH
 }
 
 @test "usage errors name the problem" {
+	run "$VSMMUCTL" emulator status --root relative/dir
+	assert_failure 2
+	assert_output --partial "--root relative/dir is not an absolute path to a directory"
 	run "$VSMMUCTL" emulator
 	assert_failure 2
 	assert_output --partial "install, remove or status is missing"
