@@ -298,7 +298,8 @@ void vsmmu_emulator_facts_clear(struct vsmmu_emulator_facts *f)
 	free(f->divert_to);
 	free(f->path_target);
 	free(f->conf_qemu);
-	f->diverted_by = f->divert_to = f->path_target = f->conf_qemu = NULL;
+	free(f->recorded_wrapper);
+	f->diverted_by = f->divert_to = f->path_target = f->conf_qemu = f->recorded_wrapper = NULL;
 }
 
 /* Diverted the way install diverts: a local diversion to the .real. */
@@ -465,9 +466,13 @@ static int divert(const char *root, const char *const *args, char **out, vsmmu_e
 	rc = run((char *const *)argv, &o, &why, err);
 	if (rc < 0)
 		return -1;
-	if (rc != 0)
-		return vsmmu_fail(err, "dpkg-divert %s exited %d%s%s", argv[*root ? 3 : 1], rc,
-				  *why ? ": " : "", why);
+	if (rc != 0) {
+		_cleanup_buf_ struct vsmmu_buf cmd = { 0 };
+
+		for (size_t i = 0; i < n; i++)
+			vsmmu_buf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+		return vsmmu_fail(err, "'%s' exited %d%s%s", cmd.data, rc, *why ? ": " : "", why);
+	}
 	if (out)
 		*out = *o ? VSMMU_STEAL(o) : NULL;
 	return 0;
@@ -499,8 +504,24 @@ static void look_at_path(struct vsmmu_emulator_facts *f)
 		return;
 	target[n] = '\0';
 	f->path_target = vsmmu_xstrdup(target);
-	if (strcmp(target, f->wrapper) == 0)
+	if (strcmp(target, f->wrapper) == 0 || vsmmu_streq(target, f->recorded_wrapper))
 		f->at_path = VSMMU_EMU_WRAPPER;
+}
+
+/* The wrapper install linked to, when its record says (the wrapper may
+ * have moved since: another prefix). */
+static char *recorded_wrapper(const char *root)
+{
+	_cleanup_free_ char *path = in_root(root, VSMMU_EMULATOR_RECORD), *text = NULL;
+	struct vsmmu_emulator_record r;
+	char *wrapper;
+
+	if (vsmmu_read_trusted(path, RECORD_MAX, &text, NULL) < 0 ||
+	    vsmmu_emulator_record_parse(text, path, &r, NULL) < 0)
+		return NULL;
+	wrapper = VSMMU_STEAL(r.wrapper);
+	vsmmu_emulator_record_clear(&r);
+	return wrapper;
 }
 
 static bool exists(const char *root, const char *path)
@@ -543,9 +564,10 @@ int vsmmu_emulator_gather(const char *root, const char *wrapper,
 	if (f->have_divert && (divert(root, listpackage, &f->diverted_by, err) < 0 ||
 			       (f->diverted_by && divert(root, truename, &f->divert_to, err) < 0)))
 		return -1;
+	f->recorded = exists(root, VSMMU_EMULATOR_RECORD);
+	f->recorded_wrapper = f->recorded ? recorded_wrapper(root) : NULL;
 	look_at_path(f);
 	f->real_present = exists(root, VSMMU_EMULATOR_REAL);
-	f->recorded = exists(root, VSMMU_EMULATOR_RECORD);
 	if (read_optional(conf, CONF_TEXT_MAX, &text, err) < 0)
 		return -1;
 	f->conf_present = text != NULL;
@@ -752,30 +774,26 @@ int vsmmu_emulator_remove(const struct vsmmu_emulator_facts *f, char **msg, vsmm
 		return -1;
 	/* QEMU back at its name over the symlink in one rename (the inverse of
 	 * install's link), then the diversion goes without a rename. */
-	if (f->at_path != VSMMU_EMU_REGULAR && f->real_present && rename(p.real, p.path) < 0) {
-		vsmmu_fail_errno(err, errno, "cannot move %s back to %s", p.real, p.path);
-		goto fail;
-	}
-	if (f->at_path == VSMMU_EMU_WRAPPER && !f->real_present && unlink(p.path) < 0) {
-		vsmmu_fail_errno(err, errno, "cannot remove %s", p.path);
-		goto fail;
-	}
+	if (f->at_path != VSMMU_EMU_REGULAR && f->real_present && rename(p.real, p.path) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot move %s back to %s", p.real, p.path);
+	if (f->at_path == VSMMU_EMU_WRAPPER && !f->real_present && unlink(p.path) < 0)
+		return vsmmu_fail_errno(err, errno, "cannot remove %s", p.path);
 	if (f->diverted_by && divert(f->root, remove_args, NULL, err) < 0) {
 		if (f->at_path == VSMMU_EMU_WRAPPER && f->real_present &&
 		    link(p.path, p.real) == 0)
 			put_symlink(r.wrapper, p.path, NULL);
-		goto fail;
+		return -1;
 	}
+	/* QEMU is back: what is left to undo is undone by running remove again. */
 	if (restore_conf(&p, &r, &note, err) < 0)
-		goto fail;
+		return vsmmu_wrap(err, "%s; QEMU is back at %s: fix that, then run 'vsmmuctl "
+				  "emulator remove' again", err->msg, VSMMU_EMULATOR_PATH);
 	rc = drop_record(f->root, p.record);
 	*msg = vsmmu_xasprintf("%s is %s again%s%s%s", VSMMU_EMULATOR_PATH,
 			       f->real_present ? "QEMU" : "absent (QEMU was removed meanwhile)",
 			       note ? "; " : "", note ? note : "",
 			       rc < 0 ? "; could not remove the record" : "");
 	return 0;
-fail:
-	return -1;
 }
 
 static const char *describe_path(const struct vsmmu_emulator_facts *f)

@@ -64,7 +64,7 @@ char *vsmmu_emulator_conf_qemu(const char *text);
 enum vsmmu_emulator_file {
 	VSMMU_EMU_ABSENT,
 	VSMMU_EMU_REGULAR, /* a regular file: QEMU as its package put it */
-	VSMMU_EMU_WRAPPER, /* a symlink to the wrapper */
+	VSMMU_EMU_WRAPPER, /* a symlink to the wrapper (or the one recorded) */
 	VSMMU_EMU_OTHER,   /* a symlink elsewhere, or not a regular file */
 };
 
@@ -80,6 +80,7 @@ struct vsmmu_emulator_facts {
 	char *path_target;     /* its symlink target, if a symlink */
 	bool real_present;     /* root + VSMMU_EMULATOR_REAL exists */
 	bool recorded;         /* root + VSMMU_EMULATOR_RECORD exists */
+	char *recorded_wrapper; /* the wrapper it names, if it reads */
 	bool conf_present;
 	char *conf_qemu;       /* vsmmu.conf's qemu value; NULL: not set */
 };

@@ -95,6 +95,15 @@ in_root() {
 	assert_output --partial "not installed"
 }
 
+@test "remove finds the wrapper install recorded, after the wrapper moved (another prefix)" {
+	before=$(listing)
+	run ctl install
+	assert_success
+	run env VSMMU_WRAPPER=/usr/local/libexec/vsmmu/vsmmu-qemu "$VSMMUCTL" emulator remove --root "$R"
+	assert_success
+	[ "$(listing)" = "$before" ]
+}
+
 @test "a qemu = line naming the default is replaced, and comes back as written" {
 	printf 'qemu = %s   # the Debian one\n' "$QEMU" >>"$R/etc/vsmmu/vsmmu.conf"
 	before=$(listing)
