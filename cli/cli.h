@@ -38,5 +38,6 @@ int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_attach(struct cli *cli, int argc, char **argv);
 int cmd_detach(struct cli *cli, int argc, char **argv);
+int cmd_emulator(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -43,6 +43,10 @@ static const char usage_text[] =
 	"                         running domain if it runs, and its definition)\n"
 	"  detach DOMAIN BDF [--live] [--config]\n"
 	"                         take it away again: its root port is free again\n"
+	"  emulator install|remove|status [--root DIR]\n"
+	"                         the wrapper at libvirt's default emulator path\n"
+	"                         /usr/bin/qemu-system-aarch64, QEMU diverted (dpkg-divert)\n"
+	"                         to its .real; remove restores what was there\n"
 	"  doctor [--json]        what this host still lacks: PASS/WARN/FAIL per check;\n"
 	"                         exit 0 all pass, 1 warnings only, 2 a failure\n"
 	"\n"
@@ -149,6 +153,7 @@ static const struct {
 	{ "host", cmd_host }, { "plan", cmd_plan }, { "rewrite", cmd_rewrite },
 	{ "check", cmd_check }, { "show", cmd_show }, { "apply", cmd_apply },
 	{ "doctor", cmd_doctor }, { "attach", cmd_attach }, { "detach", cmd_detach },
+	{ "emulator", cmd_emulator },
 };
 
 int main(int argc, char **argv)

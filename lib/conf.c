@@ -102,22 +102,34 @@ static char *value_of(char *s)
 	return trim(s);
 }
 
-static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vsmmu_err *err)
+int vsmmu_conf_split_line(char *line, const char *where, char **key, char **value,
+			  vsmmu_err *err)
 {
 	char *eq = strchr(line, '=');
-	char *key, *value, **field;
 
+	*key = *value = NULL;
 	line = trim(line);
 	if (*line == '\0' || *line == '#')
 		return 0;
 	if (!eq)
 		return vsmmu_fail(err, "%s: expected 'key = value', got '%s'", where, line);
 	*eq = '\0';
-	key = trim(line);
-	value = value_of(eq + 1);
-	if (!value)
+	*key = trim(line);
+	*value = value_of(eq + 1);
+	if (!*value)
 		return vsmmu_fail(err, "%s: '%s' has text after its closing quote; only a # comment "
-				  "may follow it", where, key);
+				  "may follow it", where, *key);
+	return 0;
+}
+
+static int parse_line(struct vsmmu_conf *conf, char *line, const char *where, vsmmu_err *err)
+{
+	char *key, *value, **field;
+
+	if (vsmmu_conf_split_line(line, where, &key, &value, err) < 0)
+		return -1;
+	if (!key)
+		return 0;
 	if (strcmp(key, "log_level") == 0)
 		return set_level(conf, value, where, err);
 	if (strcmp(key, "manage") == 0)

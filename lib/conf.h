@@ -41,6 +41,11 @@ int vsmmu_conf_load_lenient(struct vsmmu_conf *conf, vsmmu_err *err);
 int vsmmu_conf_parse(struct vsmmu_conf *conf, const char *text, const char *path,
 		     vsmmu_err *err);
 void vsmmu_conf_clear(struct vsmmu_conf *conf);
+/* One line of vsmmu.conf, edited in place: *key and *value point into it
+ * (both NULL for a blank or comment line). -1 for a line the parser would
+ * refuse, err naming where. */
+int vsmmu_conf_split_line(char *line, const char *where, char **key, char **value,
+			  vsmmu_err *err);
 
 /* "marked" or "hostdevs". */
 const char *vsmmu_manage_policy_name(enum vsmmu_manage_policy policy);

@@ -142,6 +142,17 @@ fixture() { # ROLE_REGEX [keep-enoent]
 	assert_line 'DENIED rw /dev/vfio/devices/vfio3: no allow rule grants rw'
 }
 
+@test "after vsmmuctl emulator install the wrapper may run the diverted QEMU; libvirt's profile alone does not allow it" {
+	printf '%s\n' 'x /usr/bin/qemu-system-aarch64.real' 'm /usr/bin/qemu-system-aarch64.real' \
+		'r /usr/bin/qemu-system-aarch64.real' >"$T/want"
+	run "$TOP/tests/confine/aa-match" "$F/vsmmu/bare.pre" "$PROFILE" <"$T/want"
+	echo "$output"
+	assert_success
+	run "$TOP/tests/confine/aa-match" "$F/stock/full.pre" "$PROFILE" <"$T/want"
+	assert_failure
+	assert_line --partial 'DENIED x /usr/bin/qemu-system-aarch64.real'
+}
+
 @test "the rules are no wider than the list: other files stay denied" {
 	printf '%s\n' 'w /etc/vsmmu/vsmmu.conf' 'w /run/vsmmu/qemu-caps' 'r /run/vsmmu/.nodes/x' \
 		'w /run/vsmmu/d/state.json' 'r /run/vsmmu/a/b/state.json' 'rw /dev/vfio/devices/noiommu-vfio0' \
