@@ -10,10 +10,10 @@
 #      the /dev/vfio/vfio that libvirt needs to resolve Nova's driver-less
 #      hostdevs to VFIO, which the 9.0 namespace cannot fake) defines it
 #      and gives its argv (domxml-to-native) with its default QEMU path;
-#   3. the wrapper at that path, put there as on a Debian host (in the
-#      stack's throwaway overlay: dpkg-divert of QEMU to .real and a
-#      symlink to the wrapper), builds the topology into that argv (dry
-#      run: under TCG no accelerated vSMMU can run).
+#   3. the wrapper at that path, put there by `vsmmuctl emulator install`
+#      as on a Debian host (in the stack's throwaway overlay: QEMU diverted
+#      to .real), builds the topology into that argv (dry run: under TCG no
+#      accelerated vSMMU can run).
 # Under the default `manage = marked` the same domain passes untouched.
 
 bats_require_minimum_version 1.5.0
@@ -126,9 +126,9 @@ setup_file() {
 	# The hook runs outside, on the fake tree: a start here would meet the
 	# stack's /sys, which has no SMMU.
 	vsmmu_stack rm -f /etc/libvirt/hooks/qemu.d/vsmmu
-	vsmmu_stack dpkg-divert --quiet --local --rename --divert "$REAL_QEMU" --add "$DEFAULT_QEMU"
-	vsmmu_stack ln -s "$WRAPPER" "$DEFAULT_QEMU"
-	vsmmu_stack sh -ec 'mkdir -p /etc/vsmmu; printf "qemu = %s\n" "$1" >/etc/vsmmu/vsmmu.conf' sh "$REAL_QEMU"
+	# vsmmu.conf as the package installs it; emulator install edits its qemu line.
+	vsmmu_stack install -D -m 0644 "$TOP/examples/vsmmu.conf" /etc/vsmmu/vsmmu.conf
+	vsmmu_stack /usr/local/bin/vsmmuctl emulator install >/dev/null
 	vsmmu_libvirtd12_start
 	for name in nova-plain nova-viommu; do
 		if [ $name = nova-plain ]; then
@@ -294,6 +294,9 @@ prop() { sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" <<<"$1"; }
 }
 
 @test "libvirt probes the wrapper at its default QEMU path and sees the real QEMU's aarch64 virt" {
+	run vsmmu_stack /usr/local/bin/vsmmuctl emulator status
+	assert_success
+	[ "$(vsmmu_stack readlink "$DEFAULT_QEMU")" = "$WRAPPER" ]
 	run vsmmu_virsh12 domcapabilities --arch aarch64 --machine virt --virttype qemu
 	assert_success
 	assert_output --partial "<path>$DEFAULT_QEMU</path>"
