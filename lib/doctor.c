@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "confine.h"
+#include "emulator.h"
 #include "prepare.h"
 #include "qemucaps.h"
 #include "qemuconf.h"
@@ -115,6 +116,7 @@ int vsmmu_doctor_ctx_load(struct vsmmu_doctor_ctx *ctx, const char *sysfs, vsmmu
 	ctx->etc = vsmmu_conf_env_path("VSMMU_ETC", "/etc");
 	ctx->proc = vsmmu_conf_env_path("VSMMU_PROC", "/proc");
 	ctx->wrapper = vsmmu_xstrdup(vsmmu_wrapper_path());
+	ctx->emulator = vsmmu_xstrdup(VSMMU_EMULATOR_PATH);
 	/* conf defaults libvirt_qemu_conf to /etc/...: follow VSMMU_ETC then. */
 	if (vsmmu_streq(ctx->conf.libvirt_qemu_conf, "/etc/libvirt/qemu.conf")) {
 		free(ctx->conf.libvirt_qemu_conf);
@@ -129,6 +131,7 @@ void vsmmu_doctor_ctx_clear(struct vsmmu_doctor_ctx *ctx)
 	free(ctx->etc);
 	free(ctx->proc);
 	free(ctx->wrapper);
+	free(ctx->emulator);
 	*ctx = (struct vsmmu_doctor_ctx){ 0 };
 }
 
@@ -700,6 +703,41 @@ struct vsmmu_doctor_result vsmmu_doctor_confinement(const struct vsmmu_doctor_ct
 		      : VSMMU_DOCTOR_FAIL, detail, remedy);
 }
 
+/* ---- host policy ---- */
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+struct vsmmu_doctor_result vsmmu_doctor_policy(const struct vsmmu_doctor_ctx *ctx)
+{
+	static const char name[] = "host policy (vsmmu.conf manage =)";
+	static const char fix[] = "run 'vsmmuctl emulator install', then restart libvirtd";
+
+	if (ctx->conf.manage != VSMMU_MANAGE_HOSTDEVS)
+		return pass(name, vsmmu_xstrdup("manage = marked: only domains with vsmmu metadata "
+						"(vsmmuctl apply) are managed"));
+	if (!same_file(ctx->emulator, ctx->wrapper))
+		return result(name, VSMMU_DOCTOR_FAIL,
+			      vsmmu_xasprintf("manage = hostdevs, but %s, libvirt's QEMU for a "
+					      "domain without <emulator>, is not the wrapper %s: "
+					      "such domains start without their vSMMUs",
+					      ctx->emulator, ctx->wrapper),
+			      vsmmu_xstrdup(fix));
+	if (same_file(ctx->conf.qemu, ctx->wrapper))
+		return result(name, VSMMU_DOCTOR_FAIL,
+			      vsmmu_xasprintf("qemu = %s in vsmmu.conf is the wrapper itself, not "
+					      "QEMU", ctx->conf.qemu),
+			      vsmmu_xstrdup(fix));
+	return pass(name, vsmmu_xasprintf("manage = hostdevs: every aarch64 domain with a PCI "
+					  "hostdev behind an SMMUv3; the wrapper is at %s and "
+					  "runs %s", ctx->emulator, ctx->conf.qemu));
+}
+
 /* ---- all of them ---- */
 
 void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_report *out)
@@ -717,6 +755,7 @@ void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_re
 			report_add(out, vsmmu_doctor_vfio_device(ctx, host, &host->devs[i]));
 	report_add(out, vsmmu_doctor_hook(ctx));
 	report_add(out, vsmmu_doctor_wrapper(ctx));
+	report_add(out, vsmmu_doctor_policy(ctx));
 	report_add(out, vsmmu_doctor_qemu(ctx));
 	report_add(out, vsmmu_doctor_qemu_conf(ctx, host));
 	report_add(out, vsmmu_doctor_confinement(ctx));

@@ -51,6 +51,7 @@ struct vsmmu_doctor_ctx {
 	char *etc;       /* /etc: libvirt/hooks/, libvirt/qemu.conf */
 	char *proc;      /* /proc */
 	char *wrapper;   /* VSMMU_LIBEXECDIR/vsmmu-qemu */
+	char *emulator;  /* libvirt's default aarch64 QEMU (lib/emulator.h) */
 	unsigned long libvirt_version; /* 0 when unknown (taken as < 12.1) */
 };
 /* vsmmu.conf and the environment: VSMMU_SYSFS (or sysfs when not NULL),
@@ -78,6 +79,10 @@ struct vsmmu_doctor_result vsmmu_doctor_qemu_conf(const struct vsmmu_doctor_ctx 
 /* AppArmor, SELinux or none, vsmmu's rules, libvirt's security_driver
  * (lib/confine): FAIL when a managed domain could not start. */
 struct vsmmu_doctor_result vsmmu_doctor_confinement(const struct vsmmu_doctor_ctx *ctx);
+/* vsmmu.conf's manage policy; under manage = hostdevs the wrapper must be
+ * at libvirt's default QEMU path (vsmmuctl emulator install) and qemu =
+ * must name another QEMU, or no domain of the policy gets its vSMMUs. */
+struct vsmmu_doctor_result vsmmu_doctor_policy(const struct vsmmu_doctor_ctx *ctx);
 
 /* Every check, in report order (one vfio-pci device line per device). */
 void vsmmu_doctor_run(const struct vsmmu_doctor_ctx *ctx, struct vsmmu_doctor_report *out);

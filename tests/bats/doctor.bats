@@ -94,7 +94,8 @@ fake_daemon() { # COMM START-SECONDS-AFTER-BOOT (boot at epoch 1000)
 	assert_line 'SMMUv3 instances|PASS|null'
 	assert_line 'qemu.conf device access|PASS|null'
 	assert_line 'QEMU confinement (AppArmor, SELinux)|PASS|null'
-	[ "${#lines[@]}" -eq 13 ]
+	assert_line 'host policy (vsmmu.conf manage =)|PASS|null'
+	[ "${#lines[@]}" -eq 14 ]
 }
 
 @test "--json on a failing host still exits 2 and names the remedy" {

@@ -60,6 +60,7 @@ static struct tree make_tree(const char *kind)
 	t.ctx.proc = at(&t, "proc");
 	t.ctx.conf.rundir = at(&t, "run");
 	t.ctx.wrapper = at(&t, "libexec/vsmmu-qemu");
+	t.ctx.emulator = at(&t, "usr/bin/qemu-system-aarch64");
 	t.ctx.conf.qemu = at(&t, "qemu");
 	t.ctx.conf.libvirt_qemu_conf = at(&t, "etc/libvirt/qemu.conf");
 	t.ctx.conf.qemu_user = vsmmu_xstrdup("+0");
@@ -257,6 +258,33 @@ static void test_wrapper(void)
 	expect_text(vsmmu_doctor_wrapper(&t.ctx), F, "no-such-user-vsmmu", "unknown QEMU user");
 }
 
+/* manage = hostdevs needs the wrapper where libvirt finds its default QEMU. */
+static void test_policy(void)
+{
+	_cleanup_tree_ struct tree t = make_tree(NULL);
+	_cleanup_free_ char *real = at(&t, "usr/bin/qemu-system-aarch64.real");
+
+	expect_text(vsmmu_doctor_policy(&t.ctx), P, "manage = marked", "the default policy");
+	t.ctx.conf.manage = VSMMU_MANAGE_HOSTDEVS;
+	put(&t, "libexec/vsmmu-qemu", "#!/bin/sh\n", 0755);
+	shell("mkdir -p '%s/usr/bin'", t.top);
+	put(&t, "usr/bin/qemu-system-aarch64", "#!/bin/sh\n", 0755);
+	expect_text(vsmmu_doctor_policy(&t.ctx), F, "start without their vSMMUs",
+		    "hostdevs, QEMU itself at the default path");
+	expect_text(vsmmu_doctor_policy(&t.ctx), F, "vsmmuctl emulator install",
+		    "hostdevs, the remedy");
+	shell("cd '%s/usr/bin' && mv qemu-system-aarch64 qemu-system-aarch64.real && "
+	      "ln -s ../../libexec/vsmmu-qemu qemu-system-aarch64", t.top);
+	free(t.ctx.conf.qemu);
+	t.ctx.conf.qemu = vsmmu_xstrdup(t.ctx.emulator);
+	expect_text(vsmmu_doctor_policy(&t.ctx), F, "is the wrapper itself",
+		    "hostdevs, qemu = still the default path: the wrapper");
+	free(t.ctx.conf.qemu);
+	t.ctx.conf.qemu = vsmmu_xstrdup(real);
+	expect_text(vsmmu_doctor_policy(&t.ctx), P, "manage = hostdevs",
+		    "hostdevs, wrapper installed, qemu = the diverted QEMU");
+}
+
 static void standin(const struct tree *t, const char *version, const char *props)
 {
 	_cleanup_free_ char *script = vsmmu_xasprintf(
@@ -332,7 +360,7 @@ static void test_run_and_json(void)
 		n_dev += vsmmu_has_prefix(r.results[i].name, "vfio-pci device ");
 	/* 0000:76:00.1 on hisi_acc_vfio_pci, a variant driver, is counted too. */
 	CHECK_INT(n_dev, 6, "kunpeng: one line per vfio-pci (or variant) device");
-	CHECK_INT(r.n, 8 + 6, "kunpeng: eight checks plus the devices");
+	CHECK_INT(r.n, 9 + 6, "kunpeng: nine checks plus the devices");
 	CHECK_STR(r.results[r.n - 1].name, "QEMU confinement (AppArmor, SELinux)",
 		  "kunpeng: confinement is the last check");
 	CHECK_INT(vsmmu_doctor_worst(&r), F, "kunpeng without hook: worst is FAIL");
@@ -372,6 +400,7 @@ int main(void)
 	test_vfio_device();
 	test_hook();
 	test_wrapper();
+	test_policy();
 	test_qemu();
 	test_qemu_conf();
 	test_run_and_json();
