@@ -18,6 +18,7 @@
  * only in a dry run. Exit: 1 when a check fails (QEMU is never started),
  * 127 when QEMU cannot be executed. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +41,21 @@
 static void conf_clearp(struct vsmmu_conf *conf) { vsmmu_conf_clear(conf); }
 #define _cleanup_conf_ __attribute__((cleanup(conf_clearp)))
 
-/* A 'qemu =' pointing back at this wrapper would exec it forever. */
+/* A 'qemu =' pointing back at this wrapper would exec it forever. Without
+ * /proc (a chroot) the wrapper goes by the name qemu resolves to. */
 static bool is_self(const char *qemu)
 {
 	struct stat self, target;
+	char real[PATH_MAX];
+	const char *base;
 
-	return stat("/proc/self/exe", &self) == 0 && stat(qemu, &target) == 0 &&
-	       self.st_dev == target.st_dev && self.st_ino == target.st_ino;
+	if (stat("/proc/self/exe", &self) == 0)
+		return stat(qemu, &target) == 0 && self.st_dev == target.st_dev &&
+		       self.st_ino == target.st_ino;
+	if (!realpath(qemu, real))
+		return false;
+	base = strrchr(real, '/');
+	return strcmp(base ? base + 1 : real, VSMMU_WRAPPER_NAME) == 0;
 }
 
 static int exec_qemu(const char *qemu, char **argv)

@@ -157,6 +157,10 @@ in_root() {
 	run -127 in_root "$QEMU" "${probe[@]}"
 	assert_output --partial "$QEMU is this wrapper, not QEMU"
 	[ ! -e "$R/argv" ]
+	# The same without /proc (a bare chroot): it goes by the name the path resolves to.
+	run -127 timeout 10 chroot "$R" "$QEMU" "${probe[@]}"
+	assert_output --partial "$QEMU is this wrapper, not QEMU"
+	[ ! -e "$R/argv" ]
 }
 
 @test "refused, nothing changed: qemu = names another QEMU" {
