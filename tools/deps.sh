@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian 12 packages vsmmu needs that are missing.
 #   deps.sh build   what building needs
-#   deps.sh test    what `make check` needs on top
+#   deps.sh test    what `make check` needs on top (deb's too: tests/bats/deb.bats
+#                   builds the package)
 #   deps.sh extra   what `make bench`, `make fuzz` and `make check-asan` add
 #   deps.sh deb     what `make deb` needs on top of build (dpkg-buildpackage,
 #                   debhelper, lintian)
@@ -16,7 +17,7 @@ deb="dpkg-dev debhelper fakeroot lintian"
 extra="clang libclang-rt-14-dev valgrind gnuplot-nox"
 case "${1:-build}" in
 build) want=$build ;;
-test) want="$build $test" ;;
+test) want="$build $test $deb" ;;
 extra) want=$extra ;;
 deb) want="$build $deb" ;;
 *) echo "usage: deps.sh build|test|extra|deb" >&2; exit 2 ;;

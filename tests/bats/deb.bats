@@ -39,10 +39,21 @@ setup_file() {
 		{ cat "$F/make-deb.out" >&2; return 1; }
 	DEB=$(tail -n 1 "$F/make-deb.out")
 	vsmmu_stack_ensure
+	# libvirt's hook discovery is logged at debug level (util.hook).
+	export VSMMU_LIBVIRTD_LOG_OUTPUTS=1:file:/var/log/libvirt/libvirtd.log
 	vsmmu_stack_start
+	vsmmu_stack_fn _vsmmu_conf_set /etc/libvirt/libvirtd.conf log_filters '"1:util.hook"'
 	# A stock host has neither (libvirt ships /etc/libvirt/hooks only); the
 	# namespace's set-up makes both, empty.
 	vsmmu_stack rmdir /etc/libvirt/hooks/qemu.d /run/vsmmu
+	# libvirtd's first start writes its defaults under /etc/libvirt: done
+	# before the baseline. It finds no hook then.
+	vsmmu_libvirtd12_start
+	vsmmu_libvirtd12_stop
+	if vsmmu_stack grep "Found hook script" /var/log/libvirt/libvirtd.log >&2; then
+		echo "libvirtd found a hook before the package was installed" >&2
+		return 1
+	fi
 	# The root as it was before the package, to compare with after purge.
 	vsmmu_stack_fn_here manifest >"$F/before.manifest"
 	vsmmu_stack_fn_here aa_locals >"$F/before.aa"
@@ -62,9 +73,10 @@ vsmmu_stack_fn_here() {
 }
 
 # Everything in the root that a package could leave behind, file contents
-# of /etc included; dpkg's own records and logs left out.
+# of /etc included; dpkg's own records, logs and libvirtd's state left out.
 manifest() {
 	find / /run -xdev \( -path /var/lib/dpkg -o -path /var/log -o -path /var/cache \
+		-o -path /var/lib/libvirt -o -path /run/libvirt \
 		-o -path /tmp -o -path /proc -o -path /sys -o -path /dev \) -prune -o \
 		\( -type f -printf '%y %m %U:%G %s %p\n' \) -o -printf '%y %m %U:%G %p -> %l\n' | sort -u
 	find /etc -xdev -type f -exec sha256sum {} + | sort -k 2
@@ -133,6 +145,7 @@ O: vsmmu: embedded-library zlib [usr/libexec/vsmmu/vsmmu-hook]"
 	assert_success
 	assert_output --partial "systemctl restart libvirtd"
 	assert_output --partial "apparmor_parser -r /etc/apparmor.d/usr.sbin.libvirtd"
+	# shellcheck disable=SC2016
 	run vsmmu_stack dpkg-query -W -f '${Status}' vsmmu
 	assert_output "install ok installed"
 	local f
@@ -157,6 +170,7 @@ O: vsmmu: embedded-library zlib [usr/libexec/vsmmu/vsmmu-hook]"
 	run vsmmu_stack cat "$AA/abstractions/vsmmu-libvirtd"
 	assert_output --partial "  /usr/libexec/vsmmu/vsmmu-qemu PUx,"
 	# Each local/ file: what it held before, then one block.
+	# shellcheck disable=SC2086 # one word a file
 	run vsmmu_stack grep -c '^# BEGIN vsmmu' $AA_LOCALS
 	assert_output "$AA/local/abstractions/libvirt-qemu:1
 $AA/local/usr.sbin.libvirtd:1
@@ -174,11 +188,20 @@ $AA/local/usr.sbin.virtqemud:1"
 	assert_output ''
 }
 
+@test "libvirtd, started after dpkg -i, finds the hook's copy" {
+	vsmmu_stack truncate -s 0 /var/log/libvirt/libvirtd.log
+	vsmmu_libvirtd12_start
+	run vsmmu_stack grep -F "Found hook script $HOOK" /var/log/libvirt/libvirtd.log
+	vsmmu_libvirtd12_stop
+	assert_success
+}
+
 @test "dpkg -i again (an upgrade in place): one block each, the hook refreshed" {
 	vsmmu_stack rm -f "$HOOK"
 	run vsmmu_stack dpkg -i "$DEB"
 	assert_success
 	vsmmu_stack cmp "$LIBEXEC/vsmmu-hook" "$HOOK"
+	# shellcheck disable=SC2086 # one word a file
 	run vsmmu_stack grep -c '^# BEGIN vsmmu' $AA_LOCALS
 	assert_output "$AA/local/abstractions/libvirt-qemu:1
 $AA/local/usr.sbin.libvirtd:1
@@ -189,6 +212,7 @@ $AA/local/usr.sbin.virtqemud:1"
 	vsmmu_stack sh -c 'echo "manage = hostdevs" >>/etc/vsmmu/vsmmu.conf'
 	run vsmmu_stack dpkg -r vsmmu
 	assert_success
+	# shellcheck disable=SC2016
 	run vsmmu_stack dpkg-query -W -f '${Status}' vsmmu
 	assert_output "deinstall ok config-files"
 	local f
@@ -206,6 +230,7 @@ $AA/local/usr.sbin.virtqemud:1"
 	vsmmu_stack touch /run/vsmmu/.qemu-caps /run/vsmmu/plain/state.json
 	run vsmmu_stack dpkg --purge vsmmu
 	assert_success
+	# shellcheck disable=SC2016
 	run vsmmu_stack dpkg-query -W -f '${Status}' vsmmu
 	refute_output --partial "config-files"
 	vsmmu_stack_fn_here manifest >"$BATS_TEST_TMPDIR/after.manifest"
