@@ -225,11 +225,14 @@ $AA/local/usr.sbin.virtqemud:1"
 	assert_output "manage = hostdevs"
 }
 
-@test "dpkg --purge: the root is as it was before dpkg -i, /run/vsmmu included" {
-	vsmmu_stack mkdir -p /run/vsmmu/plain
-	vsmmu_stack touch /run/vsmmu/.qemu-caps /run/vsmmu/plain/state.json
+@test "dpkg --purge: the root is as it was before dpkg -i, /run/vsmmu included; apply's backups kept" {
+	vsmmu_stack mkdir -p /run/vsmmu/plain /var/lib/vsmmu/backup
+	vsmmu_stack touch /run/vsmmu/.qemu-caps /run/vsmmu/plain/state.json /var/lib/vsmmu/backup/plain-1.xml
 	run vsmmu_stack dpkg --purge vsmmu
 	assert_success
+	assert_output --partial "vsmmu: kept /var/lib/vsmmu/backup"
+	vsmmu_stack test -f /var/lib/vsmmu/backup/plain-1.xml
+	vsmmu_stack rm -r /var/lib/vsmmu
 	# shellcheck disable=SC2016
 	run vsmmu_stack dpkg-query -W -f '${Status}' vsmmu
 	refute_output --partial "config-files"
