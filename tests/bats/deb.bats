@@ -90,6 +90,21 @@ aa_locals() {
 	done
 }
 
+# dpkg's state of the package inside (installed, config-files, ...).
+pkg_status() {
+	# shellcheck disable=SC2016
+	vsmmu_stack dpkg-query -W -f '${db:Status-Status}' vsmmu
+}
+
+# Each of the admin's AppArmor local/ files holds one vsmmu block.
+assert_one_block_each() {
+	# shellcheck disable=SC2086 # one word a file
+	run vsmmu_stack grep -c '^# BEGIN vsmmu' $AA_LOCALS
+	assert_output "$AA/local/abstractions/libvirt-qemu:1
+$AA/local/usr.sbin.libvirtd:1
+$AA/local/usr.sbin.virtqemud:1"
+}
+
 @test "make deb leaves vsmmu_VERSION_ARCH.deb, VERSION what vsmmuctl --version prints" {
 	[ -n "$VERSION" ]
 	assert_equal "$DEB" "$F/deb/vsmmu_${VERSION}_${ARCH}.deb"
@@ -145,9 +160,8 @@ O: vsmmu: embedded-library zlib [usr/libexec/vsmmu/vsmmu-hook]"
 	assert_success
 	assert_output --partial "systemctl restart libvirtd"
 	assert_output --partial "apparmor_parser -r /etc/apparmor.d/usr.sbin.libvirtd"
-	# shellcheck disable=SC2016
-	run vsmmu_stack dpkg-query -W -f '${Status}' vsmmu
-	assert_output "install ok installed"
+	run pkg_status
+	assert_output installed
 	local f
 	for f in /usr/bin/vsmmuctl $LIBEXEC/vsmmu-qemu $LIBEXEC/vsmmu-hook; do
 		vsmmu_stack test -x "$f" || fail "$f is not installed executable"
@@ -170,11 +184,7 @@ O: vsmmu: embedded-library zlib [usr/libexec/vsmmu/vsmmu-hook]"
 	run vsmmu_stack cat "$AA/abstractions/vsmmu-libvirtd"
 	assert_output --partial "  /usr/libexec/vsmmu/vsmmu-qemu PUx,"
 	# Each local/ file: what it held before, then one block.
-	# shellcheck disable=SC2086 # one word a file
-	run vsmmu_stack grep -c '^# BEGIN vsmmu' $AA_LOCALS
-	assert_output "$AA/local/abstractions/libvirt-qemu:1
-$AA/local/usr.sbin.libvirtd:1
-$AA/local/usr.sbin.virtqemud:1"
+	assert_one_block_each
 	run vsmmu_stack cat "$AA/local/abstractions/libvirt-qemu"
 	assert_line 'include if exists <abstractions/libvirt-qemu.d/vsmmu>'
 	run vsmmu_stack cat "$AA/local/usr.sbin.libvirtd"
@@ -201,20 +211,28 @@ $AA/local/usr.sbin.virtqemud:1"
 	run vsmmu_stack dpkg -i "$DEB"
 	assert_success
 	vsmmu_stack cmp "$LIBEXEC/vsmmu-hook" "$HOOK"
-	# shellcheck disable=SC2086 # one word a file
-	run vsmmu_stack grep -c '^# BEGIN vsmmu' $AA_LOCALS
-	assert_output "$AA/local/abstractions/libvirt-qemu:1
-$AA/local/usr.sbin.libvirtd:1
-$AA/local/usr.sbin.virtqemud:1"
+	assert_one_block_each
+}
+
+@test "dpkg -r refuses, changing nothing, while vsmmuctl emulator install's record is there and cannot be undone" {
+	vsmmu_stack mkdir -p /var/lib/vsmmu
+	vsmmu_stack sh -c 'echo "not a record" >/var/lib/vsmmu/emulator.json'
+	run vsmmu_stack dpkg -r vsmmu
+	vsmmu_stack rm -r /var/lib/vsmmu
+	assert_failure
+	assert_output --partial "vsmmuctl emulator remove failed"
+	run pkg_status
+	assert_output installed
+	vsmmu_stack cmp "$LIBEXEC/vsmmu-hook" "$HOOK"
+	assert_one_block_each
 }
 
 @test "dpkg -r: programs and hook gone, AppArmor local files as before, the edited conffile kept" {
 	vsmmu_stack sh -c 'echo "manage = hostdevs" >>/etc/vsmmu/vsmmu.conf'
 	run vsmmu_stack dpkg -r vsmmu
 	assert_success
-	# shellcheck disable=SC2016
-	run vsmmu_stack dpkg-query -W -f '${Status}' vsmmu
-	assert_output "deinstall ok config-files"
+	run pkg_status
+	assert_output config-files
 	local f
 	for f in /usr/bin/vsmmuctl $LIBEXEC "$HOOK"; do
 		vsmmu_stack test ! -e "$f" || fail "$f is left after dpkg -r"
@@ -233,8 +251,7 @@ $AA/local/usr.sbin.virtqemud:1"
 	assert_output --partial "vsmmu: kept /var/lib/vsmmu/backup"
 	vsmmu_stack test -f /var/lib/vsmmu/backup/plain-1.xml
 	vsmmu_stack rm -r /var/lib/vsmmu
-	# shellcheck disable=SC2016
-	run vsmmu_stack dpkg-query -W -f '${Status}' vsmmu
+	run pkg_status
 	refute_output --partial "config-files"
 	vsmmu_stack_fn_here manifest >"$BATS_TEST_TMPDIR/after.manifest"
 	run diff "$F/before.manifest" "$BATS_TEST_TMPDIR/after.manifest"
