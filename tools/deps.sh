@@ -12,7 +12,7 @@ test="bats bats-assert bats-support libxml2-utils libvirt-clients
       libvirt-daemon-system qemu-system-arm qemu-efi-aarch64 diffutils
       debootstrap jq apparmor strace python3"
 # make deb; lintian for tests/bats/deb.bats
-deb="dpkg-dev debhelper fakeroot lintian"
+deb="dpkg-dev debhelper lintian"
 # bench, fuzz and check-asan
 extra="clang libclang-rt-14-dev valgrind gnuplot-nox"
 case "${1:-build}" in
