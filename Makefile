@@ -28,7 +28,7 @@ VIRT_CFLAGS = $(shell pkg-config --cflags libvirt)
 VIRT_LIBS = $(shell pkg-config --libs libvirt)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVSMMU_VERSION='"$(VERSION)"' \
 	-DVSMMU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVSMMU_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-Ilib $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+	-Ilib $(WARN) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 B = build
 LIB_SRC = $(wildcard lib/*.c)
@@ -54,7 +54,7 @@ $(LIBA): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/vsmmuctl: $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c)) $(LIBA)
-	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS) $(VIRT_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS) $(VIRT_LIBS)
 
 # The hook runs inside every operation of every domain. Linked dynamically,
 # libxml2 would map ICU and libstdc++ at each exec, more than 3x the cost of
@@ -62,15 +62,15 @@ $(B)/vsmmuctl: $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c)) $(LIBA)
 # (hooks/no-icu.c), the exec maps only libc and libm.
 HOOK_LIBS = -Wl,-Bstatic -lxml2 -ljansson -lz -llzma -Wl,-Bdynamic -lm
 $(B)/vsmmu-hook: $(B)/hooks/vsmmu-hook.o $(B)/hooks/no-icu.o $(LIBA)
-	$(CC) $(CFLAGS) -o $@ $^ $(HOOK_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HOOK_LIBS)
 
 # The wrapper runs on every QEMU start and probe: it links no libxml2 or libvirt.
 $(B)/vsmmu-qemu: $(patsubst %.c,$(B)/%.o,$(wildcard wrapper/*.c)) $(LIBA)
-	$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(JSON_LIBS)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(XML_LIBS) $(JSON_LIBS)
 
 deps-build:
 	@sh tools/deps.sh build
@@ -80,6 +80,9 @@ deps-test:
 
 deps-extra:
 	@sh tools/deps.sh extra
+
+deps-deb:
+	@sh tools/deps.sh deb
 
 demo: deps-build
 	@$(MAKE) --no-print-directory all
@@ -91,29 +94,45 @@ check: deps-test
 
 # An existing $(HOOKDIR)/../qemu hook is never touched: vsmmu goes into qemu.d,
 # which libvirt >= 6.5 runs after it. A config already in place is kept.
-install: all install-apparmor
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(HOOKDIR)
+# The parts are separate targets so debian/rules can take the ones a
+# package ships as files and leave the rest to its maintainer scripts.
+install: install-programs install-hook install-conf install-apparmor
+
+install-programs: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(B)/vsmmuctl $(DESTDIR)$(BINDIR)/vsmmuctl
-	install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKDIR)/vsmmu
 	install -m 0755 $(B)/vsmmu-qemu $(DESTDIR)$(LIBEXECDIR)/vsmmu-qemu
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	$(if $(wildcard man/*.1),install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(wildcard man/*.8),install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/)
+
+# HOOKFILE: where the hook binary goes (the package puts it in LIBEXECDIR
+# and its postinst copies it into HOOKDIR).
+HOOKFILE ?= $(HOOKDIR)/vsmmu
+install-hook: $(B)/vsmmu-hook
+	install -d $(DESTDIR)$(dir $(HOOKFILE))
+	install -m 0755 $(B)/vsmmu-hook $(DESTDIR)$(HOOKFILE)
+
+install-conf:
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf"; \
 	else \
 		install -D -m 0644 examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; \
 	fi
 
-# AppArmor's files alone (tests, packages); part of install.
-install-apparmor:
+# AppArmor's files alone (tests, packages); part of install. The rule files
+# are ours; the local/ includes are the admin's files, edited by
+# tools/apparmor-local (a package does that part in postinst and prerm).
+install-apparmor: install-apparmor-rules
+	sh tools/apparmor-local add $(DESTDIR)$(AA_LOCAL_QEMU) $(AA_QEMU:$(AADIR)/%=%)
+	$(foreach f,$(AA_LOCAL_DAEMONS),sh tools/apparmor-local add $(DESTDIR)$(f) $(AA_DAEMON:$(AADIR)/%=%);)
+
+install-apparmor-rules:
 	install -d $(DESTDIR)$(dir $(AA_QEMU))
 	$(AA_SUBST) apparmor/libvirt-qemu.in >$(DESTDIR)$(AA_QEMU).tmp
 	install -m 0644 $(DESTDIR)$(AA_QEMU).tmp $(DESTDIR)$(AA_QEMU) && rm -f $(DESTDIR)$(AA_QEMU).tmp
 	$(AA_SUBST) apparmor/libvirtd.in >$(DESTDIR)$(AA_DAEMON).tmp
 	install -m 0644 $(DESTDIR)$(AA_DAEMON).tmp $(DESTDIR)$(AA_DAEMON) && rm -f $(DESTDIR)$(AA_DAEMON).tmp
-	sh tools/apparmor-local add $(DESTDIR)$(AA_LOCAL_QEMU) $(AA_QEMU:$(AADIR)/%=%)
-	$(foreach f,$(AA_LOCAL_DAEMONS),sh tools/apparmor-local add $(DESTDIR)$(f) $(AA_DAEMON:$(AADIR)/%=%);)
 
 uninstall:
 	@if cmp -s examples/vsmmu.conf $(DESTDIR)$(SYSCONFDIR)/vsmmu/vsmmu.conf; then \
@@ -129,6 +148,12 @@ uninstall:
 	$(foreach f,$(AA_LOCAL_QEMU) $(AA_LOCAL_DAEMONS),sh tools/apparmor-local remove $(DESTDIR)$(f) -;)
 	rm -f $(DESTDIR)$(AA_QEMU) $(DESTDIR)$(AA_DAEMON)
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# The Debian package (debian/, INSTALL): vsmmu_$(VERSION)_ARCH.deb in
+# $(DEB_DIR), built by dpkg-buildpackage in a copy of this tree.
+DEB_DIR = $(B)/deb
+deb: deps-deb
+	@sh tools/mkdeb $(VERSION) $(DEB_DIR)
 
 # Benchmarks of the start path (not part of check): results in bench/results/.
 bench: deps-test deps-extra
@@ -146,7 +171,8 @@ check-asan: deps-test deps-extra
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps-build deps-test deps-extra demo check bench fuzz check-asan clean install install-apparmor uninstall
+.PHONY: all deps-build deps-test deps-extra deps-deb demo check deb bench fuzz check-asan clean \
+	install install-programs install-hook install-conf install-apparmor install-apparmor-rules uninstall
 .DELETE_ON_ERROR:
 # Keep intermediate objects: a concurrent make must not lose them mid-link.
 .SECONDARY:

@@ -238,18 +238,24 @@ static void test_wrapper(void)
 {
 	_cleanup_tree_ struct tree t = make_tree(NULL);
 	_cleanup_free_ char *libexec = at(&t, "libexec");
+	/* A user and group other than the test's own, and the group of the
+	 * files the test creates (0 as root; the caller's otherwise, e.g. in
+	 * a package build as an ordinary user). */
+	_cleanup_free_ char *other_uid = vsmmu_xasprintf("+%u", getuid() == 65534 ? 65533u : 65534u);
+	_cleanup_free_ char *other_gid = vsmmu_xasprintf("+%u", getgid() == 65534 ? 65533u : 65534u);
+	_cleanup_free_ char *own_gid = vsmmu_xasprintf("+%u", (unsigned)getgid());
 
 	expect_text(vsmmu_doctor_wrapper(&t.ctx), F, "make install", "no wrapper");
 	put(&t, "libexec/vsmmu-qemu", "#!/bin/sh\n", 0755);
 	chmod(t.top, 0755);
 	EXPECT(vsmmu_doctor_wrapper(&t.ctx), P, "wrapper 0755, root");
-	set_user(&t, "+65534", "+65534");
+	set_user(&t, other_uid, other_gid);
 	EXPECT(vsmmu_doctor_wrapper(&t.ctx), P, "wrapper 0755, another user");
 	put(&t, "libexec/vsmmu-qemu", "#!/bin/sh\n", 0750);
 	expect_text(vsmmu_doctor_wrapper(&t.ctx), F, "cannot execute", "wrapper 0750, other user");
-	set_user(&t, "+65534", "+0");
+	set_user(&t, other_uid, own_gid);
 	EXPECT(vsmmu_doctor_wrapper(&t.ctx), P, "wrapper 0750, user in its group");
-	set_user(&t, "+65534", "+65534");
+	set_user(&t, other_uid, other_gid);
 	put(&t, "libexec/vsmmu-qemu", "#!/bin/sh\n", 0755);
 	chmod(libexec, 0700);
 	expect_text(vsmmu_doctor_wrapper(&t.ctx), F, "cannot search", "directory not searchable");
