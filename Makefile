@@ -28,10 +28,13 @@ VIRT_CFLAGS = $(shell pkg-config --cflags libvirt)
 VIRT_LIBS = $(shell pkg-config --libs libvirt)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVSMMU_VERSION='"$(VERSION)"' \
 	-DVSMMU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVSMMU_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-Ilib $(WARN) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+	$(LIB_INC) $(WARN) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 B = build
-LIB_SRC = $(wildcard lib/*.c)
+# lib/ by stage (lib/README.md); headers are included by bare name.
+LIB_DIRS = $(sort $(dir $(wildcard lib/*/*.h)))
+LIB_INC = $(patsubst %/,-I%,$(LIB_DIRS))
+LIB_SRC = $(wildcard lib/*/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 LIBA = $(B)/libvsmmu.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -41,11 +44,11 @@ PROGS = $(B)/vsmmuctl $(B)/vsmmu-hook $(B)/vsmmu-qemu
 
 all: $(PROGS) $(UNIT_BIN)
 
-$(B)/%.o: %.c $(wildcard lib/*.h)
+$(B)/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/cli/%.o: cli/%.c $(wildcard lib/*.h cli/*.h)
+$(B)/cli/%.o: cli/%.c $(wildcard lib/*/*.h cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(VIRT_CFLAGS) -c -o $@ $<
 

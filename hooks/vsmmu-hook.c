@@ -43,7 +43,7 @@ static int refuse_unmanaged(const char *name)
 static inline void conf_clearp(struct vsmmu_conf *c) { vsmmu_conf_clear(c); }
 static inline void confine_clearp(struct vsmmu_confine *c) { vsmmu_confine_clear(c); }
 
-/* A wrapper that AppArmor or SELinux would stop (lib/confine.h): refuse
+/* A wrapper that AppArmor or SELinux would stop (lib/host/confine.h): refuse
  * before QEMU starts rather than fail later or start it without vSMMUs. */
 static int check_confinement(const struct vsmmu_conf *conf, const char *name,
 			     const struct vsmmu_domain *dom)

@@ -2,14 +2,14 @@
  * environment it execs the real QEMU with the argv and environment as they
  * are (libvirt's capability probe, unmanaged domains). With VSMMU_PLAN it
  * checks the argv against the plan and the live host, injects the iommufd
- * object and the vSMMUs (lib/inject.c), checks the QEMU binary can run the
- * result (lib/qemucaps.c), logs one line to stderr (log_level info, the
+ * object and the vSMMUs (lib/qemu/inject.c), checks the QEMU binary can run the
+ * result (lib/qemu/qemucaps.c), logs one line to stderr (log_level info, the
  * default; debug adds the final argv) and execs QEMU.
  *
  * A runtime-topology domain (topology='runtime') has no VSMMU_PLAN: its
  * hook leaves the plan in <rundir>/<name>/state.json, found through
  * "-name guest=NAME", and the wrapper first builds the expanders and root
- * ports into the argv (lib/runtime.c). Started under its own name without
+ * ports into the argv (lib/qemu/runtime.c). Started under its own name without
  * VSMMU_PLAN and without that state, it refuses: the hook did not run
  * (docs/design-handoff.md: how the wrapper tells the cases apart).
  *

@@ -304,7 +304,7 @@ refused() { # NEEDLE, then the wrapper's arguments
 	assert_success
 }
 
-# The cache the hook writes at prepare (lib/qemucaps.c's format).
+# The cache the hook writes at prepare (lib/qemu/qemucaps.c's format).
 write_caps() {
 	printf 'path=%s\nsize=%s\nmtime=%s\nversion=%s\nprimary_bus=1\naccel=1\n' "$VSMMU_QEMU" \
 		"$(stat -c %s "$VSMMU_QEMU")" "$(stat -c %.9Y "$VSMMU_QEMU")" "$1" \

@@ -1,4 +1,4 @@
-/* Which domains vsmmu manages (lib/manage.c): metadata, the owner's
+/* Which domains vsmmu manages (lib/model/manage.c): metadata, the owner's
  * opt-out, and the host policy manage = hostdevs. */
 #include <string.h>
 

@@ -80,7 +80,7 @@ static void test_cheap_tests(void)
 	      "nvidia and no driver are not vfio");
 }
 
-/* One reader for every qemu.conf setting vsmmu looks at (lib/qemuconf.h). */
+/* One reader for every qemu.conf setting vsmmu looks at (lib/conf/qemuconf.h). */
 static void test_qemu_conf_reader(void)
 {
 	static const char text[] = "cgroup_device_acl = [\n    \"/dev/null\", # the null\n"

@@ -13,7 +13,7 @@
 
 enum vsmmu_log_level { VSMMU_LOG_ERROR, VSMMU_LOG_WARN, VSMMU_LOG_INFO, VSMMU_LOG_DEBUG };
 /* manage = marked (only domains with vsmmu metadata) | hostdevs (also every
- * domain with a PCI hostdev behind an SMMUv3; lib/manage.h). */
+ * domain with a PCI hostdev behind an SMMUv3; lib/model/manage.h). */
 enum vsmmu_manage_policy { VSMMU_MANAGE_MARKED, VSMMU_MANAGE_HOSTDEVS };
 
 struct vsmmu_conf {

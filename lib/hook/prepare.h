@@ -61,13 +61,13 @@ int vsmmu_nodes_release(const char *rundir, const char *devdir, const char *star
  * problems->n > 0 the domain must not start and nothing was changed. Only
  * the start phase takes device nodes and writes the state; the prepare
  * phase of a domain that runs the wrapper fills the QEMU capability cache
- * (lib/qemucaps.h), which the wrapper cannot write. dom is
+ * (lib/qemu/qemucaps.h), which the wrapper cannot write. dom is
  * rewritten in place by the topology check (see vsmmu_check_domain). */
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
 		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);
 /* start begin of a domain with PCI hostdevs that manage = hostdevs leaves
  * alone (opted out, or no hostdev behind an SMMUv3): the "not ours"
- * verdict the wrapper at the default QEMU path needs (lib/state.h).
+ * verdict the wrapper at the default QEMU path needs (lib/hook/state.h).
  * release end removes it with the rest. */
 int vsmmu_record_unmanaged(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);
 /* release end: gives back what the domain's records say, whatever the

@@ -4,7 +4,7 @@
  *   <rundir>/.nodes/<esc>     one JSON record per shared device node vsmmu
  *                             changed: its original owner and mode and the
  *                             domains holding it (the reference count)
- *   <rundir>/.qemu-caps       the QEMU capability cache (lib/qemucaps.h)
+ *   <rundir>/.qemu-caps       the QEMU capability cache (lib/qemu/qemucaps.h)
  *   <rundir>/<dir>/state.json per domain: resolved host facts for the
  *                             wrapper, the nodes it holds and its plan
  *

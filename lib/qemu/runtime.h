@@ -25,7 +25,7 @@ int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 char *vsmmu_runtime_domain_name(int argc, char **argv);
 
 /* Whether a start of argv must carry the hook's verdict (a plan, or "not
- * ours"; lib/state.h) although the wrapper runs at the default QEMU path:
+ * ours"; lib/hook/state.h) although the wrapper runs at the default QEMU path:
  * under manage = hostdevs the hook gives one to every start with PCI
  * hostdevs, so a -device vfio-pci without it means the hook did not run.
  * 1, 0, or -1 when argv cannot be parsed. */

@@ -51,7 +51,7 @@ struct vsmmu_doctor_ctx {
 	char *etc;       /* /etc: libvirt/hooks/, libvirt/qemu.conf */
 	char *proc;      /* /proc */
 	char *wrapper;   /* VSMMU_LIBEXECDIR/vsmmu-qemu */
-	char *emulator;  /* libvirt's default aarch64 QEMU (lib/emulator.h) */
+	char *emulator;  /* libvirt's default aarch64 QEMU (lib/admin/emulator.h) */
 	unsigned long libvirt_version; /* 0 when unknown (taken as < 12.1) */
 };
 /* vsmmu.conf and the environment: VSMMU_SYSFS (or sysfs when not NULL),

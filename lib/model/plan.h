@@ -103,7 +103,7 @@ const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int
 
 /* Plan <-> the versioned JSON the wrapper reads: the text of VSMMU_PLAN,
  * and the same object as the value of "plan" in the hook's state.json
- * (lib/state.c embeds it; nothing decodes it twice). Each expander's bus
+ * (lib/hook/state.c embeds it; nothing decodes it twice). Each expander's bus
  * range ("buses", written when it is not 1 + its root ports) round-trips. */
 char *vsmmu_plan_to_json(const struct vsmmu_plan *plan);
 int vsmmu_plan_from_json(const char *json, struct vsmmu_plan **out, vsmmu_err *err);

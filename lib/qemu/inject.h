@@ -5,7 +5,7 @@
  * With a topology='persistent' plan libvirt already generated the
  * expanders, root ports and hostdev addresses, and the wrapper only adds.
  * A topology='runtime' plan is first built into the argv by
- * vsmmu_runtime_build (lib/runtime.h); the same checks then apply.
+ * vsmmu_runtime_build (lib/qemu/runtime.h); the same checks then apply.
  * No global state. */
 #ifndef VSMMU_INJECT_H
 #define VSMMU_INJECT_H

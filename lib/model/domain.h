@@ -70,7 +70,7 @@ struct vsmmu_dom_record { /* <vsmmu:expander index= smmu=>: which expander serve
 struct vsmmu_dom_config { /* <vsmmu:config> */
 	xmlNodePtr node;       /* NULL when the domain has no <vsmmu:config> */
 	bool opted_out;        /* mode='off': never managed, whatever the policy */
-	bool by_policy;        /* managed by vsmmu.conf's policy (lib/manage.h):
+	bool by_policy;        /* managed by vsmmu.conf's policy (lib/model/manage.h):
 				* no node, runtime topology, nothing written */
 	enum vsmmu_mode mode;
 	enum vsmmu_topology topology;
@@ -135,7 +135,7 @@ int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 			vsmmu_err *err);
 
 /* Managed: not opted out, and has <vsmmu:config> (or an earlier proposal's
- * iommu model) or was adopted by the host policy (lib/manage.h). */
+ * iommu model) or was adopted by the host policy (lib/model/manage.h). */
 /* The source addresses of dom's hostdevs, n_hostdevs of them (free()). */
 struct vsmmu_pci_addr *vsmmu_domain_hostdev_addrs(const struct vsmmu_domain *dom);
 bool vsmmu_domain_is_managed(const struct vsmmu_domain *dom);

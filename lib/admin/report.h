@@ -15,7 +15,7 @@ char *vsmmu_report_host_json(const struct vsmmu_host *host);
 void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *out);
 /* The topology the definition describes, as a tree like `lspci -tv`, or as
  * a Graphviz digraph. The tree's first line says whether and why vsmmu
- * manages the domain (by: lib/manage.h's decision). */
+ * manages the domain (by: lib/model/manage.h's decision). */
 void vsmmu_report_tree(const struct vsmmu_domain *dom, enum vsmmu_managed_by by,
 		       struct vsmmu_buf *out);
 void vsmmu_report_dot(const struct vsmmu_domain *dom, struct vsmmu_buf *out);
