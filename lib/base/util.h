@@ -26,6 +26,8 @@ void vsmmu_closep(int *fd);
 
 /* Hand a pointer over to the caller so cleanup does not free it. */
 #define VSMMU_STEAL(p) ({ __typeof__(p) _stolen = (p); (p) = NULL; _stolen; })
+/* The same for a descriptor held by _cleanup_close_. */
+#define VSMMU_STEAL_FD(fd) ({ int _stolen = (fd); (fd) = -1; _stolen; })
 
 #define VSMMU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -226,8 +226,7 @@ static int open_node(const struct devdirs *devs, const char *path, int *fd, stru
 	if (!S_ISCHR(st->st_mode))
 		return vsmmu_fail(err, "%s is not a character device; refusing to change its owner",
 				  path);
-	*fd = dir;
-	dir = -1;
+	*fd = VSMMU_STEAL_FD(dir);
 	return 0;
 }
 

@@ -365,7 +365,7 @@ int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **
 	if (check_dir(rundir, err) < 0 || check_dir(dir, err) < 0 ||
 	    vsmmu_read_trusted(path, STATE_MAX, &text, err) < 0)
 		return err->kind == VSMMU_ERR_ABSENT ? 0 : -1;
-	if (vsmmu_state_from_json(text, out, err) < 0)
+	if (vsmmu_state_from_json(text, out, err) < 0 || !*out)
 		return vsmmu_fail(err, "%s: %.900s", path, err->msg);
 	if (strcmp((*out)->name, name) != 0) { /* two long names that escape alike */
 		_cleanup_state_ struct vsmmu_state *other = VSMMU_STEAL(*out);
