@@ -20,6 +20,7 @@ bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '../lib/stack'
+load '../lib/hookenv'
 
 DEFAULT_QEMU=/usr/bin/qemu-system-aarch64
 REAL_QEMU=/usr/bin/qemu-system-aarch64.real
@@ -111,6 +112,7 @@ XML
 setup_file() {
 	export TOP
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	export HOOK=$TOP/build/vsmmu-hook
 	local why t=$BATS_FILE_TMPDIR name
 	why=$(vsmmu_libvirt_missing)
 	[ -n "$why" ] || why=$(vsmmu_stack_missing)
@@ -154,23 +156,16 @@ teardown_file() {
 
 setup() {
 	[ -z "${NOVA_SKIP:-}" ] || skip "$NOVA_SKIP"
-	T=$BATS_TEST_TMPDIR F=$BATS_FILE_TMPDIR
-	mkdir -p "$T/dev/vfio/devices"
-	for n in iommu vfio/devices/vfio0 vfio/devices/vfio1 vfio/devices/vfio2 vfio/devices/vfio3; do
-		rm -f "$T/dev/$n" && mknod -m 0600 "$T/dev/$n" c 1 3
-	done
+	hook_env_setup
 	# Where the wrapper's pass-through lands in these tests: a recorder.
 	printf '#!/bin/sh\nprintf "%%s\\n" "$0" "$@" >"%s"\n' "$T/exec" >"$T/record"
 	chmod 0755 "$T/record"
-	printf 'qemu = %s\nqemu_user = +%s\nqemu_group = +%s\n' "$T/record" "$(id -u)" "$(id -g)" >"$T/vsmmu.conf"
+	printf 'qemu = %s\n' "$T/record" >>"$CONF"
 }
 
-# hook NAME OP SUBOP: as libvirt runs it, the defined XML on stdin.
-hook() {
-	env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin VSMMU_SYSFS="$F/sys" VSMMU_DEV="$T/dev" \
-		VSMMU_RUNDIR="$T/run" VSMMU_CONF="$T/vsmmu.conf" "$TOP/build/vsmmu-hook" "$1" "$2" "$3" - \
-		<"$F/$1.defined.xml"
-}
+# nova_hook NAME OP SUBOP: the hook as libvirt runs it (hookenv), on the
+# definition libvirt holds.
+nova_hook() { hook "$1" "$2" "$3" <"$F/$1.defined.xml"; }
 
 # default_qemu NAME: libvirt's argv for NAME run through what sits at the
 # default QEMU path in the namespace; the final argv, one per line.
@@ -198,9 +193,9 @@ prop() { sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" <<<"$1"; }
 
 @test "manage = hostdevs: the hook plans at start; the wrapper at the default QEMU path gives one accel vSMMU per SMMU in use and one iommufd" {
 	printf 'manage = hostdevs\n' >>"$T/vsmmu.conf"
-	run --separate-stderr hook nova-plain prepare begin
+	run --separate-stderr nova_hook nova-plain prepare begin
 	assert_success
-	run --separate-stderr hook nova-plain start begin
+	run --separate-stderr nova_hook nova-plain start begin
 	assert_success
 	S="$T/run/nova-plain/state.json"
 	grep -qF '"topology": "runtime"' "$S"
@@ -242,18 +237,18 @@ prop() { sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" <<<"$1"; }
 	done
 	[ "${#seen[@]}" -eq 3 ]
 	# The definition libvirt holds is as Nova wrote it: the policy never rewrites.
-	run --separate-stderr hook nova-plain migrate begin
+	run --separate-stderr nova_hook nova-plain migrate begin
 	assert_success
 	assert_output ''
-	run --separate-stderr hook nova-plain release end
+	run --separate-stderr nova_hook nova-plain release end
 	assert_success
 	[ ! -e "$T/run/nova-plain" ]
 }
 
 @test "manage = hostdevs with Nova's machine-wide <iommu model='smmuv3'/>: it becomes an emulated vSMMU on pcie.0 beside the per-SMMU ones" {
 	printf 'manage = hostdevs\n' >>"$T/vsmmu.conf"
-	hook nova-viommu prepare begin
-	hook nova-viommu start begin
+	nova_hook nova-viommu prepare begin
+	nova_hook nova-viommu start begin
 	run --separate-stderr default_qemu nova-viommu
 	assert_success
 	local machine
@@ -266,14 +261,14 @@ prop() { sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" <<<"$1"; }
 	[ "$(wc -l <<<"$root")" -eq 1 ]
 	[[ $root != *'"accel":true'* ]]
 	[ "$(grep -c '"driver":"arm-smmuv3".*"accel":true' <<<"$output")" -eq 3 ]
-	hook nova-viommu release end
+	nova_hook nova-viommu release end
 }
 
 @test "manage = marked (the default): the hook leaves Nova's domain alone and the wrapper at the default QEMU path passes libvirt's argv untouched" {
-	run --separate-stderr hook nova-plain prepare begin
+	run --separate-stderr nova_hook nova-plain prepare begin
 	assert_success
 	[ -z "$output$stderr" ]
-	run --separate-stderr hook nova-plain start begin
+	run --separate-stderr nova_hook nova-plain start begin
 	assert_success
 	[ -z "$output$stderr" ]
 	[ ! -e "$T/run/nova-plain" ]
