@@ -45,13 +45,12 @@ static void conf_clearp(struct vsmmu_conf *conf) { vsmmu_conf_clear(conf); }
  * /proc (a chroot) the wrapper goes by the name qemu resolves to. */
 static bool is_self(const char *qemu)
 {
-	struct stat self, target;
+	struct stat self;
 	char real[PATH_MAX];
 	const char *base;
 
 	if (stat("/proc/self/exe", &self) == 0)
-		return stat(qemu, &target) == 0 && self.st_dev == target.st_dev &&
-		       self.st_ino == target.st_ino;
+		return vsmmu_same_file("/proc/self/exe", qemu);
 	if (!realpath(qemu, real))
 		return false;
 	base = strrchr(real, '/');

@@ -705,14 +705,6 @@ struct vsmmu_doctor_result vsmmu_doctor_confinement(const struct vsmmu_doctor_ct
 
 /* ---- host policy ---- */
 
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
 struct vsmmu_doctor_result vsmmu_doctor_policy(const struct vsmmu_doctor_ctx *ctx)
 {
 	static const char name[] = "host policy (vsmmu.conf manage =)";
@@ -721,14 +713,14 @@ struct vsmmu_doctor_result vsmmu_doctor_policy(const struct vsmmu_doctor_ctx *ct
 	if (ctx->conf.manage != VSMMU_MANAGE_HOSTDEVS)
 		return pass(name, vsmmu_xstrdup("manage = marked: only domains with vsmmu metadata "
 						"(vsmmuctl apply) are managed"));
-	if (!same_file(ctx->emulator, ctx->wrapper))
+	if (!vsmmu_same_file(ctx->emulator, ctx->wrapper))
 		return result(name, VSMMU_DOCTOR_FAIL,
 			      vsmmu_xasprintf("manage = hostdevs, but %s, libvirt's QEMU for a "
 					      "domain without <emulator>, is not the wrapper %s: "
 					      "such domains start without their vSMMUs",
 					      ctx->emulator, ctx->wrapper),
 			      vsmmu_xstrdup(fix));
-	if (same_file(ctx->conf.qemu, ctx->wrapper))
+	if (vsmmu_same_file(ctx->conf.qemu, ctx->wrapper))
 		return result(name, VSMMU_DOCTOR_FAIL,
 			      vsmmu_xasprintf("qemu = %s in vsmmu.conf is the wrapper itself, not "
 					      "QEMU", ctx->conf.qemu),

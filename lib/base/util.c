@@ -277,6 +277,14 @@ bool vsmmu_streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+bool vsmmu_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 bool vsmmu_has_prefix(const char *s, const char *prefix)
 {
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;

@@ -78,6 +78,8 @@ int vsmmu_parse_int(const char *s, long min, long max, int *out);
 
 bool vsmmu_streq(const char *a, const char *b);  /* NULL-safe */
 bool vsmmu_has_prefix(const char *s, const char *prefix);
+/* Whether both paths (symlinks followed) name one file; false if either is missing. */
+bool vsmmu_same_file(const char *a, const char *b);
 
 /* A list of one-line problems: "what is wrong; what fixes it". */
 struct vsmmu_problems {
