@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 static int parse_hex_field(const char *s, size_t digits, unsigned int max, unsigned int *out)
 {
 	unsigned int v = 0;
@@ -53,4 +55,14 @@ int vsmmu_pci_addr_cmp(const struct vsmmu_pci_addr *a, const struct vsmmu_pci_ad
 bool vsmmu_pci_addr_eq(const struct vsmmu_pci_addr *a, const struct vsmmu_pci_addr *b)
 {
 	return vsmmu_pci_addr_cmp(a, b) == 0;
+}
+
+void vsmmu_pci_id(int index, char out[VSMMU_PCI_ID_LEN])
+{
+	snprintf(out, VSMMU_PCI_ID_LEN, "pci.%d", index);
+}
+
+int vsmmu_pci_id_parse(const char *id, int *index)
+{
+	return vsmmu_has_prefix(id, "pci.") ? vsmmu_parse_int(id + 4, 1, 255, index) : -1;
 }

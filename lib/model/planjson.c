@@ -13,7 +13,10 @@
 
 static void set_bus_id(json_t *o, const char *key, int index)
 {
-	json_object_set_new(o, key, json_sprintf("pci.%d", index));
+	char id[VSMMU_PCI_ID_LEN];
+
+	vsmmu_pci_id(index, id);
+	json_object_set_new(o, key, json_string(id));
 }
 
 static json_t *vsmmu_to_json(const struct vsmmu_plan *plan, int index)
@@ -122,12 +125,6 @@ char *vsmmu_plan_to_json(const struct vsmmu_plan *plan)
 	return json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
-/* "pci.N" -> N, strictly. */
-static int parse_bus_id(const char *s, int *out)
-{
-	return vsmmu_has_prefix(s, "pci.") ? vsmmu_parse_int(s + 4, 1, 255, out) : -1;
-}
-
 static int expander_from_json(struct vsmmu_plan *plan, json_t *o, struct vsmmu_plan_expander *e,
 			      vsmmu_err *err)
 {
@@ -164,7 +161,7 @@ static int port_from_json(json_t *o, struct vsmmu_plan_port *pt, vsmmu_err *err)
 	int expander;
 
 	if (json_unpack(o, "{s:I, s:I, s:s}", "index", &index, "slot", &slot, "bus", &bus) < 0 ||
-	    index < 1 || index > 255 || slot < 0 || slot > 31 || parse_bus_id(bus, &expander) < 0)
+	    index < 1 || index > 255 || slot < 0 || slot > 31 || vsmmu_pci_id_parse(bus, &expander) < 0)
 		return vsmmu_fail(err, "VSMMU_PLAN: malformed root_ports entry");
 	*pt = (struct vsmmu_plan_port){ .index = (int)index, .expander = expander,
 		.slot = (unsigned int)slot, .existing = true, .hostdev = -1 };
@@ -189,8 +186,8 @@ static int hostdev_from_json(json_t *o, struct vsmmu_plan_hostdev *h, vsmmu_err 
 	if (json_unpack(o, "{s:s, s:s, s:s, s:s, s?s}", "host", &host, "smmu", &smmu, "bus", &bus,
 			"expander", &exp, "id", &id) < 0 ||
 	    (id && !valid_qemu_id(id)) ||
-	    vsmmu_pci_addr_parse(host, &h->host) < 0 || parse_bus_id(bus, &h->port) < 0 ||
-	    parse_bus_id(exp, &h->expander) < 0)
+	    vsmmu_pci_addr_parse(host, &h->host) < 0 || vsmmu_pci_id_parse(bus, &h->port) < 0 ||
+	    vsmmu_pci_id_parse(exp, &h->expander) < 0)
 		return vsmmu_fail(err, "VSMMU_PLAN: malformed hostdevs entry");
 	vsmmu_pci_addr_format(&h->host, h->bdf);
 	h->smmu = vsmmu_xstrdup(smmu);

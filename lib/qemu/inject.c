@@ -64,7 +64,7 @@ static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_
 {
 	int index;
 
-	if (!vsmmu_has_prefix(id, "pci.") || vsmmu_parse_int(id + 4, 1, 255, &index) < 0)
+	if (vsmmu_pci_id_parse(id, &index) < 0)
 		return NULL;
 	return vsmmu_plan_expander(plan, index);
 }
