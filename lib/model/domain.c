@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hookop.h" /* VSMMU_NS_URI, VSMMU_WRAPPER_NAME */
 #include "util.h"
 #include "xmlutil.h"
 

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "hookop.h" /* VSMMU_NS_URI */
 #include "util.h"
 #include "xmlutil.h"
 
