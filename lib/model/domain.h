@@ -122,6 +122,9 @@ static inline void vsmmu_domain_freep(struct vsmmu_domain **d) { vsmmu_domain_fr
 
 int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 			vsmmu_err *err);
+/* Read <vsmmu:config> into dom->config again, as vsmmu_domain_parse()
+ * would, after an edit of the document changed it. */
+int vsmmu_domain_reread_config(struct vsmmu_domain *dom, vsmmu_err *err);
 
 /* Managed: not opted out, and has <vsmmu:config> (or an earlier proposal's
  * iommu model) or was adopted by the host policy (lib/model/manage.h). */
