@@ -59,3 +59,8 @@ const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int
 			return &plan->ports[i];
 	return NULL;
 }
+
+int vsmmu_plan_expander_last_bus(const struct vsmmu_plan_expander *e)
+{
+	return e->bus_nr + (int)e->n_buses - 1;
+}

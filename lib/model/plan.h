@@ -122,6 +122,10 @@ static inline void vsmmu_plan_freep(struct vsmmu_plan **p) { vsmmu_plan_free(*p)
 
 const struct vsmmu_plan_expander *vsmmu_plan_expander(const struct vsmmu_plan *plan, int index);
 const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int index);
+/* The bus range an expander owns is bus_nr to this, its last bus: its root
+ * bus and one per bridge behind it (n_buses in all). The one statement of
+ * the rule for the planner and for whoever checks a command line. */
+int vsmmu_plan_expander_last_bus(const struct vsmmu_plan_expander *e);
 
 /* Plan <-> the versioned JSON the wrapper reads: the text of VSMMU_PLAN,
  * and the same object as the value of "plan" in the hook's state.json

@@ -111,8 +111,8 @@ int planner_bus_numbers(struct planner *p, vsmmu_err *err)
 		struct vsmmu_plan_expander *e = &plan->expanders[i];
 
 		e->n_buses = 1 + count[e->index];
-		if (e->bus_nr > 0 && range_fits(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1))
-			range_add(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
+		if (e->bus_nr > 0 && range_fits(&r, e->bus_nr, vsmmu_plan_expander_last_bus(e)))
+			range_add(&r, e->bus_nr, vsmmu_plan_expander_last_bus(e));
 		else
 			e->bus_nr = -1;
 	}
@@ -127,7 +127,7 @@ int planner_bus_numbers(struct planner *p, vsmmu_err *err)
 					  "buses above the %u kept for pcie.0 and the other "
 					  "expanders; %sassign fewer devices", e->index, e->n_buses,
 					  plan->pcie0_buses, planner_spare_advice(plan, spare));
-		range_add(&r, e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
+		range_add(&r, e->bus_nr, vsmmu_plan_expander_last_bus(e));
 	}
 	return 0;
 }
