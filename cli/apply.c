@@ -18,7 +18,6 @@
 #include "rewrite.h"
 #include "util.h"
 #include "virt.h"
-#include "xmlutil.h"
 
 static const char *backup_dir(void)
 {
@@ -92,43 +91,47 @@ static int print_diff(const struct cli *cli, const char *name, const char *old, 
 	return 0;
 }
 
-/* What changed about <emulator>, when it did; qemu: the configured QEMU. */
+/* What changed about <emulator>, when it did; old: the definition's, qemu:
+ * the configured QEMU. */
 static void note_emulator(const struct cli *cli, const char *old, const struct vsmmu_plan *plan,
 			  const char *qemu)
 {
-	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
-	vsmmu_err err;
-
-	if (!plan->emulator || vsmmu_domain_parse(old, strlen(old), &dom, &err) < 0 ||
-	    !dom->emulator || strcmp(dom->emulator, plan->emulator) == 0)
+	if (!plan->emulator || !old || strcmp(old, plan->emulator) == 0)
 		return;
 	if (plan->form == VSMMU_FORM_NATIVE)
 		fprintf(stderr, "%s: note: <emulator> was the wrapper %s; the native form runs %s "
-			"('qemu =' in vsmmu.conf)\n", cli->prog, dom->emulator, plan->emulator);
-	else if (!vsmmu_streq(dom->emulator, qemu))
+			"('qemu =' in vsmmu.conf)\n", cli->prog, old, plan->emulator);
+	else if (!vsmmu_streq(old, qemu))
 		fprintf(stderr, "%s: note: <emulator> was %s; the wrapper runs the QEMU named by "
-			"'qemu =' in /etc/vsmmu/vsmmu.conf\n", cli->prog, dom->emulator);
+			"'qemu =' in /etc/vsmmu/vsmmu.conf\n", cli->prog, old);
 }
 
+/* One parsed domain serves the whole command: *old_form is the definition
+ * as it is, in the serialisation *new comes in (libvirt quotes with ',
+ * libxml2 with "), and *new the definition adopted, planned and rewritten. */
 static int rewrite_definition(struct cli *cli, const char *old, struct vsmmu_policy *policy,
-			      char **new)
+			      char **old_form, char **new)
 {
+	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
-	_cleanup_free_ char *adopted = NULL, *qemu = cli_real_qemu(cli, true);
-	size_t len, new_len;
+	_cleanup_free_ char *qemu = cli_real_qemu(cli, true), *old_emulator = NULL;
+	size_t len;
 	vsmmu_err err;
 
-	if (vsmmu_adopt_xml(old, strlen(old), NULL, &adopted, &len, NULL, &err) < 0)
+	if (vsmmu_domain_parse(old, strlen(old), &dom, &err) < 0 ||
+	    vsmmu_domain_format(dom, old_form, &len, &err) < 0 || vsmmu_adopt(dom, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	if (cli_scan_host(cli, &host))
 		return EXIT_ERROR;
 	policy->wrapper = vsmmu_wrapper_path();
 	policy->qemu = qemu;
-	if (vsmmu_rewrite_xml(adopted, len, host, policy, new, &new_len, &plan, &err) < 0)
+	old_emulator = dom->emulator ? vsmmu_xstrdup(dom->emulator) : NULL;
+	if (vsmmu_plan_build(dom, host, policy, &plan, &err) < 0 ||
+	    vsmmu_rewrite(dom, plan, &err) < 0 || vsmmu_domain_format(dom, new, &len, &err) < 0)
 		return cli_error(cli, "%s", err.msg);
 	cli_print_advice(cli, plan);
-	note_emulator(cli, old, plan, qemu);
+	note_emulator(cli, old_emulator, plan, qemu);
 	return 0;
 }
 
@@ -164,8 +167,6 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	_cleanup_free_ char *old = NULL, *old_form = NULL, *new = NULL;
 	struct vsmmu_policy policy = VSMMU_POLICY_DEFAULT;
 	const char *name;
-	size_t len;
-	vsmmu_err err;
 	bool dry_run;
 
 	if (parse_apply_args(cli, argc, argv, &name, &dry_run, &policy.form) ||
@@ -176,11 +177,8 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
 	if (!old)
 		return cli_virt_error(cli, name);
-	if (rewrite_definition(cli, old, &policy, &new))
+	if (rewrite_definition(cli, old, &policy, &old_form, &new))
 		return EXIT_ERROR;
-	/* Compare in one serialisation: libvirt quotes with ', libxml2 with ". */
-	if (vsmmu_xml_reformat(old, strlen(old), &old_form, &len, &err) < 0)
-		return cli_error(cli, "%s", err.msg);
 	if (strcmp(old_form, new) == 0) {
 		printf("%s: definition already matches this host; nothing to do\n", name);
 		return EXIT_OK;

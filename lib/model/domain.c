@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hookop.h" /* VSMMU_NS_URI, VSMMU_WRAPPER_NAME */
 #include "util.h"
 #include "xmlutil.h"
 
@@ -450,6 +451,22 @@ static int parse_config(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *er
 	return 0;
 }
 
+static void clear_config(struct vsmmu_dom_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_records; i++)
+		free(cfg->records[i].smmu);
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		free(cfg->props[i]);
+	free(cfg->records);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int vsmmu_domain_reread_config(struct vsmmu_domain *dom, vsmmu_err *err)
+{
+	clear_config(&dom->config);
+	return parse_config(dom, xmlDocGetRootElement(dom->doc), err);
+}
+
 static char *child_text(xmlNodePtr parent, const char *name)
 {
 	xmlNodePtr n = vsmmu_xml_child(parent, name);
@@ -512,11 +529,7 @@ void vsmmu_domain_free(struct vsmmu_domain *dom)
 		free(dom->memnodes[i].nodeset);
 	for (size_t i = 0; i < dom->n_hostdevs; i++)
 		free(dom->hostdevs[i].qemu_id);
-	for (size_t i = 0; i < dom->config.n_records; i++)
-		free(dom->config.records[i].smmu);
-	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
-		free(dom->config.props[i]);
-	free(dom->config.records);
+	clear_config(&dom->config);
 	free(dom->ctrls);
 	free(dom->hostdevs);
 	free(dom->devs);

@@ -8,19 +8,12 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "hookop.h"
 #include "pciaddr.h"
+#include "plan.h"
 
 #define VSMMU_NS_PREFIX "vsmmu"
 #define VSMMU_QEMU_NS_URI "http://libvirt.org/schemas/domain/qemu/1.0"
-#define VSMMU_PLAN_ENV "VSMMU_PLAN"
 #define VSMMU_MAX_SPARE_PORTS 31
-
-enum vsmmu_mode { VSMMU_MODE_ACCEL, VSMMU_MODE_EMULATED };
-enum vsmmu_topology { VSMMU_TOPO_PERSISTENT, VSMMU_TOPO_RUNTIME };
-/* How the definition hands the vSMMUs to QEMU: through the wrapper
- * (<qemu:env> VSMMU_PLAN), or as libvirt >= 11.10's own per-bus <iommu>. */
-enum vsmmu_form { VSMMU_FORM_WRAPPER, VSMMU_FORM_NATIVE };
 
 /* A guest <address type='pci'>; set is false when absent or not PCI. */
 struct vsmmu_guest_addr {
@@ -62,10 +55,6 @@ struct vsmmu_dom_record { /* <vsmmu:expander index= smmu=>: which expander serve
 	int index;
 	char *smmu;
 };
-
-/* Optional arm-smmuv3 feature properties the plan passes to the wrapper. */
-#define VSMMU_SMMU_PROPS "ats", "ril", "ssidsize", "oas", "cmdqv"
-#define VSMMU_N_SMMU_PROPS 5
 
 struct vsmmu_dom_config { /* <vsmmu:config> */
 	xmlNodePtr node;       /* NULL when the domain has no <vsmmu:config> */
@@ -133,6 +122,9 @@ static inline void vsmmu_domain_freep(struct vsmmu_domain **d) { vsmmu_domain_fr
 
 int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 			vsmmu_err *err);
+/* Read <vsmmu:config> into dom->config again, as vsmmu_domain_parse()
+ * would, after an edit of the document changed it. */
+int vsmmu_domain_reread_config(struct vsmmu_domain *dom, vsmmu_err *err);
 
 /* Managed: not opted out, and has <vsmmu:config> (or an earlier proposal's
  * iommu model) or was adopted by the host policy (lib/model/manage.h). */
@@ -153,8 +145,5 @@ int vsmmu_nodeset_contains(const char *nodeset, int node);
 
 /* The per-bus <iommu> on controller index, or NULL. */
 const struct vsmmu_dom_iommu *vsmmu_domain_bus_iommu(const struct vsmmu_domain *dom, int index);
-
-const char *vsmmu_mode_name(enum vsmmu_mode mode);
-const char *vsmmu_smmu_prop_name(size_t i);
 
 #endif

@@ -1,15 +1,32 @@
-/* The planner: a pure function of (domain, host, policy) that decides the
- * guest PCIe topology: one pcie-expander-bus per host SMMUv3 in use, a
- * pcie-root-port per hostdev, bus number ranges, NUMA nodes and vSMMUs. */
+/* The plan as data: what the planner (planner.c) decides for a domain and
+ * the wrapper reads back from JSON (planjson.c). The guest PCIe topology:
+ * one pcie-expander-bus per host SMMUv3 in use, a pcie-root-port per
+ * hostdev, bus number ranges, NUMA nodes and vSMMUs. No libxml2 here: the
+ * wrapper links this module and the JSON, never the domain parser. */
 #ifndef VSMMU_PLAN_H
 #define VSMMU_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "domain.h"
 #include "err.h"
-#include "host.h"
+#include "pciaddr.h"
+
+#define VSMMU_PLAN_ENV "VSMMU_PLAN"
+
+enum vsmmu_mode { VSMMU_MODE_ACCEL, VSMMU_MODE_EMULATED };
+enum vsmmu_topology { VSMMU_TOPO_PERSISTENT, VSMMU_TOPO_RUNTIME };
+/* How the definition hands the vSMMUs to QEMU: through the wrapper
+ * (<qemu:env> VSMMU_PLAN), or as libvirt >= 11.10's own per-bus <iommu>. */
+enum vsmmu_form { VSMMU_FORM_WRAPPER, VSMMU_FORM_NATIVE };
+
+const char *vsmmu_mode_name(enum vsmmu_mode mode);
+
+/* Optional arm-smmuv3 feature properties the plan passes to the wrapper. */
+#define VSMMU_SMMU_PROPS "ats", "ril", "ssidsize", "oas", "cmdqv"
+#define VSMMU_N_SMMU_PROPS 5
+
+const char *vsmmu_smmu_prop_name(size_t i);
 
 #define VSMMU_PLAN_VERSION 1
 #define VSMMU_ROOT_VSMMU_ID "vsmmu.0"
@@ -92,14 +109,23 @@ struct vsmmu_plan {
 	size_t n_notes;
 };
 
+/* The planner (planner.c): a pure function of (domain, host, policy). Its
+ * inputs come from domain.h and host.h; this header only names them. */
+struct vsmmu_domain;
+struct vsmmu_host;
 int vsmmu_plan_build(const struct vsmmu_domain *dom, const struct vsmmu_host *host,
 		     const struct vsmmu_policy *policy, struct vsmmu_plan **out, vsmmu_err *err);
+
 void vsmmu_plan_free(struct vsmmu_plan *plan);
 static inline void vsmmu_plan_freep(struct vsmmu_plan **p) { vsmmu_plan_free(*p); }
 #define _cleanup_plan_ __attribute__((cleanup(vsmmu_plan_freep)))
 
 const struct vsmmu_plan_expander *vsmmu_plan_expander(const struct vsmmu_plan *plan, int index);
 const struct vsmmu_plan_port *vsmmu_plan_port(const struct vsmmu_plan *plan, int index);
+/* The bus range an expander owns is bus_nr to this, its last bus: its root
+ * bus and one per bridge behind it (n_buses in all). The one statement of
+ * the rule for the planner and for whoever checks a command line. */
+int vsmmu_plan_expander_last_bus(const struct vsmmu_plan_expander *e);
 
 /* Plan <-> the versioned JSON the wrapper reads: the text of VSMMU_PLAN,
  * and the same object as the value of "plan" in the hook's state.json

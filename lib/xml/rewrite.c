@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "hookop.h" /* VSMMU_NS_URI */
 #include "util.h"
 #include "xmlutil.h"
 
@@ -402,15 +403,13 @@ static void apply_native_iommufd(struct vsmmu_domain *dom, xmlNodePtr devices)
 	vsmmu_xml_set_attr(dom->iommufd, "enabled", "yes");
 }
 
-static void set_emulator(xmlNodePtr devices, const char *path, char **old)
+static void set_emulator(xmlNodePtr devices, const char *path)
 {
 	xmlNodePtr emu = vsmmu_xml_child(devices, "emulator");
 	_cleanup_xmlstr_ xmlChar *text = emu ? xmlNodeGetContent(emu) : NULL;
 
 	if (text && strcmp((const char *)text, path) == 0)
 		return;
-	if (old && text)
-		*old = vsmmu_xstrdup((const char *)text);
 	if (!emu) {
 		emu = xmlNewNode(NULL, BAD_CAST "emulator");
 		if (xmlFirstElementChild(devices))
@@ -477,7 +476,7 @@ int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu
 	devices = devices_node(dom);
 	apply_firmware(dom, plan);
 	if (plan->emulator)
-		set_emulator(devices, plan->emulator, NULL);
+		set_emulator(devices, plan->emulator);
 	if (plan->topology == VSMMU_TOPO_RUNTIME) /* the wrapper builds the rest */
 		return 0;
 	write_implied_indexes(dom);
@@ -540,16 +539,10 @@ static enum vsmmu_mode adopted_mode(const struct vsmmu_domain *dom)
 	return per_bus ? VSMMU_MODE_EMULATED : VSMMU_MODE_ACCEL;
 }
 
-int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out,
-		    size_t *out_len, char **old_emulator, vsmmu_err *err)
+int vsmmu_adopt(struct vsmmu_domain *dom, vsmmu_err *err)
 {
-	_cleanup_domain_ struct vsmmu_domain *dom = NULL;
-
-	if (vsmmu_domain_parse(xml, len, &dom, err) < 0)
-		return -1;
-	if (!vsmmu_domain_is_managed(dom))
-		vsmmu_xml_set_attr(config_node(dom), "mode", vsmmu_mode_name(adopted_mode(dom)));
-	if (wrapper)
-		set_emulator(devices_node(dom), wrapper, old_emulator);
-	return vsmmu_domain_format(dom, out, out_len, err);
+	if (vsmmu_domain_is_managed(dom))
+		return 0;
+	vsmmu_xml_set_attr(config_node(dom), "mode", vsmmu_mode_name(adopted_mode(dom)));
+	return vsmmu_domain_reread_config(dom, err);
 }

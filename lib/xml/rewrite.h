@@ -16,12 +16,9 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
 		      const struct vsmmu_policy *policy, char **out, size_t *out_len,
 		      struct vsmmu_plan **plan_out, vsmmu_err *err);
 
-/* Make a domain managed for `vsmmuctl apply`: add <vsmmu:config
- * mode='accel'/> when the domain has no vsmmu metadata (mode='emulated'
- * when its own per-bus vSMMUs have no accel), and, when wrapper is not
- * NULL, point <emulator> at it. *old_emulator (optional) gets the previous
- * one when it changed. */
-int vsmmu_adopt_xml(const char *xml, size_t len, const char *wrapper, char **out,
-		    size_t *out_len, char **old_emulator, vsmmu_err *err);
+/* Make a parsed domain managed for `vsmmuctl apply`: add <vsmmu:config
+ * mode='accel'/> when it has no vsmmu metadata (mode='emulated' when its
+ * own per-bus vSMMUs have no accel). dom->config follows the edit. */
+int vsmmu_adopt(struct vsmmu_domain *dom, vsmmu_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "argvfix.h"
+#include "domain.h"
 #include "fakehost.h"
 #include "inject.h"
 #include "plan.h"
