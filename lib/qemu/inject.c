@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "pciaddr.h"
+
 #define APPLY_HINT "run 'vsmmuctl apply DOMAIN' to plan again"
 #define MAX_BUS_DEPTH 32
 
@@ -113,11 +115,11 @@ static size_t planned_vfio(const struct vsmmu_qargs *args, const struct vsmmu_qa
 			   const struct vsmmu_plan_hostdev *h, size_t *index)
 {
 	size_t at[8], found = 0, n = vsmmu_inject_hostdev_at(by_host, &h->host, index);
-	char bus[16];
+	char bus[VSMMU_PCI_ID_LEN];
 
 	if (n > 0)
 		return n;
-	snprintf(bus, sizeof(bus), "pci.%d", h->port);
+	vsmmu_pci_id(h->port, bus);
 	n = vsmmu_qargs_lookup_find(by_bus, bus, at, VSMMU_ARRAY_LEN(at));
 	for (size_t i = 0; i < n && i < VSMMU_ARRAY_LEN(at); i++)
 		if (!has_host(args, at[i]) && found++ == 0)
@@ -161,12 +163,13 @@ static int find_device(struct checker *c, const char *id, size_t *index)
 
 static void check_plan_expander(struct checker *c, const struct vsmmu_plan_expander *e)
 {
-	_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", e->index);
+	char id[VSMMU_PCI_ID_LEN];
 	unsigned long bus_nr = 0;
 	size_t idx;
 	vsmmu_err why;
 	int r;
 
+	vsmmu_pci_id(e->index, id);
 	if (!find_device(c, id, &idx)) {
 		problem(c, "expander %s (for %s): no -device with id %s in the QEMU command line; "
 			APPLY_HINT, id, e->smmu, id);
@@ -185,12 +188,13 @@ static void check_plan_expander(struct checker *c, const struct vsmmu_plan_expan
 
 static void check_plan_port(struct checker *c, const struct vsmmu_plan_port *pt)
 {
-	_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", pt->index);
-	_cleanup_free_ char *want = vsmmu_xasprintf("pci.%d", pt->expander);
+	char id[VSMMU_PCI_ID_LEN], want[VSMMU_PCI_ID_LEN];
 	const char *bus = NULL;
 	vsmmu_err why;
 	size_t idx;
 
+	vsmmu_pci_id(pt->index, id);
+	vsmmu_pci_id(pt->expander, want);
 	if (!find_device(c, id, &idx)) {
 		problem(c, "root port %s: no -device with id %s in the QEMU command line; "
 			APPLY_HINT, id, id);
@@ -242,12 +246,13 @@ static void check_hostdev_live(struct checker *c, const struct vsmmu_plan_hostde
 static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostdev *h,
 				size_t idx)
 {
-	_cleanup_free_ char *want = vsmmu_xasprintf("pci.%d", h->expander);
-	_cleanup_free_ char *planned = vsmmu_xasprintf("pci.%d", h->port);
+	char want[VSMMU_PCI_ID_LEN], planned[VSMMU_PCI_ID_LEN];
 	const char *bus = NULL, *port_bus = NULL;
 	vsmmu_err why;
 	size_t port;
 
+	vsmmu_pci_id(h->expander, want);
+	vsmmu_pci_id(h->port, planned);
 	if (prop_at(c->args, idx, "bus", &bus, &why) <= 0) {
 		problem(c, "hostdev %s: its -device vfio-pci has no bus; it must sit on a root "
 			"port of expander %s; " APPLY_HINT, h->bdf, want);
@@ -498,9 +503,9 @@ static bool planned_bdf(const struct vsmmu_plan *plan, const char *host)
 static bool planned_port(const struct vsmmu_plan *plan, const char *bus)
 {
 	for (size_t i = 0; bus && i < plan->n_hostdevs; i++) {
-		char id[16];
+		char id[VSMMU_PCI_ID_LEN];
 
-		snprintf(id, sizeof(id), "pci.%d", plan->hostdevs[i].port);
+		vsmmu_pci_id(plan->hostdevs[i].port, id);
 		if (strcmp(id, bus) == 0)
 			return true;
 	}
@@ -641,15 +646,15 @@ static int inject_expander_smmus(struct vsmmu_qargs *args, const struct vsmmu_pl
 {
 	for (size_t i = 0; i < plan->n_expanders; i++) {
 		const struct vsmmu_plan_expander *e = &plan->expanders[i];
-		_cleanup_free_ char *bus = vsmmu_xasprintf("pci.%d", e->index);
 		_cleanup_free_ char *id = vsmmu_xasprintf("vsmmu.%d", e->index);
+		char bus[VSMMU_PCI_ID_LEN];
 		struct vsmmu_qargs_arg *smmu = NULL;
 		size_t idx;
-
 		int declared;
 
 		if (!e->has_hostdevs)
 			continue;
+		vsmmu_pci_id(e->index, bus);
 		declared = smmus_on(args, bus, &idx, err);
 		if (declared < 0)
 			return -1;
@@ -721,9 +726,10 @@ static int inject_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *pla
 	struct vsmmu_qargs_arg *obj = NULL;
 
 	for (size_t i = 0; i < plan->n_expanders; i++) {
-		_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", plan->expanders[i].index);
+		char id[VSMMU_PCI_ID_LEN];
 		size_t idx;
 
+		vsmmu_pci_id(plan->expanders[i].index, id);
 		if (plan->expanders[i].has_hostdevs && find_id(args, id, &idx, err) == 0 &&
 		    idx < first)
 			first = idx;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "inject.h"
+#include "pciaddr.h"
 
 static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -20,11 +21,11 @@ static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
 static int check_id_free(const struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *ids,
 			 int index, struct vsmmu_buf *out, int *n, vsmmu_err *err)
 {
-	char id[16];
+	char id[VSMMU_PCI_ID_LEN];
 	size_t at;
 	int r;
 
-	snprintf(id, sizeof(id), "pci.%d", index);
+	vsmmu_pci_id(index, id);
 	r = vsmmu_qargs_device_by_id(args, ids, id, &at, err);
 	if (r > 0)
 		add_problem(out, n, "%s: the runtime plan adds a controller with this id but "
@@ -185,11 +186,11 @@ static int insert_device(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qar
 static int insert_expander(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
 			   const struct vsmmu_plan_expander *e, vsmmu_err *err)
 {
-	char id[16], addr[8];
+	char id[VSMMU_PCI_ID_LEN], addr[8];
 	struct vsmmu_qargs_pair pairs[6];
 	size_t n = 0;
 
-	snprintf(id, sizeof(id), "pci.%d", e->index);
+	vsmmu_pci_id(e->index, id);
 	snprintf(addr, sizeof(addr), "0x%x", e->slot);
 	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_STR("driver", "pxb-pcie");
 	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_INT("bus_nr", e->bus_nr);
@@ -206,10 +207,10 @@ static int insert_expander(struct vsmmu_qargs *args, size_t *after, enum vsmmu_q
 static int insert_port(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
 		       const struct vsmmu_plan_port *pt, vsmmu_err *err)
 {
-	char id[16], bus[16], addr[8];
+	char id[VSMMU_PCI_ID_LEN], bus[VSMMU_PCI_ID_LEN], addr[8];
 
-	snprintf(id, sizeof(id), "pci.%d", pt->index);
-	snprintf(bus, sizeof(bus), "pci.%d", pt->expander);
+	vsmmu_pci_id(pt->index, id);
+	vsmmu_pci_id(pt->expander, bus);
 	snprintf(addr, sizeof(addr), "0x%x", pt->slot);
 	{
 		const struct vsmmu_qargs_pair pairs[] = {
@@ -230,12 +231,12 @@ static int move_hostdev(struct vsmmu_qargs *args, const struct vfio_lookups *l,
 {
 	struct vsmmu_qargs_arg *arg;
 	size_t at;
-	char bus[16];
+	char bus[VSMMU_PCI_ID_LEN];
 
 	if (runtime_vfio(args, l, h, &at) == 0)
 		return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it", h->bdf);
 	arg = vsmmu_qargs_at(args, at);
-	snprintf(bus, sizeof(bus), "pci.%d", h->port);
+	vsmmu_pci_id(h->port, bus);
 	if (vsmmu_qargs_set_str(arg, "bus", bus, err) < 0 ||
 	    vsmmu_qargs_set_str(arg, "addr", "0x0", err) < 0 ||
 	    vsmmu_qargs_unset(arg, "multifunction", err) < 0)

@@ -7,6 +7,7 @@
 #include "argvfix.h"
 #include "fakehost.h"
 #include "inject.h"
+#include "pciaddr.h"
 #include "plan.h"
 #include "runtime.h"
 #include "tap.h"
@@ -75,10 +76,10 @@ static void check_routed(struct vsmmu_qargs *args, const struct vsmmu_plan *p)
 {
 	for (size_t h = 0; h < p->n_hostdevs; h++) {
 		const struct vsmmu_plan_hostdev *ph = &p->hostdevs[h];
-		char port[16], exp[16], hostdev[32];
+		char port[VSMMU_PCI_ID_LEN], exp[VSMMU_PCI_ID_LEN], hostdev[32];
 
-		snprintf(port, sizeof(port), "pci.%d", ph->port);
-		snprintf(exp, sizeof(exp), "pci.%d", ph->expander);
+		vsmmu_pci_id(ph->port, port);
+		vsmmu_pci_id(ph->expander, exp);
 		snprintf(hostdev, sizeof(hostdev), "hostdev%zu", h);
 		CHECK_STR(ph->qemu_id, hostdev, "the plan has libvirt's id of %s", ph->bdf);
 		CHECK_STR(device_prop(args, hostdev, "bus"), port, "%s moved onto its root port", ph->bdf);
@@ -103,9 +104,9 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 		  "the plan fits libvirt's argv: %s", problems.data ? problems.data : err.msg);
 	first_vfio = index_of_device(args, "hostdev0");
 	for (size_t i = 0; i < p->n_expanders; i++) {
-		char id[16];
+		char id[VSMMU_PCI_ID_LEN];
 
-		snprintf(id, sizeof(id), "pci.%d", p->expanders[i].index);
+		vsmmu_pci_id(p->expanders[i].index, id);
 		CHECK_STR(device_prop(args, id, "driver"), "pxb-pcie", "%s is a pxb-pcie", id);
 		CHECK(index_of_device(args, id) < first_vfio, "%s comes before the vfio-pci devices", id);
 		CHECK(vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, index_of_device(args, id))) ==
@@ -113,9 +114,9 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 	}
 	check_routed(args, p);
 	for (int i = 1; i <= 7; i++) {
-		char id[16];
+		char id[VSMMU_PCI_ID_LEN];
 
-		snprintf(id, sizeof(id), "pci.%d", i);
+		vsmmu_pci_id(i, id);
 		CHECK_STR(device_prop(args, id, "bus"), "pcie.0", "libvirt's root port %s stays", id);
 	}
 	CHECK_INT(vsmmu_inject_check(args, p, host, &problems, &err), 0,
@@ -158,7 +159,7 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
 	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
 	vsmmu_err err = { .msg = "" };
-	char id[16];
+	char id[VSMMU_PCI_ID_LEN];
 	int n;
 
 	if (fixture_load("libvirt9-runtime.argv", &f) < 0 ||
@@ -169,7 +170,7 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 	CHECK(n >= 1 && problems.data && strstr(problems.data, needle), "%s: %.*s", what,
 	      problems.data ? (int)strcspn(problems.data, "\n") : 200,
 	      problems.data ? problems.data : err.msg);
-	snprintf(id, sizeof(id), "pci.%d", p->expanders[0].index);
+	vsmmu_pci_id(p->expanders[0].index, id);
 	CHECK_INT(index_of_device(args, id), VSMMU_QARGS_NONE, "%s: nothing was inserted", what);
 }
 
