@@ -14,6 +14,8 @@
 #include "host.h"
 #include "plan.h"
 #include "qemuargs.h"
+#include "qemulookup.h"
+#include "qemuprops.h"
 #include "util.h"
 
 /* Every problem of args against plan and host, one line each, appended to

@@ -4,6 +4,8 @@
 
 #include "inject.h"
 #include "pciaddr.h"
+#include "qemulookup.h"
+#include "qemuprops.h"
 
 static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
