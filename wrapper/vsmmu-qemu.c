@@ -79,11 +79,14 @@ static bool env_set(const char *name)
 	return v && strcmp(v, "1") == 0;
 }
 
-static void print_problems(const char *lines)
+/* A problem quoting argv text may hold a newline: each line is shown (and
+ * counted) as a problem of its own, as libvirt shows them. */
+static void print_problems(const struct vsmmu_problems *found)
 {
 	struct vsmmu_problems p = { 0 };
 
-	vsmmu_problems_add_lines(&p, lines);
+	for (size_t i = 0; i < found->n; i++)
+		vsmmu_problems_add_lines(&p, found->lines[i]);
 	vsmmu_problems_print(&p, stderr, PROG);
 	vsmmu_problems_clear(&p);
 }
@@ -122,7 +125,7 @@ static int prepare(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,
 		   struct vsmmu_qargs *args, char **summary, vsmmu_err *err)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	struct vsmmu_problems problems = { 0 };
 	int n;
 
 	if (scan_planned(conf, plan, &host, err) < 0)
@@ -130,10 +133,11 @@ static int prepare(const struct vsmmu_conf *conf, const struct vsmmu_plan *plan,
 	n = vsmmu_runtime_build(args, plan, &problems, err);
 	if (n == 0)
 		n = vsmmu_inject_check(args, plan, host, &problems, err);
-	if (n != 0) {
-		print_problems(problems.data);
+	if (n != 0)
+		print_problems(&problems);
+	vsmmu_problems_clear(&problems);
+	if (n != 0)
 		return n < 0 ? -1 : 1;
-	}
 	if (vsmmu_inject_apply(args, plan, summary, err) < 0)
 		return -1;
 	if (!(env_set("VSMMU_DRY_RUN") && env_set("VSMMU_SKIP_CAPS")))

@@ -9,6 +9,7 @@
 #include "inject.h"
 #include "pciaddr.h"
 #include "plan.h"
+#include "problemsfix.h"
 #include "runtime.h"
 #include "tap.h"
 
@@ -92,7 +93,7 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 	size_t first_vfio;
@@ -101,7 +102,7 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 	    vsmmu_qargs_parse(f.n, (const char *const *)f.lines, &args, &err) < 0)
 		return (void)CHECK(0, "fixture parses: %s", err.msg);
 	CHECK_INT(vsmmu_runtime_build(args, p, &problems, &err), 0,
-		  "the plan fits libvirt's argv: %s", problems.data ? problems.data : err.msg);
+		  "the plan fits libvirt's argv: %s", problems_first(&problems, err.msg));
 	first_vfio = index_of_device(args, "hostdev0");
 	for (size_t i = 0; i < p->n_expanders; i++) {
 		char id[VSMMU_PCI_ID_LEN];
@@ -129,7 +130,7 @@ static void test_refusals(const struct vsmmu_plan *p)
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	vsmmu_err err = { .msg = "" };
 
 	if (fixture_load("libvirt9-runtime.argv", &f) < 0)
@@ -145,9 +146,9 @@ static void test_refusals(const struct vsmmu_plan *p)
 	if (vsmmu_qargs_parse(f.n, (const char *const *)f.lines, &args, &err) < 0)
 		return (void)CHECK(0, "fixture parses");
 	CHECK(vsmmu_runtime_build(args, p, &problems, &err) >= 1 &&
-	      strstr(problems.data, "hostdev 0010:01:00.0: 0 -device vfio-pci"),
+	      problems_has(&problems, "hostdev 0010:01:00.0: 0 -device vfio-pci"),
 	      "a planned hostdev missing from the argv is refused");
-	CHECK(strstr(problems.data, "pci.8: the runtime plan adds") != NULL,
+	CHECK(problems_has(&problems, "pci.8: the runtime plan adds"),
 	      "an id libvirt already uses is refused");
 	CHECK_INT(index_of_device(args, "pci.9"), VSMMU_QARGS_NONE, "nothing was inserted");
 }
@@ -157,7 +158,7 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	vsmmu_err err = { .msg = "" };
 	char id[VSMMU_PCI_ID_LEN];
 	int n;
@@ -167,9 +168,8 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 		return (void)CHECK(0, "fixture parses");
 	n = vsmmu_runtime_build(args, p, &problems, &err);
 
-	CHECK(n >= 1 && problems.data && strstr(problems.data, needle), "%s: %.*s", what,
-	      problems.data ? (int)strcspn(problems.data, "\n") : 200,
-	      problems.data ? problems.data : err.msg);
+	CHECK(n >= 1 && problems_has(&problems, needle), "%s: %s", what,
+	      problems_first(&problems, err.msg));
 	vsmmu_pci_id(p->expanders[0].index, id);
 	CHECK_INT(index_of_device(args, id), VSMMU_QARGS_NONE, "%s: nothing was inserted", what);
 }
@@ -321,7 +321,7 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 {
 	_cleanup_owned_argv_ struct owned_argv a = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 
@@ -330,7 +330,7 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 		return (void)CHECK(0, "libvirt 12 argv parses: %s", err.msg);
 	CHECK_INT(vsmmu_runtime_build(args, p, &problems, &err), 0,
 		  "libvirt 12's argv: the plan finds every vfio-pci by its id: %s",
-		  problems.data ? problems.data : err.msg);
+		  problems_first(&problems, err.msg));
 	check_routed(args, p);
 	for (size_t h = 0; h < p->n_hostdevs; h++)
 		CHECK(device_prop(args, p->hostdevs[h].qemu_id, "fd") != NULL &&
@@ -338,7 +338,7 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 		      "%s keeps libvirt's fd and gets no host=", p->hostdevs[h].bdf);
 	CHECK_INT(vsmmu_inject_check(args, p, host, &problems, &err), 0,
 		  "the built argv passes the wrapper's checks: %s",
-		  problems.data ? problems.data : err.msg);
+		  problems_first(&problems, err.msg));
 	CHECK(vsmmu_inject_apply(args, p, &summary, &err) == 0 && strstr(summary, "3 vSMMUs"),
 	      "and gets one vSMMU per expander: %s", summary ? summary : err.msg);
 	CHECK_INT(count_args(args, "\"qom-type\":\"iommufd\""), 1,
@@ -360,7 +360,7 @@ static void test_libvirt12_ids(struct vsmmu_plan *p)
 	{
 		_cleanup_owned_argv_ struct owned_argv a = { 0 };
 		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-		_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+		_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 		vsmmu_err err = { .msg = "" };
 
 		if (libvirt12_argv(&a, ua) == 0 &&
@@ -369,22 +369,22 @@ static void test_libvirt12_ids(struct vsmmu_plan *p)
 			      device_prop(args, "ua-gpu0", "bus") &&
 			      strcmp(device_prop(args, "ua-gpu0", "bus"), "pci.3") != 0,
 			      "a hostdev with a ua- alias is found by it and moved: %s",
-			      problems.data ? problems.data : err.msg);
+			      problems_first(&problems, err.msg));
 	}
 	p->hostdevs[0].qemu_id = was;
 	{
 		_cleanup_owned_argv_ struct owned_argv a = { 0 };
 		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-		_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+		_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 		vsmmu_err err = { .msg = "" };
 
 		if (libvirt12_argv(&a, wrong) == 0 &&
 		    vsmmu_qargs_parse(a.n, (const char *const *)a.lines, &args, &err) == 0)
-			CHECK(vsmmu_runtime_build(args, p, &problems, &err) >= 1 && problems.data &&
-			      strstr(problems.data, "hostdev 0010:01:00.0: 0 -device vfio-pci with "
-						    "host=0010:01:00.0 or, without host=, id=hostdev1"),
+			CHECK(vsmmu_runtime_build(args, p, &problems, &err) >= 1 &&
+			      problems_has(&problems, "hostdev 0010:01:00.0: 0 -device vfio-pci "
+					   "with host=0010:01:00.0 or, without host=, id=hostdev1"),
 			      "a vfio-pci without host= under an id the plan does not give is "
-			      "refused: %s", problems.data ? problems.data : err.msg);
+			      "refused: %s", problems_first(&problems, err.msg));
 	}
 }
 
