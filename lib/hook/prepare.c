@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ledger.h"
 #include "plan.h"
 #include "qemucaps.h"
 #include "qemuconf.h"
 #include "rewrite.h"
+#include "rundir.h"
 #include "util.h"
 
 static inline void check_clearp(struct vsmmu_check *c) { vsmmu_check_clear(c); }
@@ -456,7 +458,7 @@ static int commit_state(const struct vsmmu_conf *conf, struct vsmmu_state *st, u
 	_cleanup_free_ char **paths = accel_nodes(st, &n);
 	vsmmu_err ignored;
 
-	if (vsmmu_state_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0 ||
+	if (vsmmu_rundir_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0 ||
 	    vsmmu_nodes_take(conf->rundir, conf->dev, st->name, paths, n, uid, gid, st, err) < 0)
 		return -1;
 	if (vsmmu_state_write(conf->rundir, st, err) == 0)
@@ -476,7 +478,7 @@ static void fill_caps(const struct vsmmu_conf *conf)
 	vsmmu_err ignored;
 
 	if (vsmmu_qemu_ids(conf, &as.uid, &as.gid, &ignored) == 0 &&
-	    vsmmu_state_make_rundir(conf->rundir, &ignored) == 0)
+	    vsmmu_rundir_make(conf->rundir, &ignored) == 0)
 		(void)vsmmu_qemucaps_refresh(conf->rundir, conf->qemu, &as, &ignored);
 }
 
@@ -513,8 +515,8 @@ int vsmmu_record_unmanaged(const struct vsmmu_conf *conf, const char *name, vsmm
 	_cleanup_close_ int lock = -1;
 	struct vsmmu_state st = { .name = (char *)name, .unmanaged = true };
 
-	if (vsmmu_state_name_check(name, err) < 0 || vsmmu_state_make_rundir(conf->rundir, err) < 0 ||
-	    vsmmu_state_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0)
+	if (vsmmu_state_name_check(name, err) < 0 || vsmmu_rundir_make(conf->rundir, err) < 0 ||
+	    vsmmu_rundir_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0)
 		return -1;
 	return vsmmu_state_write(conf->rundir, &st, err);
 }
@@ -541,7 +543,7 @@ int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *er
 		return -1;
 	if (stat(conf->rundir, &st) < 0 && errno == ENOENT)
 		return 0; /* nothing was ever prepared */
-	if (vsmmu_state_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0)
+	if (vsmmu_rundir_lock(conf->rundir, VSMMU_LOCK_TIMEOUT_MS, &lock, err) < 0)
 		return -1;
 	devdir = start_devdir(conf, name);
 	if (vsmmu_nodes_release(conf->rundir, conf->dev, devdir, name, err) < 0)
