@@ -18,8 +18,10 @@
 #include "conf.h"
 #include "confine.h"
 #include "domain.h"
+#include "hookop.h"
 #include "manage.h"
 #include "prepare.h"
+#include "state.h"
 #include "util.h"
 #include "xmlutil.h"
 

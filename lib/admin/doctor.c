@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "confine.h"
 #include "emulator.h"
+#include "nodes.h"
 #include "prepare.h"
 #include "qemucaps.h"
 #include "qemuconf.h"
