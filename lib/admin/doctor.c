@@ -158,19 +158,12 @@ struct vsmmu_doctor_result vsmmu_doctor_smmus(const struct vsmmu_doctor_ctx *ctx
 
 /* ---- iommufd ---- */
 
-static bool path_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
 struct vsmmu_doctor_result vsmmu_doctor_iommufd(const struct vsmmu_doctor_ctx *ctx)
 {
 	static const char name[] = "iommufd";
 	_cleanup_free_ char *node = vsmmu_xasprintf("%s/iommu", ctx->conf.dev);
 
-	if (path_exists(node))
+	if (vsmmu_path_exists(node))
 		return pass(name, vsmmu_xasprintf("%s present", node));
 	return result(name, VSMMU_DOCTOR_WARN,
 		      vsmmu_xasprintf("no %s: only mode='emulated' domains can start", node),
@@ -198,7 +191,7 @@ static bool class_has_cdev(const char *sysfs)
 		if (e->d_name[0] == '.')
 			continue;
 		attr = vsmmu_xasprintf("%s/%s/dev", dir, e->d_name);
-		if (path_exists(attr))
+		if (vsmmu_path_exists(attr))
 			return true;
 	}
 	return false;
@@ -267,7 +260,7 @@ struct vsmmu_doctor_result vsmmu_doctor_vfio_device(const struct vsmmu_doctor_ct
 			      vsmmu_xstrdup("boot a kernel with CONFIG_VFIO_DEVICE_CDEV=y "
 					    "(Linux 6.6+) for accelerated vSMMUs"));
 	node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->conf.dev, dev->vfio_cdev);
-	if (!path_exists(node))
+	if (!vsmmu_path_exists(node))
 		return result(name, VSMMU_DOCTOR_WARN,
 			      vsmmu_xasprintf("behind %s, cdev %s in sysfs but no %s", smmu->name,
 					      dev->vfio_cdev, node),
@@ -304,7 +297,7 @@ static char *find_hook(const struct vsmmu_doctor_ctx *ctx)
 	char *dropin = vsmmu_xasprintf("%s/libvirt/hooks/qemu.d/vsmmu", ctx->etc);
 	char *main_hook;
 
-	if (path_exists(dropin))
+	if (vsmmu_path_exists(dropin))
 		return dropin;
 	free(dropin);
 	main_hook = vsmmu_xasprintf("%s/libvirt/hooks/qemu", ctx->etc);
@@ -494,7 +487,7 @@ static struct vsmmu_doctor_result qemu_conf_gap(const struct vsmmu_doctor_ctx *c
 	_cleanup_free_ char *list = vsmmu_strlist_join(missing);
 	_cleanup_free_ char *line = acl_line(acl, acl_set, missing);
 
-	return result(name, path_exists(iommu) ? VSMMU_DOCTOR_FAIL : VSMMU_DOCTOR_WARN,
+	return result(name, vsmmu_path_exists(iommu) ? VSMMU_DOCTOR_FAIL : VSMMU_DOCTOR_WARN,
 		      vsmmu_xasprintf("%s: cgroup_device_acl %s %s%s", ctx->conf.libvirt_qemu_conf,
 				      acl_set ? "lacks" : "is not set, so QEMU cannot open", list,
 				      ns_off ? " (namespaces = [] is not enough: the cgroup "

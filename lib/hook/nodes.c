@@ -74,6 +74,13 @@ int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_
 
 /* ---- device node ownership ---- */
 
+bool vsmmu_node_present(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
 /* The part of path below devdir ("vfio/devices/vfio0"), or NULL when path
  * does not lie strictly inside it or takes a "." or ".." step. */
 static const char *below(const char *devdir, const char *path)

@@ -5,6 +5,7 @@
 #ifndef VSMMU_NODES_H
 #define VSMMU_NODES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -19,6 +20,11 @@
 /* The QEMU user and group: vsmmu.conf, else libvirt's qemu.conf, else the
  * defaults. "+N" is a numeric id, as in qemu.conf. */
 int vsmmu_qemu_ids(const struct vsmmu_conf *conf, uid_t *uid, gid_t *gid, vsmmu_err *err);
+
+/* Whether path names a directory entry, without following a symlink:
+ * readiness reports a missing node by it, while a symlink standing there
+ * counts as present and vsmmu_nodes_take refuses it with its reason. */
+bool vsmmu_node_present(const char *path);
 
 /* Under the run dir lock: take each node for domain name (recording its
  * original owner and mode the first time), chown/chmod it to uid:gid 0660

@@ -1,7 +1,6 @@
 #include "ready.h"
 
-#include <sys/stat.h>
-
+#include "nodes.h"
 #include "util.h"
 
 static void check_driver(const struct vsmmu_host *host, const struct vsmmu_pcidev *dev,
@@ -21,13 +20,6 @@ static void check_driver(const struct vsmmu_host *host, const struct vsmmu_pcide
 				   bdf, sys, bdf, bdf, sys);
 }
 
-static bool path_exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
 static void check_cdev(const struct vsmmu_host *host, const struct vsmmu_pcidev *dev,
 		       const char *devdir, struct vsmmu_problems *out)
 {
@@ -41,7 +33,7 @@ static void check_cdev(const struct vsmmu_host *host, const struct vsmmu_pcidev 
 		return;
 	}
 	node = vsmmu_xasprintf("%s/vfio/devices/%s", devdir, dev->vfio_cdev);
-	if (!path_exists(node))
+	if (!vsmmu_node_present(node))
 		vsmmu_problems_add(out, "hostdev %s: its vfio cdev node %s is missing; create it: "
 				   "udevadm trigger --action=add %s/bus/pci/devices/%s/vfio-dev/%s",
 				   dev->bdf, node, host->sysfs_root, dev->bdf, dev->vfio_cdev);
@@ -66,7 +58,7 @@ void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode m
 		if (accel && out->n == before)
 			check_cdev(host, dev, devdir, out);
 	}
-	if (accel && !path_exists(iommu))
+	if (accel && !vsmmu_node_present(iommu))
 		vsmmu_problems_add(out, "%s is missing: mode 'accel' needs iommufd; load it: "
 				   "modprobe iommufd (or set mode='emulated' in <vsmmu:config>)",
 				   iommu);

@@ -36,6 +36,19 @@ static void test_qemu_ids(const char *top)
 	CHECK(vsmmu_qemu_ids(&conf, &uid, &gid, &err) < 0, "a malformed numeric id is refused");
 }
 
+/* Present is about the entry, exists about what it leads to. */
+static void test_present(const char *top)
+{
+	_cleanup_free_ char *dangling = vsmmu_xasprintf("%s/dangling", top);
+	_cleanup_free_ char *missing = vsmmu_xasprintf("%s/missing", top);
+
+	CHECK(symlink(missing, dangling) == 0, "a dangling symlink planted");
+	CHECK(vsmmu_node_present(dangling) && !vsmmu_path_exists(dangling),
+	      "a dangling symlink is a present node (take refuses it) but no existing path");
+	CHECK(!vsmmu_node_present(missing) && !vsmmu_path_exists(missing), "a missing path is neither");
+	CHECK(vsmmu_node_present(top) && vsmmu_path_exists(top), "a directory is both");
+}
+
 static bool owned(const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
 	struct stat st;
@@ -178,6 +191,7 @@ int main(void)
 	_cleanup_free_ char *rm = vsmmu_xasprintf("rm -rf '%s'", top);
 
 	test_qemu_ids(top);
+	test_present(top);
 	if (geteuid() == 0) {
 		test_nodes(top, dev);
 		test_nodes_refused(top, dev);
