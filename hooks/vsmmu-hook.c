@@ -79,7 +79,7 @@ static int do_prepare(const struct vsmmu_conf *conf, const char *name,
 }
 
 static int do_filter(const struct vsmmu_conf *conf, const char *name,
-		     const struct vsmmu_domain *dom, const char *xml, size_t len)
+		     struct vsmmu_domain *dom, const char *xml, size_t len)
 {
 	_cleanup_free_ char *out = NULL;
 	size_t out_len;

@@ -197,17 +197,22 @@ int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *er
 	return vsmmu_state_remove(conf->rundir, name, err);
 }
 
-int vsmmu_filter(const struct vsmmu_conf *conf, const struct vsmmu_domain *dom,
-		 const char *xml, size_t len, char **out, size_t *out_len, vsmmu_err *err)
+int vsmmu_filter(const struct vsmmu_conf *conf, struct vsmmu_domain *dom, const char *xml,
+		 size_t len, char **out, size_t *out_len, vsmmu_err *err)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
+	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	_cleanup_free_ char *rewritten = NULL;
 	size_t n = 0;
 
 	*out = NULL;
 	*out_len = 0;
 	if (scan_hostdevs(conf, dom, &host, err) < 0 ||
-	    vsmmu_rewrite_xml(xml, len, host, NULL, &rewritten, &n, NULL, err) < 0)
+	    vsmmu_plan_build(dom, host, NULL, &plan, err) < 0)
+		return -1;
+	if (!plan->managed)
+		return 0;
+	if (vsmmu_rewrite(dom, plan, err) < 0 || vsmmu_domain_format(dom, &rewritten, &n, err) < 0)
 		return -1;
 	if (n == len && memcmp(rewritten, xml, len) == 0)
 		return 0;

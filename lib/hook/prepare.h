@@ -31,9 +31,11 @@ int vsmmu_record_unmanaged(const struct vsmmu_conf *conf, const char *name, vsmm
  * live XML or vsmmu.conf hold now. Safe to run twice and without a
  * prepare. */
 int vsmmu_release(const struct vsmmu_conf *conf, const char *name, vsmmu_err *err);
-/* migrate/restore begin: *out is the XML rewritten for this host, or NULL
- * when nothing changes. */
-int vsmmu_filter(const struct vsmmu_conf *conf, const struct vsmmu_domain *dom,
-		 const char *xml, size_t len, char **out, size_t *out_len, vsmmu_err *err);
+/* migrate/restore begin: *out is xml, the document dom was parsed from,
+ * rewritten for this host, or NULL when nothing changes. dom is planned
+ * and rewritten in place (by its metadata, as the policy never changes a
+ * definition in flight), so the XML is parsed once. */
+int vsmmu_filter(const struct vsmmu_conf *conf, struct vsmmu_domain *dom, const char *xml,
+		 size_t len, char **out, size_t *out_len, vsmmu_err *err);
 
 #endif
