@@ -18,8 +18,10 @@
 #include "conf.h"
 #include "confine.h"
 #include "domain.h"
+#include "hookop.h"
 #include "manage.h"
 #include "prepare.h"
+#include "state.h"
 #include "util.h"
 #include "xmlutil.h"
 
@@ -77,7 +79,7 @@ static int do_prepare(const struct vsmmu_conf *conf, const char *name,
 }
 
 static int do_filter(const struct vsmmu_conf *conf, const char *name,
-		     const struct vsmmu_domain *dom, const char *xml, size_t len)
+		     struct vsmmu_domain *dom, const char *xml, size_t len)
 {
 	_cleanup_free_ char *out = NULL;
 	size_t out_len;

@@ -1,12 +1,8 @@
 #include "doctor.h"
 
 #include <dirent.h>
-#include <errno.h>
-#include <grp.h>
 #include <jansson.h>
 #include <limits.h>
-#include <pwd.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,15 +10,14 @@
 #include "conf.h"
 #include "confine.h"
 #include "emulator.h"
-#include "prepare.h"
+#include "perm.h"
+#include "proc.h"
 #include "qemucaps.h"
 #include "qemuconf.h"
 #include "util.h"
 
-#define PROC_STAT_MAX (64u << 10)
 #define HOOK_MAX (64u << 20)
 #define HOOK_MARKER "vsmmu-hook"
-#define MAX_GROUPS 256
 
 /* libvirt's default cgroup_device_acl: setting the key replaces it. */
 static const char *const default_acl[] = {
@@ -163,19 +158,12 @@ struct vsmmu_doctor_result vsmmu_doctor_smmus(const struct vsmmu_doctor_ctx *ctx
 
 /* ---- iommufd ---- */
 
-static bool path_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
 struct vsmmu_doctor_result vsmmu_doctor_iommufd(const struct vsmmu_doctor_ctx *ctx)
 {
 	static const char name[] = "iommufd";
 	_cleanup_free_ char *node = vsmmu_xasprintf("%s/iommu", ctx->conf.dev);
 
-	if (path_exists(node))
+	if (vsmmu_path_exists(node))
 		return pass(name, vsmmu_xasprintf("%s present", node));
 	return result(name, VSMMU_DOCTOR_WARN,
 		      vsmmu_xasprintf("no %s: only mode='emulated' domains can start", node),
@@ -203,7 +191,7 @@ static bool class_has_cdev(const char *sysfs)
 		if (e->d_name[0] == '.')
 			continue;
 		attr = vsmmu_xasprintf("%s/%s/dev", dir, e->d_name);
-		if (path_exists(attr))
+		if (vsmmu_path_exists(attr))
 			return true;
 	}
 	return false;
@@ -272,7 +260,7 @@ struct vsmmu_doctor_result vsmmu_doctor_vfio_device(const struct vsmmu_doctor_ct
 			      vsmmu_xstrdup("boot a kernel with CONFIG_VFIO_DEVICE_CDEV=y "
 					    "(Linux 6.6+) for accelerated vSMMUs"));
 	node = vsmmu_xasprintf("%s/vfio/devices/%s", ctx->conf.dev, dev->vfio_cdev);
-	if (!path_exists(node))
+	if (!vsmmu_path_exists(node))
 		return result(name, VSMMU_DOCTOR_WARN,
 			      vsmmu_xasprintf("behind %s, cdev %s in sysfs but no %s", smmu->name,
 					      dev->vfio_cdev, node),
@@ -303,92 +291,13 @@ static bool file_has_marker(const char *path)
 	return memmem(data, len, HOOK_MARKER, strlen(HOOK_MARKER)) != NULL;
 }
 
-/* The start time of pid (clock ticks since boot) from <proc>/pid/stat. */
-static int proc_start_ticks(const char *proc, const char *pid, unsigned long long *ticks)
-{
-	_cleanup_free_ char *path = vsmmu_xasprintf("%s/%s/stat", proc, pid);
-	_cleanup_free_ char *text = NULL;
-	const char *p;
-	char *end = NULL;
-	vsmmu_err ignored;
-
-	if (vsmmu_read_file(path, PROC_STAT_MAX, &text, NULL, &ignored) < 0)
-		return -1;
-	p = strrchr(text, ')');
-	/* after "pid (comm)": field 3 (state) ... field 22 (starttime) */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -1;
-	errno = 0;
-	*ticks = strtoull(p + 1, &end, 10);
-	return errno || end == p + 1 || (*end != ' ' && *end != '\n' && *end) ? -1 : 0;
-}
-
-/* "btime N" from <proc>/stat: boot time, epoch seconds. */
-static int proc_boot_time(const char *proc, long long *btime)
-{
-	_cleanup_free_ char *path = vsmmu_xasprintf("%s/stat", proc);
-	_cleanup_free_ char *text = NULL;
-	vsmmu_err ignored;
-
-	if (vsmmu_read_file(path, PROC_STAT_MAX, &text, NULL, &ignored) < 0)
-		return -1;
-	for (char *line = text; line; line = strchr(line, '\n')) {
-		char *end = NULL;
-
-		if (*line == '\n')
-			line++;
-		if (!vsmmu_has_prefix(line, "btime "))
-			continue;
-		errno = 0;
-		*btime = strtoll(line + strlen("btime "), &end, 10);
-		return errno || end == line + strlen("btime ") || (*end && *end != '\n') ? -1 : 0;
-	}
-	return -1;
-}
-
-static bool is_pid(const char *s)
-{
-	return *s && strspn(s, "0123456789") == strlen(s);
-}
-
-/* The running libvirtd or virtqemud: "name (pid N)" and its start (epoch
- * seconds), or NULL. */
-static char *find_daemon(const char *proc, long long *start)
-{
-	_cleanup_closedir_ DIR *d = opendir(proc);
-	const struct dirent *e;
-	long long btime;
-	long hz = sysconf(_SC_CLK_TCK);
-
-	if (!d || proc_boot_time(proc, &btime) < 0 || hz <= 0)
-		return NULL;
-	while ((e = readdir(d)) != NULL) {
-		_cleanup_free_ char *path = NULL, *comm = NULL;
-		unsigned long long ticks;
-		vsmmu_err ignored;
-
-		if (!is_pid(e->d_name))
-			continue;
-		path = vsmmu_xasprintf("%s/%s/comm", proc, e->d_name);
-		if (vsmmu_read_attr(path, &comm, &ignored) < 0 ||
-		    (strcmp(comm, "libvirtd") != 0 && strcmp(comm, "virtqemud") != 0) ||
-		    proc_start_ticks(proc, e->d_name, &ticks) < 0)
-			continue;
-		*start = btime + (long long)(ticks / (unsigned long long)hz);
-		return vsmmu_xasprintf("%s (pid %s)", comm, e->d_name);
-	}
-	return NULL;
-}
-
 /* The hook file libvirt runs for us, or NULL. */
 static char *find_hook(const struct vsmmu_doctor_ctx *ctx)
 {
 	char *dropin = vsmmu_xasprintf("%s/libvirt/hooks/qemu.d/vsmmu", ctx->etc);
 	char *main_hook;
 
-	if (path_exists(dropin))
+	if (vsmmu_path_exists(dropin))
 		return dropin;
 	free(dropin);
 	main_hook = vsmmu_xasprintf("%s/libvirt/hooks/qemu", ctx->etc);
@@ -406,7 +315,7 @@ static struct vsmmu_doctor_result hook_freshness(const struct vsmmu_doctor_ctx *
 	long long start = 0;
 
 	if (stat(hook, &st) == 0)
-		daemon = find_daemon(ctx->proc, &start);
+		daemon = vsmmu_proc_find_daemon(ctx->proc, &start);
 	if (!daemon)
 		return pass(name, vsmmu_xasprintf("%s (no libvirt daemon running; it will "
 						  "find the hook when it starts)", hook));
@@ -439,70 +348,6 @@ struct vsmmu_doctor_result vsmmu_doctor_hook(const struct vsmmu_doctor_ctx *ctx)
 
 /* ---- the wrapper, as the QEMU user ---- */
 
-struct ids {
-	uid_t uid;
-	gid_t groups[MAX_GROUPS]; /* primary first */
-	int n_groups;
-};
-
-static int qemu_ids(const struct vsmmu_doctor_ctx *ctx, struct ids *ids, vsmmu_err *err)
-{
-	const struct passwd *pw;
-	gid_t gid;
-
-	if (vsmmu_qemu_ids(&ctx->conf, &ids->uid, &gid, err) < 0)
-		return -1;
-	ids->groups[0] = gid;
-	ids->n_groups = 1;
-	pw = getpwuid(ids->uid);
-	if (pw) {
-		int n = MAX_GROUPS;
-
-		if (getgrouplist(pw->pw_name, gid, ids->groups, &n) < 0)
-			ids->n_groups = 1;
-		else
-			ids->n_groups = n;
-	}
-	return 0;
-}
-
-static bool in_groups(const struct ids *ids, gid_t gid)
-{
-	for (int i = 0; i < ids->n_groups; i++)
-		if (ids->groups[i] == gid)
-			return true;
-	return false;
-}
-
-/* May ids use bit (1: search/execute) on st, by its mode bits? */
-static bool may_exec(const struct ids *ids, const struct stat *st)
-{
-	if (ids->uid == 0)
-		return S_ISDIR(st->st_mode) || (st->st_mode & 0111);
-	if (st->st_uid == ids->uid)
-		return st->st_mode & S_IXUSR;
-	if (in_groups(ids, st->st_gid))
-		return st->st_mode & S_IXGRP;
-	return st->st_mode & S_IXOTH;
-}
-
-/* The first directory above path (canonical) ids cannot search, or NULL. */
-static char *unsearchable_parent(const struct ids *ids, const char *path)
-{
-	_cleanup_free_ char *dir = vsmmu_xstrdup(path);
-	struct stat st;
-
-	if (stat("/", &st) < 0 || !may_exec(ids, &st))
-		return vsmmu_xstrdup("/");
-	for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (stat(dir, &st) < 0 || !may_exec(ids, &st))
-			return vsmmu_xstrdup(dir);
-		*slash = '/';
-	}
-	return NULL;
-}
-
 static struct vsmmu_doctor_result wrapper_fail(const char *name, char *detail, char *remedy)
 {
 	return result(name, VSMMU_DOCTOR_FAIL, detail, remedy);
@@ -513,7 +358,7 @@ struct vsmmu_doctor_result vsmmu_doctor_wrapper(const struct vsmmu_doctor_ctx *c
 	static const char name[] = "wrapper executable by the QEMU user";
 	char real[PATH_MAX];
 	_cleanup_free_ char *dir = NULL;
-	struct ids ids;
+	struct vsmmu_perm_ids ids;
 	struct stat st;
 	vsmmu_err err;
 
@@ -521,15 +366,15 @@ struct vsmmu_doctor_result vsmmu_doctor_wrapper(const struct vsmmu_doctor_ctx *c
 		return wrapper_fail(name, vsmmu_xasprintf("no %s", ctx->wrapper),
 				    vsmmu_xstrdup("install vsmmu (make install), or point "
 						  "VSMMU_WRAPPER at vsmmu-qemu"));
-	if (qemu_ids(ctx, &ids, &err) < 0)
+	if (vsmmu_perm_qemu_ids(&ctx->conf, &ids, &err) < 0)
 		return wrapper_fail(name, vsmmu_xstrdup(err.msg),
 				    vsmmu_xstrdup("set qemu_user and qemu_group in vsmmu.conf"));
-	dir = unsearchable_parent(&ids, real);
+	dir = vsmmu_perm_unsearchable_parent(&ids, real);
 	if (dir)
 		return wrapper_fail(name, vsmmu_xasprintf("uid %u cannot search %s, above %s",
 							  (unsigned)ids.uid, dir, real),
 				    vsmmu_xasprintf("chmod o+x %s", dir));
-	if (!S_ISREG(st.st_mode) || !may_exec(&ids, &st))
+	if (!S_ISREG(st.st_mode) || !vsmmu_perm_may_exec(&ids, &st))
 		return wrapper_fail(name, vsmmu_xasprintf("uid %u gid %u cannot execute %s "
 							  "(mode %04o)", (unsigned)ids.uid,
 							  (unsigned)ids.groups[0], real,
@@ -642,7 +487,7 @@ static struct vsmmu_doctor_result qemu_conf_gap(const struct vsmmu_doctor_ctx *c
 	_cleanup_free_ char *list = vsmmu_strlist_join(missing);
 	_cleanup_free_ char *line = acl_line(acl, acl_set, missing);
 
-	return result(name, path_exists(iommu) ? VSMMU_DOCTOR_FAIL : VSMMU_DOCTOR_WARN,
+	return result(name, vsmmu_path_exists(iommu) ? VSMMU_DOCTOR_FAIL : VSMMU_DOCTOR_WARN,
 		      vsmmu_xasprintf("%s: cgroup_device_acl %s %s%s", ctx->conf.libvirt_qemu_conf,
 				      acl_set ? "lacks" : "is not set, so QEMU cannot open", list,
 				      ns_off ? " (namespaces = [] is not enough: the cgroup "

@@ -3,6 +3,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "pciaddr.h"
+
 static const char *node_text(int node, char buf[16])
 {
 	if (node < 0)
@@ -306,11 +308,11 @@ static void dot_bus(const struct vsmmu_domain *dom, int bus, const char *parent,
 	for (size_t i = 0; i < dom->n_ctrls && depth < 16; i++) {
 		const struct vsmmu_dom_ctrl *c = &dom->ctrls[i];
 		const char *smmu = vsmmu_domain_recorded_smmu(dom, c->index);
-		char id[16];
+		char id[VSMMU_PCI_ID_LEN];
 
 		if (!c->addr.set || (int)c->addr.bus != bus || c->index == bus)
 			continue;
-		snprintf(id, sizeof(id), "pci.%d", c->index);
+		vsmmu_pci_id(c->index, id);
 		vsmmu_buf_printf(out, "  \"%s\" [label=\"%s\\n%s\"];\n  \"%s\" -> \"%s\";\n", id, id,
 				 c->model, parent, id);
 		if (has_vsmmu(dom, c)) {

@@ -285,6 +285,13 @@ bool vsmmu_same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
+bool vsmmu_path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
 bool vsmmu_has_prefix(const char *s, const char *prefix)
 {
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;

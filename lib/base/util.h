@@ -80,6 +80,8 @@ bool vsmmu_streq(const char *a, const char *b);  /* NULL-safe */
 bool vsmmu_has_prefix(const char *s, const char *prefix);
 /* Whether both paths (symlinks followed) name one file; false if either is missing. */
 bool vsmmu_same_file(const char *a, const char *b);
+/* Whether path leads to a file of any type, symlinks followed. */
+bool vsmmu_path_exists(const char *path);
 
 /* A list of one-line problems: "what is wrong; what fixes it". */
 struct vsmmu_problems {

@@ -1,18 +1,13 @@
-/* Runtime state of a started domain under <rundir> (default /run/vsmmu):
+/* The runtime state of a started domain: <rundir>/<dir>/state.json
+ * (lib/hook/rundir.h), the resolved host facts the wrapper reads, the
+ * device nodes the domain holds and its plan. Also what names a domain may
+ * have and the directory each gets.
  *
- *   <rundir>/.lock            flock'ed by every hook run that changes state
- *   <rundir>/.nodes/<esc>     one JSON record per shared device node vsmmu
- *                             changed: its original owner and mode and the
- *                             domains holding it (the reference count)
- *   <rundir>/.qemu-caps       the QEMU capability cache (lib/qemu/qemucaps.h)
- *   <rundir>/<dir>/state.json per domain: resolved host facts for the
- *                             wrapper, the nodes it holds and its plan
- *
- * <dir> is the domain name escaped (vsmmu_state_dir_name): it never starts
- * with '.', so no domain name can collide with an internal file, and any
- * name libvirt accepts has a directory. Every file is written to a
- * temporary name and renamed; directories and files get explicit modes.
- * Everything read back must pass vsmmu_check_trusted. */
+ * <dir> is the domain name escaped (vsmmu_state_dir_name), so any name
+ * libvirt accepts has a directory and none collides with an internal file.
+ * The file is written to a temporary name and renamed; it and its
+ * directory get explicit modes. Hook runs write and remove it under the run
+ * dir lock (vsmmu_rundir_lock); the wrapper reads it without. */
 #ifndef VSMMU_STATE_H
 #define VSMMU_STATE_H
 
@@ -21,11 +16,11 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "ledger.h"
 #include "plan.h"
 
 #define VSMMU_STATE_VERSION 1
 #define VSMMU_STATE_FILE "state.json"
-#define VSMMU_LOCK_TIMEOUT_MS 10000
 
 struct vsmmu_state_hostdev {
 	char *bdf;       /* "0009:01:00.0" */
@@ -38,15 +33,6 @@ struct vsmmu_state_hostdev {
 struct vsmmu_state_expander {
 	int index;  /* pcie-expander-bus controller index: QEMU id pci.<index> */
 	char *smmu; /* the host SMMUv3 it mirrors */
-};
-
-/* A device node whose owner and mode vsmmu changed; uid/gid/mode are the
- * values before the first domain took it. */
-struct vsmmu_state_node {
-	char *path;
-	uid_t uid;
-	gid_t gid;
-	mode_t mode;
 };
 
 struct vsmmu_state {
@@ -93,38 +79,5 @@ int vsmmu_state_read(const char *rundir, const char *name, struct vsmmu_state **
 bool vsmmu_state_exists(const char *rundir, const char *name);
 /* Remove the state file and directory; absent state is not an error. */
 int vsmmu_state_remove(const char *rundir, const char *name, vsmmu_err *err);
-
-/* Create the run dir (0755, root's: the wrapper reads it as the QEMU
- * user), or accept a trusted one. 0 or -1. */
-int vsmmu_state_make_rundir(const char *rundir, vsmmu_err *err);
-
-/* Exclusive lock on <rundir>/.lock, polled for up to timeout_ms. *fd gets
- * the descriptor; closing it releases the lock. */
-int vsmmu_state_lock(const char *rundir, int timeout_ms, int *fd, vsmmu_err *err);
-
-/* Shared device node records, to be used under the lock. */
-struct vsmmu_node_ref {
-	struct vsmmu_state_node node; /* original owner and mode */
-	char **holders;               /* domain names */
-	size_t n_holders;
-};
-
-void vsmmu_node_ref_clear(struct vsmmu_node_ref *ref);
-/* Parse one record's JSON (exposed for tests); on failure *ref is empty. */
-int vsmmu_node_ref_from_json(const char *json, struct vsmmu_node_ref *ref, vsmmu_err *err);
-/* Its JSON, as vsmmu_node_ref_write writes it (holders included). */
-char *vsmmu_node_ref_to_json(const struct vsmmu_node_ref *ref);
-/* 0 and *found false when the node has no record. */
-int vsmmu_node_ref_read(const char *rundir, const char *path, struct vsmmu_node_ref *ref,
-			bool *found, vsmmu_err *err);
-/* Write the record, or remove it when it has no holders left. */
-int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, vsmmu_err *err);
-bool vsmmu_node_ref_held_by(const struct vsmmu_node_ref *ref, const char *name);
-void vsmmu_node_ref_add(struct vsmmu_node_ref *ref, const char *name);
-void vsmmu_node_ref_drop(struct vsmmu_node_ref *ref, const char *name);
-/* Paths of every node with a record (for release, which must not depend on
- * a domain state that a failed prepare never wrote). Removes the temporary
- * records of writers killed mid-way: call it with the lock held. */
-int vsmmu_node_ref_list(const char *rundir, char ***paths, size_t *n, vsmmu_err *err);
 
 #endif

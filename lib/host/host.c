@@ -562,3 +562,9 @@ const struct vsmmu_smmu *vsmmu_host_dev_smmu(const struct vsmmu_host *host,
 		return NULL;
 	return &host->smmus[dev->smmu];
 }
+
+bool vsmmu_driver_is_vfio(const char *driver)
+{
+	/* "vfio-pci", "nvgrace-gpu-vfio-pci", "hisi_acc_vfio_pci", "mlx5_vfio_pci" */
+	return driver && (strstr(driver, "vfio-pci") || strstr(driver, "vfio_pci"));
+}

@@ -3,6 +3,7 @@
 #ifndef VSMMU_HOST_H
 #define VSMMU_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -66,5 +67,8 @@ int vsmmu_host_find_smmu(const struct vsmmu_host *host, const char *name);
 /* The SMMU a device is behind, or NULL. */
 const struct vsmmu_smmu *vsmmu_host_dev_smmu(const struct vsmmu_host *host,
 					     const struct vsmmu_pcidev *dev);
+
+/* A vfio-pci driver or a variant of it ("nvgrace-gpu-vfio-pci"). */
+bool vsmmu_driver_is_vfio(const char *driver);
 
 #endif

@@ -1,7 +1,8 @@
 #include "inject.h"
 
-#include <stdarg.h>
 #include <string.h>
+
+#include "pciaddr.h"
 
 #define APPLY_HINT "run 'vsmmuctl apply DOMAIN' to plan again"
 #define MAX_BUS_DEPTH 32
@@ -13,22 +14,9 @@ struct checker {
 	const struct vsmmu_qargs_lookup *by_bus;   /* -device vfio-pci by bus */
 	const struct vsmmu_plan *plan;
 	const struct vsmmu_host *host;
-	struct vsmmu_buf *out;
-	int problems;
+	struct vsmmu_problems *out;
 	vsmmu_err *err;
 };
-
-static void problem(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct checker *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsmmu_buf_vprintf(c->out, fmt, ap);
-	va_end(ap);
-	vsmmu_buf_printf(c->out, "\n");
-	c->problems++;
-}
 
 /* ---- argv helpers ---- */
 
@@ -113,11 +101,11 @@ static size_t planned_vfio(const struct vsmmu_qargs *args, const struct vsmmu_qa
 			   const struct vsmmu_plan_hostdev *h, size_t *index)
 {
 	size_t at[8], found = 0, n = vsmmu_inject_hostdev_at(by_host, &h->host, index);
-	char bus[16];
+	char bus[VSMMU_PCI_ID_LEN];
 
 	if (n > 0)
 		return n;
-	snprintf(bus, sizeof(bus), "pci.%d", h->port);
+	vsmmu_pci_id(h->port, bus);
 	n = vsmmu_qargs_lookup_find(by_bus, bus, at, VSMMU_ARRAY_LEN(at));
 	for (size_t i = 0; i < n && i < VSMMU_ARRAY_LEN(at); i++)
 		if (!has_host(args, at[i]) && found++ == 0)
@@ -153,7 +141,7 @@ static int find_device(struct checker *c, const char *id, size_t *index)
 	int r = vsmmu_qargs_device_by_id(c->args, c->ids, id, index, &why);
 
 	if (r < 0)
-		problem(c, "%s: %s; give every device its own id", id, why.msg);
+		vsmmu_problems_add(c->out, "%s: %s; give every device its own id", id, why.msg);
 	return r < 0 ? 0 : r;
 }
 
@@ -161,47 +149,51 @@ static int find_device(struct checker *c, const char *id, size_t *index)
 
 static void check_plan_expander(struct checker *c, const struct vsmmu_plan_expander *e)
 {
-	_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", e->index);
+	char id[VSMMU_PCI_ID_LEN];
 	unsigned long bus_nr = 0;
 	size_t idx;
 	vsmmu_err why;
 	int r;
 
+	vsmmu_pci_id(e->index, id);
 	if (!find_device(c, id, &idx)) {
-		problem(c, "expander %s (for %s): no -device with id %s in the QEMU command line; "
-			APPLY_HINT, id, e->smmu, id);
+		vsmmu_problems_add(c->out, "expander %s (for %s): no -device with id %s in the "
+					   "QEMU command line; " APPLY_HINT, id, e->smmu, id);
 		return;
 	}
 	if (strcmp(driver_at(c->args, idx), "pxb-pcie") != 0) {
-		problem(c, "expander %s: is a %s, the plan needs a pxb-pcie; " APPLY_HINT, id,
-			driver_at(c->args, idx));
+		vsmmu_problems_add(c->out, "expander %s: is a %s, the plan needs a pxb-pcie; "
+					   APPLY_HINT, id, driver_at(c->args, idx));
 		return;
 	}
 	r = vsmmu_qargs_get_ulong(vsmmu_qargs_at(c->args, idx), "bus_nr", 255, &bus_nr, &why);
 	if (r <= 0 || bus_nr != (unsigned long)e->bus_nr)
-		problem(c, "expander %s: bus_nr is %s%lu, the plan says %d; " APPLY_HINT, id,
-			r < 0 ? "invalid " : "", r > 0 ? bus_nr : 0, e->bus_nr);
+		vsmmu_problems_add(c->out, "expander %s: bus_nr is %s%lu, the plan says %d; "
+					   APPLY_HINT, id, r < 0 ? "invalid " : "",
+					   r > 0 ? bus_nr : 0, e->bus_nr);
 }
 
 static void check_plan_port(struct checker *c, const struct vsmmu_plan_port *pt)
 {
-	_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", pt->index);
-	_cleanup_free_ char *want = vsmmu_xasprintf("pci.%d", pt->expander);
+	char id[VSMMU_PCI_ID_LEN], want[VSMMU_PCI_ID_LEN];
 	const char *bus = NULL;
 	vsmmu_err why;
 	size_t idx;
 
+	vsmmu_pci_id(pt->index, id);
+	vsmmu_pci_id(pt->expander, want);
 	if (!find_device(c, id, &idx)) {
-		problem(c, "root port %s: no -device with id %s in the QEMU command line; "
-			APPLY_HINT, id, id);
+		vsmmu_problems_add(c->out, "root port %s: no -device with id %s in the QEMU "
+					   "command line; " APPLY_HINT, id, id);
 		return;
 	}
 	if (strcmp(driver_at(c->args, idx), "pcie-root-port") != 0)
-		problem(c, "root port %s: is a %s, the plan needs a pcie-root-port; " APPLY_HINT,
-			id, driver_at(c->args, idx));
+		vsmmu_problems_add(c->out, "root port %s: is a %s, the plan needs a "
+					   "pcie-root-port; " APPLY_HINT, id,
+					   driver_at(c->args, idx));
 	else if (prop_at(c->args, idx, "bus", &bus, &why) <= 0 || strcmp(bus, want) != 0)
-		problem(c, "root port %s: is on bus %s, the plan puts it on %s; " APPLY_HINT, id,
-			bus ? bus : "(none)", want);
+		vsmmu_problems_add(c->out, "root port %s: is on bus %s, the plan puts it on %s; "
+					   APPLY_HINT, id, bus ? bus : "(none)", want);
 }
 
 /* The host SMMU dev is behind, NULL if none (inline: host.c may be absent). */
@@ -229,42 +221,47 @@ static void check_hostdev_live(struct checker *c, const struct vsmmu_plan_hostde
 	const char *smmu = live_smmu(c->host, &h->host, &present);
 
 	if (!present)
-		problem(c, "hostdev %s: not found on this host under %s/bus/pci/devices; check the "
-			"device is present or remove it from the domain", h->bdf, c->host->sysfs_root);
+		vsmmu_problems_add(c->out, "hostdev %s: not found on this host under "
+					   "%s/bus/pci/devices; check the device is present or "
+					   "remove it from the domain", h->bdf,
+					   c->host->sysfs_root);
 	else if (!smmu)
-		problem(c, "hostdev %s: is not behind an SMMUv3 on this host, the plan says %s; "
-			APPLY_HINT, h->bdf, h->smmu);
+		vsmmu_problems_add(c->out, "hostdev %s: is not behind an SMMUv3 on this host, the "
+					   "plan says %s; " APPLY_HINT, h->bdf, h->smmu);
 	else if (strcmp(smmu, h->smmu) != 0)
-		problem(c, "hostdev %s: is behind %s on this host, the plan says %s; " APPLY_HINT,
-			h->bdf, smmu, h->smmu);
+		vsmmu_problems_add(c->out, "hostdev %s: is behind %s on this host, the plan says "
+					   "%s; " APPLY_HINT, h->bdf, smmu, h->smmu);
 }
 
 static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostdev *h,
 				size_t idx)
 {
-	_cleanup_free_ char *want = vsmmu_xasprintf("pci.%d", h->expander);
-	_cleanup_free_ char *planned = vsmmu_xasprintf("pci.%d", h->port);
+	char want[VSMMU_PCI_ID_LEN], planned[VSMMU_PCI_ID_LEN];
 	const char *bus = NULL, *port_bus = NULL;
 	vsmmu_err why;
 	size_t port;
 
+	vsmmu_pci_id(h->expander, want);
+	vsmmu_pci_id(h->port, planned);
 	if (prop_at(c->args, idx, "bus", &bus, &why) <= 0) {
-		problem(c, "hostdev %s: its -device vfio-pci has no bus; it must sit on a root "
-			"port of expander %s; " APPLY_HINT, h->bdf, want);
+		vsmmu_problems_add(c->out, "hostdev %s: its -device vfio-pci has no bus; it must "
+					   "sit on a root port of expander %s; " APPLY_HINT, h->bdf,
+					   want);
 		return;
 	}
 	if (!find_device(c, bus, &port) || strcmp(driver_at(c->args, port), "pcie-root-port")) {
-		problem(c, "hostdev %s: is on bus %s, which is not a pcie-root-port; it must sit "
-			"on a root port of expander %s; " APPLY_HINT, h->bdf, bus, want);
+		vsmmu_problems_add(c->out, "hostdev %s: is on bus %s, which is not a "
+					   "pcie-root-port; it must sit on a root port of expander "
+					   "%s; " APPLY_HINT, h->bdf, bus, want);
 		return;
 	}
 	if (prop_at(c->args, port, "bus", &port_bus, &why) <= 0 || strcmp(port_bus, want) != 0)
-		problem(c, "hostdev %s: its root port %s is on %s, but %s belongs behind "
-			"expander %s; " APPLY_HINT, h->bdf, bus, port_bus ? port_bus : "(none)",
-			h->smmu, want);
+		vsmmu_problems_add(c->out, "hostdev %s: its root port %s is on %s, but %s belongs "
+					   "behind expander %s; " APPLY_HINT, h->bdf, bus,
+					   port_bus ? port_bus : "(none)", h->smmu, want);
 	else if (strcmp(bus, planned) != 0)
-		problem(c, "hostdev %s: is on root port %s, the plan puts it on %s; " APPLY_HINT,
-			h->bdf, bus, planned);
+		vsmmu_problems_add(c->out, "hostdev %s: is on root port %s, the plan puts it on "
+					   "%s; " APPLY_HINT, h->bdf, bus, planned);
 }
 
 static void check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
@@ -274,14 +271,15 @@ static void check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 	size_t count = planned_vfio(c->args, c->hostdevs, c->by_bus, h, &idx);
 
 	if (!e || !e->has_hostdevs || !vsmmu_streq(e->smmu, h->smmu))
-		problem(c, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is not the expander "
-			"of %s in the plan; " APPLY_HINT, h->bdf, h->expander, h->smmu);
+		vsmmu_problems_add(c->out, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is "
+					   "not the expander of %s in the plan; " APPLY_HINT,
+					   h->bdf, h->expander, h->smmu);
 	if (count == 0)
-		problem(c, "hostdev %s: no -device vfio-pci with host=%s in the QEMU command line; "
-			APPLY_HINT, h->bdf, h->bdf);
+		vsmmu_problems_add(c->out, "hostdev %s: no -device vfio-pci with host=%s in the "
+					   "QEMU command line; " APPLY_HINT, h->bdf, h->bdf);
 	else if (count > 1)
-		problem(c, "hostdev %s: %zu -device vfio-pci with host=%s; assign it once",
-			h->bdf, count, h->bdf);
+		vsmmu_problems_add(c->out, "hostdev %s: %zu -device vfio-pci with host=%s; assign "
+					   "it once", h->bdf, count, h->bdf);
 	else
 		check_hostdev_route(c, h, idx);
 	check_hostdev_live(c, h);
@@ -300,9 +298,10 @@ static int check_machine(struct checker *c)
 		if (got < 0)
 			return -1;
 		if (got > 0 && strcmp(iommu, "smmuv3") == 0)
-			problem(c, "-machine: iommu=smmuv3 adds a vSMMU that conflicts with the "
-				"per-root-complex vSMMUs; remove <iommu model='smmuv3'/> from the "
-				"domain (" APPLY_HINT ")");
+			vsmmu_problems_add(c->out, "-machine: iommu=smmuv3 adds a vSMMU that "
+						   "conflicts with the per-root-complex vSMMUs; "
+						   "remove <iommu model='smmuv3'/> from the domain "
+						   "(" APPLY_HINT ")");
 	}
 	return r;
 }
@@ -364,9 +363,10 @@ static int check_existing_smmus(struct checker *c)
 			return -1;
 		e = plan_expander_by_id(c->plan, bus);
 		if (c->plan->root_vsmmu && !strcmp(bus, "pcie.0"))
-			problem(c, "-device arm-smmuv3 on %s: the plan puts its own vSMMU there and "
-				"one root complex takes one vSMMU; remove the extra arm-smmuv3 "
-				"(<iommu> or <qemu:arg>) from the domain", bus);
+			vsmmu_problems_add(c->out, "-device arm-smmuv3 on %s: the plan puts its "
+						   "own vSMMU there and one root complex takes one "
+						   "vSMMU; remove the extra arm-smmuv3 (<iommu> or "
+						   "<qemu:arg>) from the domain", bus);
 		if (!e || !e->has_hostdevs)
 			continue;
 		n = smmus_on(c->args, bus, &first, c->err);
@@ -375,13 +375,15 @@ static int check_existing_smmus(struct checker *c)
 		if (first != i)
 			continue; /* reported with the first */
 		if (n > 1)
-			problem(c, "-device arm-smmuv3 on %s: %d of them, and one root complex takes "
-				"one vSMMU; remove the extra arm-smmuv3 (<iommu> or <qemu:arg>) from "
-				"the domain", bus, n);
+			vsmmu_problems_add(c->out, "-device arm-smmuv3 on %s: %d of them, and one "
+						   "root complex takes one vSMMU; remove the extra "
+						   "arm-smmuv3 (<iommu> or <qemu:arg>) from the "
+						   "domain", bus, n);
 		else if (smmu_accel(c->args, i) != expander_is_accel(c->plan, e))
-			problem(c, "-device arm-smmuv3 on %s: the plan puts its own vSMMU there and "
-				"one root complex takes one vSMMU; remove the extra arm-smmuv3 "
-				"(<iommu> or <qemu:arg>) from the domain", bus);
+			vsmmu_problems_add(c->out, "-device arm-smmuv3 on %s: the plan puts its "
+						   "own vSMMU there and one root complex takes one "
+						   "vSMMU; remove the extra arm-smmuv3 (<iommu> or "
+						   "<qemu:arg>) from the domain", bus);
 	}
 	return r;
 }
@@ -430,16 +432,19 @@ static void check_set_global_arg(struct checker *c, struct vsmmu_qargs_arg *arg)
 		const char *t = v + strlen("device.");
 
 		if (set_touches_guarded(c->args, t, strcspn(t, ".=")))
-			problem(c, "-set %s: changes a vfio-pci, pxb-pcie or arm-smmuv3 device behind "
-				"the plan's back; remove it from the domain's <qemu:commandline>", v);
+			vsmmu_problems_add(c->out, "-set %s: changes a vfio-pci, pxb-pcie or "
+						   "arm-smmuv3 device behind the plan's back; "
+						   "remove it from the domain's <qemu:commandline>",
+						   v);
 	} else if (vsmmu_qargs_arg_is(arg, "global")) {
 		bool kv = vsmmu_has_prefix(v, "driver=");
 		const char *d = kv ? v + strlen("driver=") : v;
 		size_t len = strcspn(d, kv ? "," : ".");
 
 		if (guarded_driver_n(d, len))
-			problem(c, "-global %s: changes every %.*s behind the plan's back; remove it "
-				"from the domain's <qemu:commandline>", v, (int)len, d);
+			vsmmu_problems_add(c->out, "-global %s: changes every %.*s behind the "
+						   "plan's back; remove it from the domain's "
+						   "<qemu:commandline>", v, (int)len, d);
 	}
 }
 
@@ -498,9 +503,9 @@ static bool planned_bdf(const struct vsmmu_plan *plan, const char *host)
 static bool planned_port(const struct vsmmu_plan *plan, const char *bus)
 {
 	for (size_t i = 0; bus && i < plan->n_hostdevs; i++) {
-		char id[16];
+		char id[VSMMU_PCI_ID_LEN];
 
-		snprintf(id, sizeof(id), "pci.%d", plan->hostdevs[i].port);
+		vsmmu_pci_id(plan->hostdevs[i].port, id);
 		if (strcmp(id, bus) == 0)
 			return true;
 	}
@@ -531,12 +536,14 @@ static void check_endpoints(struct checker *c)
 		if (prop_at(c->args, i, "id", &id, &ignored) <= 0)
 			id = "(no id)";
 		if (!allowed_behind_accel(driver))
-			problem(c, "-device %s (%s): emulated endpoint behind %s, whose vSMMU has "
-				"accel=on, which QEMU refuses; move it to a root port on pcie.0",
-				driver, id, exp);
+			vsmmu_problems_add(c->out, "-device %s (%s): emulated endpoint behind %s, "
+						   "whose vSMMU has accel=on, which QEMU refuses; "
+						   "move it to a root port on pcie.0", driver, id,
+						   exp);
 		else if (!strcmp(driver, "vfio-pci") && !planned_vfio_at(c, i, &host))
-			problem(c, "-device vfio-pci (%s, host %s): behind %s but not in the plan; "
-				APPLY_HINT, id, host ? host : "(none)", exp);
+			vsmmu_problems_add(c->out, "-device vfio-pci (%s, host %s): behind %s but "
+						   "not in the plan; " APPLY_HINT, id,
+						   host ? host : "(none)", exp);
 	}
 }
 
@@ -549,8 +556,9 @@ static void check_ids_free(struct checker *c)
 		_cleanup_free_ char *id = vsmmu_xasprintf("vsmmu.%d", c->plan->expanders[k].index);
 
 		if (c->plan->expanders[k].has_hostdevs && find_device(c, id, &idx))
-			problem(c, "-device %s (%s): the id the plan gives its vSMMU is taken; "
-				"rename that device", id, driver_at(c->args, idx));
+			vsmmu_problems_add(c->out, "-device %s (%s): the id the plan gives its "
+						   "vSMMU is taken; rename that device", id,
+						   driver_at(c->args, idx));
 	}
 	for (; c->plan->mode == VSMMU_MODE_ACCEL &&
 	       vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_OBJECT, NULL, &i, &ignored) > 0; i++) {
@@ -558,15 +566,17 @@ static void check_ids_free(struct checker *c)
 
 		if (prop_at(c->args, i, "id", &id, &ignored) > 0 && !strcmp(id, VSMMU_IOMMUFD_ID) &&
 		    strcmp(driver_of_object(c->args, i), "iommufd") != 0)
-			problem(c, "-object %s: the id of the iommufd object the plan adds is taken; "
-				"remove or rename that object", id);
+			vsmmu_problems_add(c->out, "-object %s: the id of the iommufd object the "
+						   "plan adds is taken; remove or rename that "
+						   "object", id);
 	}
 }
 
 int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-		       const struct vsmmu_host *host, struct vsmmu_buf *problems,
+		       const struct vsmmu_host *host, struct vsmmu_problems *problems,
 		       vsmmu_err *err)
 {
+	size_t before = problems->n;
 	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL, *hostdevs = NULL, *by_bus = NULL;
 	struct checker c = { .args = args, .plan = plan, .host = host, .out = problems,
 			     .err = err };
@@ -588,7 +598,7 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
 	check_set_global(&c);
 	check_endpoints(&c);
 	check_ids_free(&c);
-	return c.problems;
+	return (int)(problems->n - before);
 }
 
 /* ---- Injection ---- */
@@ -641,15 +651,15 @@ static int inject_expander_smmus(struct vsmmu_qargs *args, const struct vsmmu_pl
 {
 	for (size_t i = 0; i < plan->n_expanders; i++) {
 		const struct vsmmu_plan_expander *e = &plan->expanders[i];
-		_cleanup_free_ char *bus = vsmmu_xasprintf("pci.%d", e->index);
 		_cleanup_free_ char *id = vsmmu_xasprintf("vsmmu.%d", e->index);
+		char bus[VSMMU_PCI_ID_LEN];
 		struct vsmmu_qargs_arg *smmu = NULL;
 		size_t idx;
-
 		int declared;
 
 		if (!e->has_hostdevs)
 			continue;
+		vsmmu_pci_id(e->index, bus);
 		declared = smmus_on(args, bus, &idx, err);
 		if (declared < 0)
 			return -1;
@@ -721,9 +731,10 @@ static int inject_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *pla
 	struct vsmmu_qargs_arg *obj = NULL;
 
 	for (size_t i = 0; i < plan->n_expanders; i++) {
-		_cleanup_free_ char *id = vsmmu_xasprintf("pci.%d", plan->expanders[i].index);
+		char id[VSMMU_PCI_ID_LEN];
 		size_t idx;
 
+		vsmmu_pci_id(plan->expanders[i].index, id);
 		if (plan->expanders[i].has_hostdevs && find_id(args, id, &idx, err) == 0 &&
 		    idx < first)
 			first = idx;

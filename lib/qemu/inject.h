@@ -14,14 +14,16 @@
 #include "host.h"
 #include "plan.h"
 #include "qemuargs.h"
+#include "qemulookup.h"
+#include "qemuprops.h"
 #include "util.h"
 
-/* Every problem of args against plan and host, one line each, appended to
- * problems as "<device or what>: <problem>; <what to do>\n". host is the
+/* Every problem of args against plan and host added to problems, one line
+ * each: "<device or what>: <problem>; <what to do>". host is the
  * live host scanned for at least the planned BDFs. Returns the number of
  * problems (0: safe to inject), -1 on an error that stops checking. */
 int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-		       const struct vsmmu_host *host, struct vsmmu_buf *problems,
+		       const struct vsmmu_host *host, struct vsmmu_problems *problems,
 		       vsmmu_err *err);
 
 /* Edit args: -object iommufd (accel mode), iommufd= on each planned

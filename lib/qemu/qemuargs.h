@@ -1,5 +1,6 @@
 /* qemuargs: parse a QEMU command line once into a list of typed arguments,
- * inspect and edit it, print it once.
+ * edit the list, print it once. What is inside a -device, -object or
+ * -machine value is qemuprops.h's; finding arguments is qemulookup.h's.
  *
  * Every argv element becomes part of one argument: argv[0] (the program),
  * a flag (an option QEMU takes without a value: -S, -no-shutdown, ...), an
@@ -7,21 +8,6 @@
  * takes the next element as its value, as QEMU does), or a positional word.
  * "-opt" and "--opt" are the same option. The exact strings are kept:
  * printing an unedited list gives back the very same argv, byte for byte.
- *
- * The values of -device, -object and -machine (or -M) are property lists,
- * read only on first access (parsing is lazy). A value beginning with '{'
- * is JSON (as QEMU decides); otherwise it is key=value form
- * "type,key=value,key=value" where ",," is a comma inside a value and the
- * first element without '=' is the type: the -device driver, the -object
- * qom-type, the -machine type. Both forms answer to the same accessors; the
- * type is the property "driver", "qom-type" or "type" in both.
- *
- * Values read back as text: JSON strings as they are, integers in decimal,
- * booleans as "true"/"false", anything else (null, reals, arrays, objects)
- * as compact JSON. In key=value form every value is the text between '='
- * and the next separating comma, with ",," turned into ","; a later element
- * without '=' is a flag and reads as "on" (QEMU's deprecated "nofoo" meaning
- * foo=off is not interpreted: it is the flag "nofoo").
  *
  * Argument and property text is owned by the list: a returned string stays
  * valid until that argument is edited or freed. Errors go through
@@ -42,7 +28,6 @@
 
 #define VSMMU_QARGS_MAX_TOTAL (1024u * 1024u) /* whole argv, NULs included */
 #define VSMMU_QARGS_MAX_VALUE (256u * 1024u)  /* one argv element */
-#define VSMMU_QARGS_MAX_PROPS 1024u           /* properties in one value */
 #define VSMMU_QARGS_NONE SIZE_MAX             /* "no index" */
 
 struct vsmmu_qargs;     /* the whole command line */
@@ -68,27 +53,6 @@ enum vsmmu_qargs_syntax {
 	VSMMU_QARGS_SYNTAX_KEYVAL, /* driver,key=value,... */
 	VSMMU_QARGS_SYNTAX_JSON,   /* {"driver":...} */
 };
-
-enum vsmmu_qargs_vtype {
-	VSMMU_QARGS_VAL_STR,
-	VSMMU_QARGS_VAL_INT,
-	VSMMU_QARGS_VAL_BOOL,
-};
-
-/* One property of an argument being built; see the PAIR_ macros. */
-struct vsmmu_qargs_pair {
-	const char *key;
-	enum vsmmu_qargs_vtype type;
-	const char *str; /* VSMMU_QARGS_VAL_STR */
-	long long num;   /* VSMMU_QARGS_VAL_INT */
-	bool flag;       /* VSMMU_QARGS_VAL_BOOL */
-};
-#define VSMMU_QARGS_PAIR_STR(k, v) \
-	((struct vsmmu_qargs_pair){ .key = (k), .type = VSMMU_QARGS_VAL_STR, .str = (v) })
-#define VSMMU_QARGS_PAIR_INT(k, v) \
-	((struct vsmmu_qargs_pair){ .key = (k), .type = VSMMU_QARGS_VAL_INT, .num = (v) })
-#define VSMMU_QARGS_PAIR_BOOL(k, v) \
-	((struct vsmmu_qargs_pair){ .key = (k), .type = VSMMU_QARGS_VAL_BOOL, .flag = (v) })
 
 /* ---- The list ---- */
 
@@ -121,48 +85,12 @@ size_t vsmmu_qargs_arg_position(const struct vsmmu_qargs_arg *arg);
  * re-serialised properties after an edit. Fails for arguments without one. */
 int vsmmu_qargs_arg_value(struct vsmmu_qargs_arg *arg, const char **value, vsmmu_err *err);
 
-/* ---- Properties of -device, -object, -machine (parsed on first use) ---- */
-
-/* 1 and *value set if present, 0 if absent, -1 on error (bad value). */
-int vsmmu_qargs_get(struct vsmmu_qargs_arg *arg, const char *key, const char **value,
-		    vsmmu_err *err);
-/* 1 present, 0 absent, -1 error. */
-int vsmmu_qargs_has(struct vsmmu_qargs_arg *arg, const char *key, vsmmu_err *err);
-/* As vsmmu_qargs_get, reading on/off/true/false/yes/no (or a JSON bool). */
-int vsmmu_qargs_get_bool(struct vsmmu_qargs_arg *arg, const char *key, bool *out,
-			 vsmmu_err *err);
-/* As vsmmu_qargs_get, reading a JSON integer or text in base 0 (0x.. hex)
- * no greater than max. */
-int vsmmu_qargs_get_ulong(struct vsmmu_qargs_arg *arg, const char *key, unsigned long max,
-			  unsigned long *out, vsmmu_err *err);
-/* The driver, qom-type or machine type: 1, 0 (only a -machine may lack it), -1. */
-int vsmmu_qargs_type(struct vsmmu_qargs_arg *arg, const char **type, vsmmu_err *err);
-
-/* Replace the property in place or append it. JSON gets a string, number or
- * boolean; key=value gets the text (bool as on/off), commas escaped as ",,".
- * Keys are [A-Za-z0-9_.-]+. 0 or -1. */
-int vsmmu_qargs_set_str(struct vsmmu_qargs_arg *arg, const char *key, const char *value,
-			vsmmu_err *err);
-int vsmmu_qargs_set_int(struct vsmmu_qargs_arg *arg, const char *key, long long value,
-			vsmmu_err *err);
-int vsmmu_qargs_set_bool(struct vsmmu_qargs_arg *arg, const char *key, bool value,
-			 vsmmu_err *err);
-/* Remove a property: 1 removed, 0 absent, -1 error (the -device driver and
- * -object qom-type cannot be removed). */
-int vsmmu_qargs_unset(struct vsmmu_qargs_arg *arg, const char *key, vsmmu_err *err);
-
 /* ---- New arguments (owned by the caller until inserted) ---- */
 
-/* A -device/-object/-machine from ordered pairs, in the requested syntax
- * (use the syntax of the argument it relates to: QEMU creates key=value
- * devices before JSON ones). A -device needs "driver", an -object
- * "qom-type"; in key=value form a first pair holding the type is written
- * bare ("arm-smmuv3,primary-bus=pci.1"). 0 or -1. */
-int vsmmu_qargs_new_props(enum vsmmu_qargs_option option, enum vsmmu_qargs_syntax syntax,
-			  const struct vsmmu_qargs_pair *pairs, size_t npairs,
-			  struct vsmmu_qargs_arg **out, vsmmu_err *err);
 /* Any option from its name ("-object" or "object") and value, classified as
- * parsing would; value NULL makes a flag, which must be a known flag. */
+ * parsing would; value NULL makes a flag, which must be a known flag. A
+ * -device, -object or -machine from properties is vsmmu_qargs_new_props
+ * (qemuprops.h). */
 int vsmmu_qargs_new_option(const char *name, const char *value, struct vsmmu_qargs_arg **out,
 			   vsmmu_err *err);
 void vsmmu_qargs_arg_free(struct vsmmu_qargs_arg *arg); /* NULL is fine */
@@ -184,41 +112,6 @@ void vsmmu_qargs_append(struct vsmmu_qargs *args, struct vsmmu_qargs_arg *arg);
 struct vsmmu_qargs_arg *vsmmu_qargs_take(struct vsmmu_qargs *args, size_t index);
 /* Remove and free the argument at index (not argv[0]). 0 or -1. */
 int vsmmu_qargs_remove(struct vsmmu_qargs *args, size_t index, vsmmu_err *err);
-
-/* ---- Lookups ---- */
-
-/* From *index on, the next argument of that option whose type (driver,
- * qom-type, machine type) is type, any type if NULL: 1 and *index set, 0
- * none, -1 if a value on the way cannot be parsed (only when type is set).
- * Loop: for (i = 0; (r = next(...&i...)) > 0; i++). */
-int vsmmu_qargs_next(const struct vsmmu_qargs *args, enum vsmmu_qargs_option option,
-		     const char *type, size_t *index, vsmmu_err *err);
-/* The -device whose id is id: 1 and *index set, 0 none, -1 on a value that
- * cannot be parsed or when two -device arguments share the id. */
-int vsmmu_qargs_find_device(const struct vsmmu_qargs *args, const char *id, size_t *index,
-			    vsmmu_err *err);
-
-/* A table of the -device arguments (of one type, any if NULL) by the value
- * of one property, for many lookups in one pass instead of one scan each.
- * It holds positions: inserting or removing arguments invalidates it. */
-struct vsmmu_qargs_lookup;
-/* Writes value's key into key[size]; false leaves the argument out. NULL
- * keys on the value as it is. */
-typedef bool (*vsmmu_qargs_keyfn)(const char *value, char *key, size_t size);
-int vsmmu_qargs_lookup_new(const struct vsmmu_qargs *args, const char *type, const char *prop,
-			   vsmmu_qargs_keyfn keyfn, struct vsmmu_qargs_lookup **lookup,
-			   vsmmu_err *err);
-/* How many arguments have that key; the positions of the first max of
- * them, in argv order, in at[]. */
-size_t vsmmu_qargs_lookup_find(const struct vsmmu_qargs_lookup *lookup, const char *key,
-			       size_t *at, size_t max);
-void vsmmu_qargs_lookup_free(struct vsmmu_qargs_lookup *lookup);
-void vsmmu_qargs_lookup_freep(struct vsmmu_qargs_lookup **lookup);
-#define _cleanup_lookup_ __attribute__((cleanup(vsmmu_qargs_lookup_freep)))
-/* vsmmu_qargs_find_device in a lookup of the -device ids of args. */
-int vsmmu_qargs_device_by_id(const struct vsmmu_qargs *args,
-			     const struct vsmmu_qargs_lookup *ids, const char *id, size_t *index,
-			     vsmmu_err *err);
 
 /* ---- Printing ---- */
 

@@ -3,43 +3,33 @@
 #include <string.h>
 
 #include "inject.h"
-
-static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void add_problem(struct vsmmu_buf *out, int *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsmmu_buf_vprintf(out, fmt, ap);
-	va_end(ap);
-	vsmmu_buf_printf(out, "\n");
-	(*n)++;
-}
+#include "pciaddr.h"
+#include "qemulookup.h"
+#include "qemuprops.h"
 
 static int check_id_free(const struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *ids,
-			 int index, struct vsmmu_buf *out, int *n, vsmmu_err *err)
+			 int index, struct vsmmu_problems *out, vsmmu_err *err)
 {
-	char id[16];
+	char id[VSMMU_PCI_ID_LEN];
 	size_t at;
 	int r;
 
-	snprintf(id, sizeof(id), "pci.%d", index);
+	vsmmu_pci_id(index, id);
 	r = vsmmu_qargs_device_by_id(args, ids, id, &at, err);
 	if (r > 0)
-		add_problem(out, n, "%s: the runtime plan adds a controller with this id but "
+		vsmmu_problems_add(out, "%s: the runtime plan adds a controller with this id but "
 			    "libvirt's command line has one; the definition changed since the hook "
 			    "planned it: start the domain again", id);
 	return r < 0 ? -1 : 0;
 }
 
-static void mark_index(bool seen[256], int index, struct vsmmu_buf *out, int *n)
+static void mark_index(bool seen[256], int index, struct vsmmu_problems *out)
 {
 	if (index < 0 || index > 255)
 		return;
 	if (seen[index])
-		add_problem(out, n, "pci.%d: the runtime plan adds two controllers with this id; "
-			    "start the domain again", index);
+		vsmmu_problems_add(out, "pci.%d: the runtime plan adds two controllers with this "
+					"id; start the domain again", index);
 	seen[index] = true;
 }
 
@@ -54,35 +44,35 @@ static bool hostdev_twice(const struct vsmmu_plan *plan, size_t h)
 /* The plan must be whole before it is built: every controller index and
  * hostdev once, every root port on a planned expander, every hostdev on a
  * planned root port. A plan from a damaged state could say otherwise. */
-static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_buf *out, int *n)
+static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_problems *out)
 {
 	bool seen[256] = { false };
 
 	for (size_t e = 0; e < plan->n_expanders; e++)
-		mark_index(seen, plan->expanders[e].index, out, n);
+		mark_index(seen, plan->expanders[e].index, out);
 	for (size_t p = 0; p < plan->n_ports; p++) {
 		const struct vsmmu_plan_port *pt = &plan->ports[p];
 
-		mark_index(seen, pt->index, out, n);
+		mark_index(seen, pt->index, out);
 		if (!vsmmu_plan_expander(plan, pt->expander))
-			add_problem(out, n, "root port pci.%d: the runtime plan puts it on pci.%d, "
-				    "which it does not build; start the domain again", pt->index,
-				    pt->expander);
+			vsmmu_problems_add(out, "root port pci.%d: the runtime plan puts it on "
+						"pci.%d, which it does not build; start the domain "
+						"again", pt->index, pt->expander);
 	}
 	for (size_t h = 0; h < plan->n_hostdevs; h++) {
 		if (!vsmmu_plan_port(plan, plan->hostdevs[h].port))
-			add_problem(out, n, "hostdev %s: the runtime plan puts it on pci.%d, which it "
-				    "does not build; start the domain again", plan->hostdevs[h].bdf,
-				    plan->hostdevs[h].port);
+			vsmmu_problems_add(out, "hostdev %s: the runtime plan puts it on pci.%d, "
+						"which it does not build; start the domain again",
+						plan->hostdevs[h].bdf, plan->hostdevs[h].port);
 		if (hostdev_twice(plan, h))
-			add_problem(out, n, "hostdev %s: the runtime plan routes it twice; start the "
-				    "domain again", plan->hostdevs[h].bdf);
+			vsmmu_problems_add(out, "hostdev %s: the runtime plan routes it twice; "
+						"start the domain again", plan->hostdevs[h].bdf);
 	}
 }
 
 /* libvirt's own expanders must keep clear of the planned bus ranges. */
 static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-				   struct vsmmu_buf *out, int *n, vsmmu_err *err)
+				   struct vsmmu_problems *out, vsmmu_err *err)
 {
 	size_t i = 0;
 	int r;
@@ -97,9 +87,10 @@ static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct 
 			int last = x->bus_nr + (int)x->n_buses - 1; /* the plan's bus range */
 
 			if ((int)bus_nr >= x->bus_nr && (int)bus_nr <= last)
-				add_problem(out, n, "pxb-pcie bus_nr %lu in libvirt's command line falls "
-					    "in the range planned for pci.%d; start the domain again",
-					    bus_nr, x->index);
+				vsmmu_problems_add(out, "pxb-pcie bus_nr %lu in libvirt's command "
+							"line falls in the range planned for "
+							"pci.%d; start the domain again", bus_nr,
+							x->index);
 		}
 		i++;
 	}
@@ -148,8 +139,7 @@ static void vfio_lookups_clear(struct vfio_lookups *l)
 
 /* Every planned hostdev once as vfio-pci; *first is the lowest index. */
 static void find_hostdevs(const struct vsmmu_qargs *args, const struct vfio_lookups *l,
-			  const struct vsmmu_plan *plan, size_t *first, struct vsmmu_buf *out,
-			  int *n)
+			  const struct vsmmu_plan *plan, size_t *first, struct vsmmu_problems *out)
 {
 	*first = VSMMU_QARGS_NONE;
 	for (size_t h = 0; h < plan->n_hostdevs; h++) {
@@ -158,13 +148,13 @@ static void find_hostdevs(const struct vsmmu_qargs *args, const struct vfio_look
 		size_t count = runtime_vfio(args, l, ph, &at);
 
 		if (count != 1 && ph->qemu_id)
-			add_problem(out, n, "hostdev %s: %zu -device vfio-pci with host=%s or, "
+			vsmmu_problems_add(out, "hostdev %s: %zu -device vfio-pci with host=%s or, "
 				    "without host=, id=%s in libvirt's command line, the runtime "
 				    "plan needs exactly one", ph->bdf, count, ph->bdf, ph->qemu_id);
 		else if (count != 1)
-			add_problem(out, n, "hostdev %s: %zu -device vfio-pci with host=%s in libvirt's "
-				    "command line, the runtime plan needs exactly one",
-				    ph->bdf, count, ph->bdf);
+			vsmmu_problems_add(out, "hostdev %s: %zu -device vfio-pci with host=%s in "
+						"libvirt's command line, the runtime plan needs "
+						"exactly one", ph->bdf, count, ph->bdf);
 		else if (at < *first)
 			*first = at;
 	}
@@ -185,11 +175,11 @@ static int insert_device(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qar
 static int insert_expander(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
 			   const struct vsmmu_plan_expander *e, vsmmu_err *err)
 {
-	char id[16], addr[8];
+	char id[VSMMU_PCI_ID_LEN], addr[8];
 	struct vsmmu_qargs_pair pairs[6];
 	size_t n = 0;
 
-	snprintf(id, sizeof(id), "pci.%d", e->index);
+	vsmmu_pci_id(e->index, id);
 	snprintf(addr, sizeof(addr), "0x%x", e->slot);
 	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_STR("driver", "pxb-pcie");
 	pairs[n++] = (struct vsmmu_qargs_pair)VSMMU_QARGS_PAIR_INT("bus_nr", e->bus_nr);
@@ -206,10 +196,10 @@ static int insert_expander(struct vsmmu_qargs *args, size_t *after, enum vsmmu_q
 static int insert_port(struct vsmmu_qargs *args, size_t *after, enum vsmmu_qargs_syntax syntax,
 		       const struct vsmmu_plan_port *pt, vsmmu_err *err)
 {
-	char id[16], bus[16], addr[8];
+	char id[VSMMU_PCI_ID_LEN], bus[VSMMU_PCI_ID_LEN], addr[8];
 
-	snprintf(id, sizeof(id), "pci.%d", pt->index);
-	snprintf(bus, sizeof(bus), "pci.%d", pt->expander);
+	vsmmu_pci_id(pt->index, id);
+	vsmmu_pci_id(pt->expander, bus);
 	snprintf(addr, sizeof(addr), "0x%x", pt->slot);
 	{
 		const struct vsmmu_qargs_pair pairs[] = {
@@ -230,12 +220,12 @@ static int move_hostdev(struct vsmmu_qargs *args, const struct vfio_lookups *l,
 {
 	struct vsmmu_qargs_arg *arg;
 	size_t at;
-	char bus[16];
+	char bus[VSMMU_PCI_ID_LEN];
 
 	if (runtime_vfio(args, l, h, &at) == 0)
 		return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it", h->bdf);
 	arg = vsmmu_qargs_at(args, at);
-	snprintf(bus, sizeof(bus), "pci.%d", h->port);
+	vsmmu_pci_id(h->port, bus);
 	if (vsmmu_qargs_set_str(arg, "bus", bus, err) < 0 ||
 	    vsmmu_qargs_set_str(arg, "addr", "0x0", err) < 0 ||
 	    vsmmu_qargs_unset(arg, "multifunction", err) < 0)
@@ -292,12 +282,11 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 }
 
 int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-			struct vsmmu_buf *problems, vsmmu_err *err)
+			struct vsmmu_problems *problems, vsmmu_err *err)
 {
 	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL;
 	_cleanup_vfio_lookups_ struct vfio_lookups vfio = { 0 };
-	size_t first;
-	int n = 0;
+	size_t first, before = problems->n;
 
 	if (plan->topology != VSMMU_TOPO_RUNTIME || plan->n_hostdevs == 0)
 		return 0;
@@ -305,17 +294,17 @@ int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 	    vfio_lookups_new(args, &vfio, err) < 0)
 		return -1;
 	for (size_t e = 0; e < plan->n_expanders; e++)
-		if (check_id_free(args, ids, plan->expanders[e].index, problems, &n, err) < 0)
+		if (check_id_free(args, ids, plan->expanders[e].index, problems, err) < 0)
 			return -1;
 	for (size_t p = 0; p < plan->n_ports; p++)
-		if (check_id_free(args, ids, plan->ports[p].index, problems, &n, err) < 0)
+		if (check_id_free(args, ids, plan->ports[p].index, problems, err) < 0)
 			return -1;
-	if (check_foreign_expanders(args, plan, problems, &n, err) < 0)
+	if (check_foreign_expanders(args, plan, problems, err) < 0)
 		return -1;
-	check_plan_whole(plan, problems, &n);
-	find_hostdevs(args, &vfio, plan, &first, problems, &n);
-	if (n > 0 || first == VSMMU_QARGS_NONE)
-		return n;
+	check_plan_whole(plan, problems);
+	find_hostdevs(args, &vfio, plan, &first, problems);
+	if (problems->n > before || first == VSMMU_QARGS_NONE)
+		return (int)(problems->n - before);
 	return build(args, plan, first, err) < 0 ? -1 : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "fuzz.h"
+#include "../unit/problemsfix.h"
 #include "inject.h"
 #include "plan.h"
 #include "qemuargs.h"
@@ -41,7 +42,7 @@ static void load_argv(void)
 static void inject(struct vsmmu_plan *plan)
 {
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	char **out = NULL;
 	vsmmu_err err;

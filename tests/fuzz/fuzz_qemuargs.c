@@ -5,6 +5,8 @@
 
 #include "fuzz.h"
 #include "qemuargs.h"
+#include "qemulookup.h"
+#include "qemuprops.h"
 
 #define MAX_ARGS 4096
 

@@ -464,6 +464,18 @@ static void test_synthetic(void)
 	CHECK(sorted_and_distinct_groups(h), "synthetic: sorted, distinct groups");
 }
 
+/* Which bound drivers are vfio-pci: the plain one and its variants. */
+static void test_vfio_drivers(void)
+{
+	CHECK(vsmmu_driver_is_vfio("vfio-pci"), "vfio-pci is vfio");
+	CHECK(vsmmu_driver_is_vfio("nvgrace-gpu-vfio-pci"), "nvgrace-gpu-vfio-pci is vfio");
+	CHECK(vsmmu_driver_is_vfio("mlx5_vfio_pci"), "mlx5_vfio_pci is (the kernel spells it so)");
+	CHECK(vsmmu_driver_is_vfio("hisi_acc_vfio_pci"), "hisi_acc_vfio_pci is");
+	CHECK(!vsmmu_driver_is_vfio("vfio"), "plain 'vfio' is not a PCI driver");
+	CHECK(!vsmmu_driver_is_vfio("nvidia") && !vsmmu_driver_is_vfio(NULL),
+	      "nvidia and no driver are not vfio");
+}
+
 int main(void)
 {
 	test_grace();
@@ -476,5 +488,6 @@ int main(void)
 	test_bad_attributes();
 	test_names_and_vanished();
 	test_synthetic();
+	test_vfio_drivers();
 	return tap_done();
 }

@@ -6,6 +6,7 @@
 #include "fakehost.h"
 #include "inject.h"
 #include "plan.h"
+#include "problemsfix.h"
 #include "qemuargs.h"
 #include "tap.h"
 
@@ -83,7 +84,7 @@ static struct result run_host(const char *const *argv, const char *plan_json, in
 {
 	_cleanup_host_ struct vsmmu_host *host = grace(gpu0_smmu);
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
-	_cleanup_buf_ struct vsmmu_buf out = { 0 };
+	_cleanup_problems_ struct vsmmu_problems out = { 0 };
 	struct result r = { 0 };
 	vsmmu_err err = { .msg = "" };
 
@@ -94,7 +95,7 @@ static struct result run_host(const char *const *argv, const char *plan_json, in
 		return r;
 	}
 	r.problems = vsmmu_inject_check(r.args, plan, host, &out, &err);
-	r.text = vsmmu_xstrdup(r.problems < 0 ? err.msg : out.data ? out.data : "");
+	r.text = r.problems < 0 ? vsmmu_xstrdup(err.msg) : problems_join(&out);
 	if (r.problems == 0 && vsmmu_inject_apply(r.args, plan, &r.summary, &err) < 0) {
 		r.problems = -1;
 		free(r.text);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "qemuargs.h"
+#include "qemulookup.h"
+#include "qemuprops.h"
 #include "tap.h"
 #include "util.h"
 

@@ -8,7 +8,9 @@
 #include "domain.h"
 #include "fakehost.h"
 #include "inject.h"
+#include "pciaddr.h"
 #include "plan.h"
+#include "problemsfix.h"
 #include "runtime.h"
 #include "tap.h"
 
@@ -76,10 +78,10 @@ static void check_routed(struct vsmmu_qargs *args, const struct vsmmu_plan *p)
 {
 	for (size_t h = 0; h < p->n_hostdevs; h++) {
 		const struct vsmmu_plan_hostdev *ph = &p->hostdevs[h];
-		char port[16], exp[16], hostdev[32];
+		char port[VSMMU_PCI_ID_LEN], exp[VSMMU_PCI_ID_LEN], hostdev[32];
 
-		snprintf(port, sizeof(port), "pci.%d", ph->port);
-		snprintf(exp, sizeof(exp), "pci.%d", ph->expander);
+		vsmmu_pci_id(ph->port, port);
+		vsmmu_pci_id(ph->expander, exp);
 		snprintf(hostdev, sizeof(hostdev), "hostdev%zu", h);
 		CHECK_STR(ph->qemu_id, hostdev, "the plan has libvirt's id of %s", ph->bdf);
 		CHECK_STR(device_prop(args, hostdev, "bus"), port, "%s moved onto its root port", ph->bdf);
@@ -92,7 +94,7 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 	size_t first_vfio;
@@ -101,12 +103,12 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 	    vsmmu_qargs_parse(f.n, (const char *const *)f.lines, &args, &err) < 0)
 		return (void)CHECK(0, "fixture parses: %s", err.msg);
 	CHECK_INT(vsmmu_runtime_build(args, p, &problems, &err), 0,
-		  "the plan fits libvirt's argv: %s", problems.data ? problems.data : err.msg);
+		  "the plan fits libvirt's argv: %s", problems_first(&problems, err.msg));
 	first_vfio = index_of_device(args, "hostdev0");
 	for (size_t i = 0; i < p->n_expanders; i++) {
-		char id[16];
+		char id[VSMMU_PCI_ID_LEN];
 
-		snprintf(id, sizeof(id), "pci.%d", p->expanders[i].index);
+		vsmmu_pci_id(p->expanders[i].index, id);
 		CHECK_STR(device_prop(args, id, "driver"), "pxb-pcie", "%s is a pxb-pcie", id);
 		CHECK(index_of_device(args, id) < first_vfio, "%s comes before the vfio-pci devices", id);
 		CHECK(vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, index_of_device(args, id))) ==
@@ -114,9 +116,9 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 	}
 	check_routed(args, p);
 	for (int i = 1; i <= 7; i++) {
-		char id[16];
+		char id[VSMMU_PCI_ID_LEN];
 
-		snprintf(id, sizeof(id), "pci.%d", i);
+		vsmmu_pci_id(i, id);
 		CHECK_STR(device_prop(args, id, "bus"), "pcie.0", "libvirt's root port %s stays", id);
 	}
 	CHECK_INT(vsmmu_inject_check(args, p, host, &problems, &err), 0,
@@ -129,7 +131,7 @@ static void test_refusals(const struct vsmmu_plan *p)
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	vsmmu_err err = { .msg = "" };
 
 	if (fixture_load("libvirt9-runtime.argv", &f) < 0)
@@ -145,9 +147,9 @@ static void test_refusals(const struct vsmmu_plan *p)
 	if (vsmmu_qargs_parse(f.n, (const char *const *)f.lines, &args, &err) < 0)
 		return (void)CHECK(0, "fixture parses");
 	CHECK(vsmmu_runtime_build(args, p, &problems, &err) >= 1 &&
-	      strstr(problems.data, "hostdev 0010:01:00.0: 0 -device vfio-pci"),
+	      problems_has(&problems, "hostdev 0010:01:00.0: 0 -device vfio-pci"),
 	      "a planned hostdev missing from the argv is refused");
-	CHECK(strstr(problems.data, "pci.8: the runtime plan adds") != NULL,
+	CHECK(problems_has(&problems, "pci.8: the runtime plan adds"),
 	      "an id libvirt already uses is refused");
 	CHECK_INT(index_of_device(args, "pci.9"), VSMMU_QARGS_NONE, "nothing was inserted");
 }
@@ -157,9 +159,9 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	vsmmu_err err = { .msg = "" };
-	char id[16];
+	char id[VSMMU_PCI_ID_LEN];
 	int n;
 
 	if (fixture_load("libvirt9-runtime.argv", &f) < 0 ||
@@ -167,10 +169,9 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 		return (void)CHECK(0, "fixture parses");
 	n = vsmmu_runtime_build(args, p, &problems, &err);
 
-	CHECK(n >= 1 && problems.data && strstr(problems.data, needle), "%s: %.*s", what,
-	      problems.data ? (int)strcspn(problems.data, "\n") : 200,
-	      problems.data ? problems.data : err.msg);
-	snprintf(id, sizeof(id), "pci.%d", p->expanders[0].index);
+	CHECK(n >= 1 && problems_has(&problems, needle), "%s: %s", what,
+	      problems_first(&problems, err.msg));
+	vsmmu_pci_id(p->expanders[0].index, id);
 	CHECK_INT(index_of_device(args, id), VSMMU_QARGS_NONE, "%s: nothing was inserted", what);
 }
 
@@ -321,7 +322,7 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 {
 	_cleanup_owned_argv_ struct owned_argv a = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 
@@ -330,7 +331,7 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 		return (void)CHECK(0, "libvirt 12 argv parses: %s", err.msg);
 	CHECK_INT(vsmmu_runtime_build(args, p, &problems, &err), 0,
 		  "libvirt 12's argv: the plan finds every vfio-pci by its id: %s",
-		  problems.data ? problems.data : err.msg);
+		  problems_first(&problems, err.msg));
 	check_routed(args, p);
 	for (size_t h = 0; h < p->n_hostdevs; h++)
 		CHECK(device_prop(args, p->hostdevs[h].qemu_id, "fd") != NULL &&
@@ -338,7 +339,7 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 		      "%s keeps libvirt's fd and gets no host=", p->hostdevs[h].bdf);
 	CHECK_INT(vsmmu_inject_check(args, p, host, &problems, &err), 0,
 		  "the built argv passes the wrapper's checks: %s",
-		  problems.data ? problems.data : err.msg);
+		  problems_first(&problems, err.msg));
 	CHECK(vsmmu_inject_apply(args, p, &summary, &err) == 0 && strstr(summary, "3 vSMMUs"),
 	      "and gets one vSMMU per expander: %s", summary ? summary : err.msg);
 	CHECK_INT(count_args(args, "\"qom-type\":\"iommufd\""), 1,
@@ -360,7 +361,7 @@ static void test_libvirt12_ids(struct vsmmu_plan *p)
 	{
 		_cleanup_owned_argv_ struct owned_argv a = { 0 };
 		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-		_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+		_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 		vsmmu_err err = { .msg = "" };
 
 		if (libvirt12_argv(&a, ua) == 0 &&
@@ -369,22 +370,22 @@ static void test_libvirt12_ids(struct vsmmu_plan *p)
 			      device_prop(args, "ua-gpu0", "bus") &&
 			      strcmp(device_prop(args, "ua-gpu0", "bus"), "pci.3") != 0,
 			      "a hostdev with a ua- alias is found by it and moved: %s",
-			      problems.data ? problems.data : err.msg);
+			      problems_first(&problems, err.msg));
 	}
 	p->hostdevs[0].qemu_id = was;
 	{
 		_cleanup_owned_argv_ struct owned_argv a = { 0 };
 		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-		_cleanup_buf_ struct vsmmu_buf problems = { 0 };
+		_cleanup_problems_ struct vsmmu_problems problems = { 0 };
 		vsmmu_err err = { .msg = "" };
 
 		if (libvirt12_argv(&a, wrong) == 0 &&
 		    vsmmu_qargs_parse(a.n, (const char *const *)a.lines, &args, &err) == 0)
-			CHECK(vsmmu_runtime_build(args, p, &problems, &err) >= 1 && problems.data &&
-			      strstr(problems.data, "hostdev 0010:01:00.0: 0 -device vfio-pci with "
-						    "host=0010:01:00.0 or, without host=, id=hostdev1"),
+			CHECK(vsmmu_runtime_build(args, p, &problems, &err) >= 1 &&
+			      problems_has(&problems, "hostdev 0010:01:00.0: 0 -device vfio-pci "
+					   "with host=0010:01:00.0 or, without host=, id=hostdev1"),
 			      "a vfio-pci without host= under an id the plan does not give is "
-			      "refused: %s", problems.data ? problems.data : err.msg);
+			      "refused: %s", problems_first(&problems, err.msg));
 	}
 }
 

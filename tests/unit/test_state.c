@@ -1,10 +1,12 @@
 /* Runtime state: name validation, JSON round trip, atomic write/read/remove
- * (no temporary files left), node records and their holder counts, lock. */
+ * (no temporary files left), a domain named like the lock file. The node
+ * records are test_ledger.c's, the lock test_rundir.c's. */
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rundir.h"
 #include "state.h"
 #include "tap.h"
 #include "util.h"
@@ -216,7 +218,7 @@ static void test_files(const char *top)
 		_cleanup_free_ char *lockfile = vsmmu_xasprintf("%s/.lock", rundir);
 		int fd = -1;
 
-		CHECK(vsmmu_state_lock(rundir, 100, &fd, &err) == 0, "the run dir lock is taken");
+		CHECK(vsmmu_rundir_lock(rundir, 100, &fd, &err) == 0, "the run dir lock is taken");
 		CHECK(vsmmu_state_write(rundir, lock, &err) == 0 &&
 		      vsmmu_state_remove(rundir, ".lock", &err) == 0,
 		      "a domain named .lock has its state, beside the lock file");
@@ -224,64 +226,6 @@ static void test_files(const char *top)
 		if (fd >= 0)
 			close(fd);
 	}
-}
-
-static void test_refs(const char *top)
-{
-	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/refs", top);
-	struct vsmmu_node_ref ref = { 0 }, back;
-	char **paths = NULL;
-	size_t n = 0;
-	bool found;
-	vsmmu_err err;
-
-	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && !found,
-	      "no record: not found");
-	ref.node = (struct vsmmu_state_node){ vsmmu_xstrdup("/dev/iommu"), 0, 5, 0666 };
-	vsmmu_node_ref_add(&ref, "a");
-	vsmmu_node_ref_add(&ref, "b");
-	vsmmu_node_ref_add(&ref, "a");
-	CHECK_INT(ref.n_holders, 2, "a holder is counted once");
-	CHECK(vsmmu_node_ref_write(rundir, &ref, &err) == 0, "record written");
-	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && found,
-	      "record read");
-	CHECK(back.n_holders == 2 && back.node.gid == 5 && back.node.mode == 0666,
-	      "holders and original owner kept");
-	vsmmu_node_ref_clear(&back);
-	CHECK(vsmmu_node_ref_list(rundir, &paths, &n, &err) == 0 && n == 1 &&
-	      strcmp(paths[0], "/dev/iommu") == 0, "list gives the node path back");
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	vsmmu_node_ref_drop(&ref, "a");
-	vsmmu_node_ref_drop(&ref, "a");
-	CHECK(ref.n_holders == 1 && vsmmu_node_ref_held_by(&ref, "b"), "drop is idempotent");
-	vsmmu_node_ref_drop(&ref, "b");
-	CHECK(vsmmu_node_ref_write(rundir, &ref, &err) == 0, "empty record written");
-	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && !found,
-	      "a record without holders is removed");
-	vsmmu_node_ref_clear(&ref);
-}
-
-static void test_lock(const char *top)
-{
-	_cleanup_free_ char *rundir = vsmmu_xasprintf("%s/lock", top);
-	_cleanup_close_ int fd = -1;
-	int fd2 = -1;
-	vsmmu_err err;
-
-	CHECK(vsmmu_state_lock(rundir, 100, &fd, &err) == 0, "lock taken");
-	/* flock is per open file description: a second open conflicts. */
-	CHECK(vsmmu_state_lock(rundir, 50, &fd2, &err) < 0, "second lock times out");
-	CHECK(strstr(err.msg, "still locked") != NULL, "timeout message says so: %s", err.msg);
-	CHECK(strstr(err.msg, "after 50 ms: a running process holds it") &&
-	      strstr(err.msg, "find it with 'fuser -v ") && strstr(err.msg, "/lock/.lock'") &&
-	      !strstr(err.msg, "remove the file"), "and how to find the holder: %s", err.msg);
-	close(fd);
-	fd = -1;
-	CHECK(vsmmu_state_lock(rundir, 50, &fd2, &err) == 0, "lock free again after close");
-	if (fd2 >= 0)
-		close(fd2);
 }
 
 int main(void)
@@ -292,8 +236,6 @@ int main(void)
 	test_json_roundtrip();
 	test_unmanaged_verdict();
 	test_files(top);
-	test_refs(top);
-	test_lock(top);
 	rm_rf(top);
 	return tap_done();
 }
