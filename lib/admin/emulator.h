@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "emuconf.h"
 #include "err.h"
 
 /* libvirt's default emulator for an aarch64 domain with no <emulator>: the
@@ -26,13 +27,6 @@
 /* The qemu line install writes into vsmmu.conf. */
 #define VSMMU_EMULATOR_CONF_LINE "qemu = " VSMMU_EMULATOR_REAL " # set by vsmmuctl emulator install"
 
-/* How install changed vsmmu.conf, so that remove can undo exactly that. */
-enum vsmmu_conf_edit_kind {
-	VSMMU_CONF_EDIT_REPLACED, /* an active qemu line was replaced */
-	VSMMU_CONF_EDIT_INSERTED, /* a line was inserted */
-	VSMMU_CONF_EDIT_CREATED,  /* the file did not exist */
-};
-
 struct vsmmu_emulator_record {
 	enum vsmmu_conf_edit_kind edit;
 	char *old_line; /* REPLACED: the line as it was */
@@ -42,23 +36,6 @@ void vsmmu_emulator_record_clear(struct vsmmu_emulator_record *r);
 char *vsmmu_emulator_record_to_json(const struct vsmmu_emulator_record *r);
 int vsmmu_emulator_record_parse(const char *text, const char *path,
 				struct vsmmu_emulator_record *r, vsmmu_err *err);
-
-/* vsmmu.conf text (NULL: no file) with qemu = VSMMU_EMULATOR_REAL, in *out;
- * every other byte kept. An active qemu line is replaced; else the line
- * goes after the commented "# qemu =" example, or at the end. Refused
- * (-1): qemu = names another QEMU than the default or the diverted one, or
- * is set twice, or a line the parser would refuse. */
-int vsmmu_emulator_conf_set(const char *text, const char *path, char **out,
-			    enum vsmmu_conf_edit_kind *edit, char **old_line, vsmmu_err *err);
-/* The inverse: vsmmu.conf text with install's line undone, in *out (NULL:
- * delete the file: install created it and it holds nothing else). When
- * the admin changed the line since, *out is NULL, *keep true and *note
- * says what was left as it is. */
-int vsmmu_emulator_conf_restore(const char *text, const char *path,
-				const struct vsmmu_emulator_record *r, char **out, bool *keep,
-				char **note);
-/* The value of the active qemu line in text, malloc'ed; NULL if none. */
-char *vsmmu_emulator_conf_qemu(const char *text);
 
 /* What is at VSMMU_EMULATOR_PATH. */
 enum vsmmu_emulator_file {

@@ -30,10 +30,15 @@ longer() {
 	[ "$output" = "lib/conf/conf.c" ] || { echo "getenv in: $output"; false; }
 }
 
+# id_sites: where a pci.N id is formatted or matched outside pciaddr.c
+id_sites() {
+	grep -nE '(snprintf|xasprintf|json_sprintf)\(.*"pci\.%d"|has_prefix\([^)]*"pci\."' \
+		lib/*/*.c cli/*.c wrapper/*.c hooks/*.c | grep -v '^lib/base/pciaddr\.c:' || true
+}
+
 @test "pci.N controller ids are built and parsed only in lib/base/pciaddr.c" {
 	# Data, not messages: ids formatted into buffers or JSON, or matched by prefix.
-	run grep -nE '(snprintf|xasprintf|json_sprintf)\(.*"pci\.%d"|has_prefix\([^)]*"pci\."' \
-		lib/*/*.c cli/*.c wrapper/*.c hooks/*.c | grep -v '^lib/base/pciaddr\.c:'
+	run id_sites
 	[ -z "$output" ] || { echo "$output"; false; }
 }
 
