@@ -1,4 +1,4 @@
-#include "inject.h"
+#include "inject-internal.h"
 
 #include <string.h>
 
@@ -18,35 +18,15 @@ struct checker {
 	vsmmu_err *err;
 };
 
-/* ---- argv helpers ---- */
-
-/* A property of the argument at index: 1 present, 0 absent, -1 error. */
-static int prop_at(const struct vsmmu_qargs *args, size_t index, const char *key,
-		   const char **value, vsmmu_err *err)
-{
-	return vsmmu_qargs_get(vsmmu_qargs_at(args, index), key, value, err);
-}
-
-/* The driver of the -device at index, "" when it has none. */
-static const char *driver_at(const struct vsmmu_qargs *args, size_t index)
-{
-	const char *type = NULL;
-	vsmmu_err ignored;
-
-	return vsmmu_qargs_type(vsmmu_qargs_at(args, index), &type, &ignored) > 0 ? type : "";
-}
-
 /* The qom-type of the -object at index, "" when unreadable. */
 static const char *driver_of_object(const struct vsmmu_qargs *args, size_t index)
 {
-	return driver_at(args, index);
+	return inject_driver_at(args, index);
 }
-
 static bool expander_is_accel(const struct vsmmu_plan *plan, const struct vsmmu_plan_expander *e)
 {
 	return e && e->has_hostdevs && plan->mode == VSMMU_MODE_ACCEL;
 }
-
 static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_plan *plan,
 							     const char *id)
 {
@@ -55,82 +35,6 @@ static const struct vsmmu_plan_expander *plan_expander_by_id(const struct vsmmu_
 	if (vsmmu_pci_id_parse(id, &index) < 0)
 		return NULL;
 	return vsmmu_plan_expander(plan, index);
-}
-
-/* host= values that are no PCI address match no planned hostdev. */
-static bool bdf_key(const char *value, char *key, size_t size)
-{
-	struct vsmmu_pci_addr a;
-
-	if (size < VSMMU_BDF_LEN || vsmmu_pci_addr_parse(value, &a) < 0)
-		return false;
-	vsmmu_pci_addr_format(&a, key);
-	return true;
-}
-
-int vsmmu_inject_hostdevs(const struct vsmmu_qargs *args, struct vsmmu_qargs_lookup **hostdevs,
-			  vsmmu_err *err)
-{
-	return vsmmu_qargs_lookup_new(args, "vfio-pci", "host", bdf_key, hostdevs, err);
-}
-
-size_t vsmmu_inject_hostdev_at(const struct vsmmu_qargs_lookup *hostdevs,
-			       const struct vsmmu_pci_addr *addr, size_t *index)
-{
-	char key[VSMMU_BDF_LEN];
-
-	vsmmu_pci_addr_format(addr, key);
-	return vsmmu_qargs_lookup_find(hostdevs, key, index, 1);
-}
-
-static bool has_host(const struct vsmmu_qargs *args, size_t index)
-{
-	vsmmu_err ignored;
-
-	return vsmmu_qargs_has(vsmmu_qargs_at(args, index), "host", &ignored) != 0;
-}
-
-/* The -device vfio-pci of planned hostdev h: by host=, or else, as libvirt
- * >= 12.1 writes a hostdev whose iommufd it opens itself (fd=, no host=),
- * by the root port the plan gives it: every planned hostdev has a root
- * port of its own, so the port names it as surely as libvirt's hostdevN
- * id would (which the plan does not record). How many match; *index is
- * the first. */
-static size_t planned_vfio(const struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *by_host,
-			   const struct vsmmu_qargs_lookup *by_bus,
-			   const struct vsmmu_plan_hostdev *h, size_t *index)
-{
-	size_t at[8], found = 0, n = vsmmu_inject_hostdev_at(by_host, &h->host, index);
-	char bus[VSMMU_PCI_ID_LEN];
-
-	if (n > 0)
-		return n;
-	vsmmu_pci_id(h->port, bus);
-	n = vsmmu_qargs_lookup_find(by_bus, bus, at, VSMMU_ARRAY_LEN(at));
-	for (size_t i = 0; i < n && i < VSMMU_ARRAY_LEN(at); i++)
-		if (!has_host(args, at[i]) && found++ == 0)
-			*index = at[i];
-	return found;
-}
-
-static int vfio_by_bus(const struct vsmmu_qargs *args, struct vsmmu_qargs_lookup **by_bus,
-		       vsmmu_err *err)
-{
-	return vsmmu_qargs_lookup_new(args, "vfio-pci", "bus", NULL, by_bus, err);
-}
-
-/* The id of the first -object iommufd in args (libvirt >= 12.1 declares
- * its own when it opens /dev/iommu), NULL when there is none. */
-static const char *existing_iommufd(const struct vsmmu_qargs *args)
-{
-	size_t i = 0;
-	vsmmu_err ignored;
-	const char *id = NULL;
-
-	if (vsmmu_qargs_next(args, VSMMU_QARGS_OPT_OBJECT, "iommufd", &i, &ignored) > 0 &&
-	    prop_at(args, i, "id", &id, &ignored) > 0)
-		return id;
-	return NULL;
 }
 
 /* The -device with that id: as vsmmu_qargs_find_device, a duplicate id
@@ -161,9 +65,9 @@ static void check_plan_expander(struct checker *c, const struct vsmmu_plan_expan
 					   "QEMU command line; " APPLY_HINT, id, e->smmu, id);
 		return;
 	}
-	if (strcmp(driver_at(c->args, idx), "pxb-pcie") != 0) {
+	if (strcmp(inject_driver_at(c->args, idx), "pxb-pcie") != 0) {
 		vsmmu_problems_add(c->out, "expander %s: is a %s, the plan needs a pxb-pcie; "
-					   APPLY_HINT, id, driver_at(c->args, idx));
+					   APPLY_HINT, id, inject_driver_at(c->args, idx));
 		return;
 	}
 	r = vsmmu_qargs_get_ulong(vsmmu_qargs_at(c->args, idx), "bus_nr", 255, &bus_nr, &why);
@@ -187,11 +91,11 @@ static void check_plan_port(struct checker *c, const struct vsmmu_plan_port *pt)
 					   "command line; " APPLY_HINT, id, id);
 		return;
 	}
-	if (strcmp(driver_at(c->args, idx), "pcie-root-port") != 0)
+	if (strcmp(inject_driver_at(c->args, idx), "pcie-root-port") != 0)
 		vsmmu_problems_add(c->out, "root port %s: is a %s, the plan needs a "
 					   "pcie-root-port; " APPLY_HINT, id,
-					   driver_at(c->args, idx));
-	else if (prop_at(c->args, idx, "bus", &bus, &why) <= 0 || strcmp(bus, want) != 0)
+					   inject_driver_at(c->args, idx));
+	else if (inject_prop_at(c->args, idx, "bus", &bus, &why) <= 0 || strcmp(bus, want) != 0)
 		vsmmu_problems_add(c->out, "root port %s: is on bus %s, the plan puts it on %s; "
 					   APPLY_HINT, id, bus ? bus : "(none)", want);
 }
@@ -243,19 +147,19 @@ static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostd
 
 	vsmmu_pci_id(h->expander, want);
 	vsmmu_pci_id(h->port, planned);
-	if (prop_at(c->args, idx, "bus", &bus, &why) <= 0) {
+	if (inject_prop_at(c->args, idx, "bus", &bus, &why) <= 0) {
 		vsmmu_problems_add(c->out, "hostdev %s: its -device vfio-pci has no bus; it must "
 					   "sit on a root port of expander %s; " APPLY_HINT, h->bdf,
 					   want);
 		return;
 	}
-	if (!find_device(c, bus, &port) || strcmp(driver_at(c->args, port), "pcie-root-port")) {
+	if (!find_device(c, bus, &port) || strcmp(inject_driver_at(c->args, port), "pcie-root-port")) {
 		vsmmu_problems_add(c->out, "hostdev %s: is on bus %s, which is not a "
 					   "pcie-root-port; it must sit on a root port of expander "
 					   "%s; " APPLY_HINT, h->bdf, bus, want);
 		return;
 	}
-	if (prop_at(c->args, port, "bus", &port_bus, &why) <= 0 || strcmp(port_bus, want) != 0)
+	if (inject_prop_at(c->args, port, "bus", &port_bus, &why) <= 0 || strcmp(port_bus, want) != 0)
 		vsmmu_problems_add(c->out, "hostdev %s: its root port %s is on %s, but %s belongs "
 					   "behind expander %s; " APPLY_HINT, h->bdf, bus,
 					   port_bus ? port_bus : "(none)", h->smmu, want);
@@ -268,7 +172,7 @@ static void check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 {
 	const struct vsmmu_plan_expander *e = vsmmu_plan_expander(c->plan, h->expander);
 	size_t idx = 0;
-	size_t count = planned_vfio(c->args, c->hostdevs, c->by_bus, h, &idx);
+	size_t count = inject_planned_vfio(c->args, c->hostdevs, c->by_bus, h, &idx);
 
 	if (!e || !e->has_hostdevs || !vsmmu_streq(e->smmu, h->smmu))
 		vsmmu_problems_add(c->out, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is "
@@ -293,7 +197,7 @@ static int check_machine(struct checker *c)
 	for (; (r = vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_MACHINE, NULL, &i, c->err)) > 0;
 	     i++) {
 		const char *iommu = NULL;
-		int got = prop_at(c->args, i, "iommu", &iommu, c->err);
+		int got = inject_prop_at(c->args, i, "iommu", &iommu, c->err);
 
 		if (got < 0)
 			return -1;
@@ -304,33 +208,6 @@ static int check_machine(struct checker *c)
 						   "(" APPLY_HINT ")");
 	}
 	return r;
-}
-
-/* The bus an arm-smmuv3 -device is on when it names none is pcie.0. */
-static const char *smmu_bus_at(const struct vsmmu_qargs *args, size_t index, vsmmu_err *err)
-{
-	const char *bus = "pcie.0";
-
-	return prop_at(args, index, "primary-bus", &bus, err) < 0 ? NULL : bus;
-}
-
-/* How many -device arm-smmuv3 are on bus; *index is the first. */
-static int smmus_on(const struct vsmmu_qargs *args, const char *bus, size_t *index,
-		    vsmmu_err *err)
-{
-	size_t i = 0;
-	int r, n = 0;
-
-	for (; (r = vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, "arm-smmuv3", &i, err)) > 0;
-	     i++) {
-		const char *b = smmu_bus_at(args, i, err);
-
-		if (!b)
-			return -1;
-		if (strcmp(b, bus) == 0 && n++ == 0)
-			*index = i;
-	}
-	return r < 0 ? -1 : n;
 }
 
 static bool smmu_accel(const struct vsmmu_qargs *args, size_t index)
@@ -354,7 +231,7 @@ static int check_existing_smmus(struct checker *c)
 
 	for (; (r = vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_DEVICE, "arm-smmuv3", &i, c->err)) >
 	       0; i++) {
-		const char *bus = smmu_bus_at(c->args, i, c->err);
+		const char *bus = inject_smmu_bus_at(c->args, i, c->err);
 		const struct vsmmu_plan_expander *e;
 		size_t first = 0;
 		int n;
@@ -369,7 +246,7 @@ static int check_existing_smmus(struct checker *c)
 						   "<qemu:arg>) from the domain", bus);
 		if (!e || !e->has_hostdevs)
 			continue;
-		n = smmus_on(c->args, bus, &first, c->err);
+		n = inject_smmus_on(c->args, bus, &first, c->err);
 		if (n < 0)
 			return -1;
 		if (first != i)
@@ -414,7 +291,7 @@ static bool set_touches_guarded(const struct vsmmu_qargs *args, const char *targ
 	for (; vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, NULL, &i, &ignored) > 0; i++) {
 		const char *id = NULL;
 
-		if (prop_at(args, i, "id", &id, &ignored) > 0 && guarded_driver(driver_at(args, i)) &&
+		if (inject_prop_at(args, i, "id", &id, &ignored) > 0 && guarded_driver(inject_driver_at(args, i)) &&
 		    strncmp(id, target, len) == 0 && (id[len] == '\0' || id[len] == '.'))
 			return true;
 	}
@@ -476,7 +353,7 @@ static const char *accel_expander_of(const struct checker *c, size_t index)
 	vsmmu_err ignored;
 
 	for (int depth = 0; depth < MAX_BUS_DEPTH; depth++) {
-		if (prop_at(c->args, index, "bus", &bus, &ignored) <= 0)
+		if (inject_prop_at(c->args, index, "bus", &bus, &ignored) <= 0)
 			return NULL;
 		if (expander_is_accel(c->plan, plan_expander_by_id(c->plan, bus)))
 			return bus;
@@ -517,9 +394,9 @@ static bool planned_vfio_at(const struct checker *c, size_t index, const char **
 	const char *bus = NULL;
 	vsmmu_err ignored;
 
-	if (prop_at(c->args, index, "host", host, &ignored) > 0)
+	if (inject_prop_at(c->args, index, "host", host, &ignored) > 0)
 		return planned_bdf(c->plan, *host);
-	return prop_at(c->args, index, "bus", &bus, &ignored) > 0 && planned_port(c->plan, bus);
+	return inject_prop_at(c->args, index, "bus", &bus, &ignored) > 0 && planned_port(c->plan, bus);
 }
 
 static void check_endpoints(struct checker *c)
@@ -528,12 +405,12 @@ static void check_endpoints(struct checker *c)
 	vsmmu_err ignored;
 
 	for (; vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_DEVICE, NULL, &i, &ignored) > 0; i++) {
-		const char *driver = driver_at(c->args, i), *id = NULL, *host = NULL;
+		const char *driver = inject_driver_at(c->args, i), *id = NULL, *host = NULL;
 		const char *exp = accel_expander_of(c, i);
 
 		if (!exp)
 			continue;
-		if (prop_at(c->args, i, "id", &id, &ignored) <= 0)
+		if (inject_prop_at(c->args, i, "id", &id, &ignored) <= 0)
 			id = "(no id)";
 		if (!allowed_behind_accel(driver))
 			vsmmu_problems_add(c->out, "-device %s (%s): emulated endpoint behind %s, "
@@ -558,13 +435,13 @@ static void check_ids_free(struct checker *c)
 		if (c->plan->expanders[k].has_hostdevs && find_device(c, id, &idx))
 			vsmmu_problems_add(c->out, "-device %s (%s): the id the plan gives its "
 						   "vSMMU is taken; rename that device", id,
-						   driver_at(c->args, idx));
+						   inject_driver_at(c->args, idx));
 	}
 	for (; c->plan->mode == VSMMU_MODE_ACCEL &&
 	       vsmmu_qargs_next(c->args, VSMMU_QARGS_OPT_OBJECT, NULL, &i, &ignored) > 0; i++) {
 		const char *id = NULL;
 
-		if (prop_at(c->args, i, "id", &id, &ignored) > 0 && !strcmp(id, VSMMU_IOMMUFD_ID) &&
+		if (inject_prop_at(c->args, i, "id", &id, &ignored) > 0 && !strcmp(id, VSMMU_IOMMUFD_ID) &&
 		    strcmp(driver_of_object(c->args, i), "iommufd") != 0)
 			vsmmu_problems_add(c->out, "-object %s: the id of the iommufd object the "
 						   "plan adds is taken; remove or rename that "
@@ -582,7 +459,7 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
 			     .err = err };
 
 	if (vsmmu_qargs_lookup_new(args, NULL, "id", NULL, &ids, err) < 0 ||
-	    vsmmu_inject_hostdevs(args, &hostdevs, err) < 0 || vfio_by_bus(args, &by_bus, err) < 0)
+	    vsmmu_inject_hostdevs(args, &hostdevs, err) < 0 || inject_vfio_by_bus(args, &by_bus, err) < 0)
 		return -1;
 	c.ids = ids;
 	c.hostdevs = hostdevs;
@@ -599,208 +476,4 @@ int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *
 	check_endpoints(&c);
 	check_ids_free(&c);
 	return (int)(problems->n - before);
-}
-
-/* ---- Injection ---- */
-
-/* Digits become integers (ssidsize, oas: QEMU's JSON input is typed),
- * anything else stays text ("on", "auto"). */
-static struct vsmmu_qargs_pair feature_pair(const char *key, const char *value)
-{
-	unsigned long n;
-
-	if (vsmmu_parse_ulong(value, 10, 0xffff, &n) == 0)
-		return VSMMU_QARGS_PAIR_INT(key, (long long)n);
-	return VSMMU_QARGS_PAIR_STR(key, value);
-}
-
-static int new_smmu(const struct vsmmu_plan *plan, enum vsmmu_qargs_syntax syntax,
-		    const char *bus, const char *id, bool accel, bool features,
-		    struct vsmmu_qargs_arg **out, vsmmu_err *err)
-{
-	struct vsmmu_qargs_pair pairs[4 + VSMMU_N_SMMU_PROPS];
-	size_t n = 0;
-
-	pairs[n++] = VSMMU_QARGS_PAIR_STR("driver", "arm-smmuv3");
-	pairs[n++] = VSMMU_QARGS_PAIR_STR("primary-bus", bus);
-	pairs[n++] = VSMMU_QARGS_PAIR_STR("id", id);
-	if (accel)
-		pairs[n++] = VSMMU_QARGS_PAIR_BOOL("accel", true);
-	for (size_t i = 0; features && i < VSMMU_N_SMMU_PROPS; i++)
-		if (plan->props[i])
-			pairs[n++] = feature_pair(vsmmu_smmu_prop_name(i), plan->props[i]);
-	return vsmmu_qargs_new_props(VSMMU_QARGS_OPT_DEVICE, syntax, pairs, n, out, err);
-}
-
-static int insert_new(struct vsmmu_qargs *args, size_t after, struct vsmmu_qargs_arg *arg,
-		      vsmmu_err *err)
-{
-	return vsmmu_qargs_insert_after(args, after, arg, err);
-}
-
-static int find_id(const struct vsmmu_qargs *args, const char *id, size_t *idx, vsmmu_err *err)
-{
-	int r = vsmmu_qargs_find_device(args, id, idx, err);
-
-	return r > 0 ? 0 : r < 0 ? -1 : vsmmu_fail(err, "%s: not in the QEMU command line", id);
-}
-
-/* arm-smmuv3 right after each planned expander; notes them in summary. */
-static int inject_expander_smmus(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-				 struct vsmmu_buf *list, size_t *count, vsmmu_err *err)
-{
-	for (size_t i = 0; i < plan->n_expanders; i++) {
-		const struct vsmmu_plan_expander *e = &plan->expanders[i];
-		_cleanup_free_ char *id = vsmmu_xasprintf("vsmmu.%d", e->index);
-		char bus[VSMMU_PCI_ID_LEN];
-		struct vsmmu_qargs_arg *smmu = NULL;
-		size_t idx;
-		int declared;
-
-		if (!e->has_hostdevs)
-			continue;
-		vsmmu_pci_id(e->index, bus);
-		declared = smmus_on(args, bus, &idx, err);
-		if (declared < 0)
-			return -1;
-		if (declared > 0) { /* libvirt's own, checked to agree with the plan */
-			const char *theirs = NULL;
-
-			if (prop_at(args, idx, "id", &theirs, err) <= 0)
-				theirs = "(no id)";
-			vsmmu_buf_printf(list, "%s%s on %s for %s (libvirt's)", (*count)++ ? ", " : "",
-					 theirs, bus, e->smmu);
-			continue;
-		}
-		if (find_id(args, bus, &idx, err) < 0 ||
-		    new_smmu(plan, vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, idx)), bus, id,
-			     plan->mode == VSMMU_MODE_ACCEL, true, &smmu, err) < 0 ||
-		    insert_new(args, idx, smmu, err) < 0)
-			return -1;
-		vsmmu_buf_printf(list, "%s%s on %s for %s", (*count)++ ? ", " : "", id, bus,
-				 e->smmu);
-	}
-	return 0;
-}
-
-/* The first -device on pcie.0, else VSMMU_QARGS_NONE. */
-static size_t first_on_pcie0(const struct vsmmu_qargs *args)
-{
-	size_t i = 0;
-	vsmmu_err ignored;
-
-	for (; vsmmu_qargs_next(args, VSMMU_QARGS_OPT_DEVICE, NULL, &i, &ignored) > 0; i++) {
-		const char *bus = NULL;
-
-		if (prop_at(args, i, "bus", &bus, &ignored) > 0 && !strcmp(bus, "pcie.0"))
-			return i;
-	}
-	return VSMMU_QARGS_NONE;
-}
-
-static int inject_root_smmu(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-			    struct vsmmu_buf *list, size_t *count, vsmmu_err *err)
-{
-	size_t at = first_on_pcie0(args);
-	enum vsmmu_qargs_syntax syntax = at == VSMMU_QARGS_NONE
-		? VSMMU_QARGS_SYNTAX_KEYVAL : vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, at));
-	struct vsmmu_qargs_arg *smmu = NULL;
-
-	if (!plan->root_vsmmu)
-		return 0;
-	if (new_smmu(plan, syntax, "pcie.0", VSMMU_ROOT_VSMMU_ID, false, false, &smmu, err) < 0)
-		return -1;
-	if (at == VSMMU_QARGS_NONE)
-		vsmmu_qargs_append(args, smmu);
-	else if (insert_new(args, at - 1, smmu, err) < 0)
-		return -1;
-	vsmmu_buf_printf(list, "%s%s on pcie.0 (emulated)", (*count)++ ? ", " : "",
-			 VSMMU_ROOT_VSMMU_ID);
-	return 0;
-}
-
-/* -object iommufd before the first expander that gets an accel vSMMU. */
-static int inject_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-			  vsmmu_err *err)
-{
-	const struct vsmmu_qargs_pair pairs[] = {
-		VSMMU_QARGS_PAIR_STR("qom-type", "iommufd"),
-		VSMMU_QARGS_PAIR_STR("id", VSMMU_IOMMUFD_ID),
-	};
-	size_t first = VSMMU_QARGS_NONE;
-	struct vsmmu_qargs_arg *obj = NULL;
-
-	for (size_t i = 0; i < plan->n_expanders; i++) {
-		char id[VSMMU_PCI_ID_LEN];
-		size_t idx;
-
-		vsmmu_pci_id(plan->expanders[i].index, id);
-		if (plan->expanders[i].has_hostdevs && find_id(args, id, &idx, err) == 0 &&
-		    idx < first)
-			first = idx;
-	}
-	if (first == VSMMU_QARGS_NONE)
-		return vsmmu_fail(err, "no expander to serve with " VSMMU_IOMMUFD_ID);
-	if (vsmmu_qargs_new_props(VSMMU_QARGS_OPT_OBJECT,
-				  vsmmu_qargs_arg_syntax(vsmmu_qargs_at(args, first)), pairs,
-				  VSMMU_ARRAY_LEN(pairs), &obj, err) < 0)
-		return -1;
-	return insert_new(args, first - 1, obj, err);
-}
-
-static int set_iommufd(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-		       const char *iommufd, vsmmu_err *err)
-{
-	_cleanup_lookup_ struct vsmmu_qargs_lookup *hostdevs = NULL, *by_bus = NULL;
-
-	if (vsmmu_inject_hostdevs(args, &hostdevs, err) < 0 || vfio_by_bus(args, &by_bus, err) < 0)
-		return -1;
-	for (size_t i = 0; i < plan->n_hostdevs; i++) {
-		struct vsmmu_qargs_arg *arg;
-		size_t idx = 0;
-		int has;
-
-		if (planned_vfio(args, hostdevs, by_bus, &plan->hostdevs[i], &idx) == 0)
-			return vsmmu_fail(err, "hostdev %s: no -device vfio-pci for it",
-					  plan->hostdevs[i].bdf);
-		arg = vsmmu_qargs_at(args, idx);
-		/* libvirt's own iommufd= (with its fd=) stays as it is. */
-		has = vsmmu_qargs_has(arg, "iommufd", err);
-		if (has < 0 || (has == 0 && vsmmu_qargs_set_str(arg, "iommufd", iommufd, err) < 0))
-			return -1;
-		if (has > 0 && !vsmmu_qargs_has(arg, "fd", err) &&
-		    vsmmu_qargs_set_str(arg, "iommufd", iommufd, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int vsmmu_inject_apply(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-		       char **summary, vsmmu_err *err)
-{
-	_cleanup_buf_ struct vsmmu_buf list = { 0 };
-	bool accel = plan->mode == VSMMU_MODE_ACCEL;
-	const char *theirs = existing_iommufd(args);
-	_cleanup_free_ char *iommufd = vsmmu_xstrdup(theirs ? theirs : VSMMU_IOMMUFD_ID);
-	size_t n = 0;
-
-	if (accel && set_iommufd(args, plan, iommufd, err) < 0)
-		return -1;
-	if (inject_expander_smmus(args, plan, &list, &n, err) < 0 ||
-	    inject_root_smmu(args, plan, &list, &n, err) < 0)
-		return -1;
-	if (accel && n > 0 && !theirs && inject_iommufd(args, plan, err) < 0)
-		return -1;
-	*summary = vsmmu_xasprintf("injected %s%s%zu vSMMU%s%s%s%s", accel ? iommufd : "",
-				   accel ? (theirs ? " (libvirt's), " : ", ") : "",
-				   n, n == 1 ? "" : "s", n ? " (" : "", n ? list.data : "",
-				   n ? ")" : "");
-	if (accel) {
-		char *longer = vsmmu_xasprintf("%s, iommufd= on %zu vfio-pci device%s", *summary,
-					       plan->n_hostdevs, plan->n_hostdevs == 1 ? "" : "s");
-
-		free(*summary);
-		*summary = longer;
-	}
-	return 0;
 }

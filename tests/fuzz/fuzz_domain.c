@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "fuzz.h"
+#include "hookop.h"
 #include "plan.h"
 #include "prepare.h"
 #include "rewrite.h"
