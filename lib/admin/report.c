@@ -113,7 +113,7 @@ void vsmmu_report_plan_table(const struct vsmmu_plan *plan, struct vsmmu_buf *ou
 		char id[16], range[16];
 
 		snprintf(id, sizeof(id), "vsmmu.%d", e->index);
-		snprintf(range, sizeof(range), "%d-%d", e->bus_nr, e->bus_nr + (int)e->n_buses - 1);
+		snprintf(range, sizeof(range), "%d-%d", e->bus_nr, vsmmu_plan_expander_last_bus(e));
 		vsmmu_buf_printf(out, "pci.%-5d %-7d %-7s %-5s 0x%02x  %-26s %s\n", e->index,
 				 e->bus_nr, range, node_text(e->numa_node, node), e->slot, e->smmu,
 				 e->has_hostdevs ? id : "-");

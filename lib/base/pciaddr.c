@@ -64,5 +64,8 @@ void vsmmu_pci_id(int index, char out[VSMMU_PCI_ID_LEN])
 
 int vsmmu_pci_id_parse(const char *id, int *index)
 {
-	return vsmmu_has_prefix(id, "pci.") ? vsmmu_parse_int(id + 4, 1, 255, index) : -1;
+	/* QEMU matches ids as strings: "pci.05" is not libvirt's "pci.5". */
+	if (!vsmmu_has_prefix(id, "pci.") || id[4] == '0')
+		return -1;
+	return vsmmu_parse_int(id + 4, 1, 255, index);
 }

@@ -25,7 +25,8 @@ bool vsmmu_pci_addr_eq(const struct vsmmu_pci_addr *a, const struct vsmmu_pci_ad
  * built or parsed. */
 #define VSMMU_PCI_ID_LEN 16 /* "pci." + any int + NUL */
 void vsmmu_pci_id(int index, char out[VSMMU_PCI_ID_LEN]);
-/* "pci.N" with N in 1..255 exactly -> N; 0 or -1. */
+/* "pci.N" with N in 1..255, as vsmmu_pci_id writes it (no leading zero,
+ * sign or blank) -> N; 0 or -1. */
 int vsmmu_pci_id_parse(const char *id, int *index);
 
 #endif

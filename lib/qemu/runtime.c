@@ -84,9 +84,8 @@ static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct 
 			return -1;
 		for (size_t e = 0; e < plan->n_expanders; e++) {
 			const struct vsmmu_plan_expander *x = &plan->expanders[e];
-			int last = x->bus_nr + (int)x->n_buses - 1; /* the plan's bus range */
 
-			if ((int)bus_nr >= x->bus_nr && (int)bus_nr <= last)
+			if ((int)bus_nr >= x->bus_nr && (int)bus_nr <= vsmmu_plan_expander_last_bus(x))
 				vsmmu_problems_add(out, "pxb-pcie bus_nr %lu in libvirt's command "
 							"line falls in the range planned for "
 							"pci.%d; start the domain again", bus_nr,

@@ -34,7 +34,7 @@ teardown() {
 
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 
-# The record vsmmu writes for $1 (escaped as state.c does: [A-Za-z0-9_-] kept).
+# The record vsmmu writes for $1 (escaped as lib/hook/rundir.c does: [A-Za-z0-9_-] kept).
 record_name() {
 	local s=$1 out= c i
 	for ((i = 0; i < ${#s}; i++)); do

@@ -1,4 +1,4 @@
-/* The hook's records as the wrapper and release read them back (state.c):
+/* The hook's records as the wrapper and release read them back (state.c, ledger.c):
  * the input is a state.json when its first byte is 'S' (the rest after
  * it), else a .nodes record. Nothing may crash or leak; what parses must
  * hold only what the readers rely on (a node record: an absolute path,

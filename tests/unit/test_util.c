@@ -58,6 +58,9 @@ static void test_pci_id(void)
 	CHECK(vsmmu_pci_id_parse("pci.1x", &index) < 0, "pci id: trailing text refused");
 	CHECK(vsmmu_pci_id_parse("pcie.1", &index) < 0, "pci id: another prefix refused");
 	CHECK(vsmmu_pci_id_parse("pci.", &index) < 0, "pci id: no number refused");
+	CHECK(vsmmu_pci_id_parse("pci.05", &index) < 0, "pci id: a leading zero names another id");
+	CHECK(vsmmu_pci_id_parse("pci.+5", &index) < 0 && vsmmu_pci_id_parse("pci. 5", &index) < 0,
+	      "pci id: a sign or blank refused");
 }
 
 static void write_text(const char *path, const char *text, mode_t mode)
