@@ -1,7 +1,7 @@
-/* The planner's bus numbers (planner.h): how many buses each hierarchy
+/* The planner's bus numbers (planner-internal.h): how many buses each hierarchy
  * takes, pcie.0's share with its headroom, and a range for each expander
  * clear of every other, reserved in blocks. */
-#include "planner.h"
+#include "planner-internal.h"
 
 #include "util.h"
 

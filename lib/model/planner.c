@@ -3,7 +3,7 @@
  * domain's metadata, its <iommu> elements and the caller, resolves the
  * hostdevs on the host, and chooses the form; the expanders and root ports
  * are planroute.c's, the bus numbers planbus.c's. */
-#include "planner.h"
+#include "planner-internal.h"
 
 #include <string.h>
 

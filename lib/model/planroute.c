@@ -1,7 +1,7 @@
-/* The planner's routing (planner.h): controller indexes and slots, one
+/* The planner's routing (planner-internal.h): controller indexes and slots, one
  * expander per host SMMU (reusing recorded or <iommu>-named ones, retiring
  * those no hostdev needs), and a root port per hostdev plus the spares. */
-#include "planner.h"
+#include "planner-internal.h"
 
 #include <string.h>
 

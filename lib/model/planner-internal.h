@@ -1,8 +1,8 @@
 /* Internal to the planner (planner.c, planroute.c, planbus.c): the state
  * one vsmmu_plan_build() call works on, and the stages each file runs.
  * The public interface is plan.h. */
-#ifndef VSMMU_PLANNER_H
-#define VSMMU_PLANNER_H
+#ifndef VSMMU_PLANNER_INTERNAL_H
+#define VSMMU_PLANNER_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
