@@ -24,7 +24,7 @@
 #include "util.h"
 #include "wrap.h"
 
-#define PROG "vsmmu-qemu"
+#define PROG VSMMU_WRAPPER_NAME
 
 static void conf_clearp(struct vsmmu_conf *conf) { vsmmu_conf_clear(conf); }
 #define _cleanup_conf_ __attribute__((cleanup(conf_clearp)))
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	struct vsmmu_wrap_request req = {
 		.argc = argc,
 		.argv = argv,
-		.plan_json = getenv("VSMMU_PLAN"),
+		.plan_json = getenv(VSMMU_PLAN_ENV),
 		.check_caps = !(env_set("VSMMU_DRY_RUN") && env_set("VSMMU_SKIP_CAPS")),
 	};
 	vsmmu_err err;

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "consts.h"
 #include "conf.h"
 #include "err.h"
 #include "host.h"
@@ -40,9 +41,6 @@ struct vsmmu_doctor_report {
 	struct vsmmu_doctor_result *results;
 	size_t n;
 };
-
-/* libvirt's version number as virGetVersion gives it: 12001000 is 12.1.0. */
-#define VSMMU_LIBVIRT_IOMMUFD_VERSION 12001000UL
 
 struct vsmmu_doctor_ctx {
 	/* vsmmu.conf as the hook and the wrapper read it (sysfs: the caller's

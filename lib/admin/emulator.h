@@ -12,20 +12,9 @@
 
 #include <stdbool.h>
 
+#include "consts.h"
 #include "emuconf.h"
 #include "err.h"
-
-/* libvirt's default emulator for an aarch64 domain with no <emulator>: the
- * first qemu-system-aarch64 on libvirtd's PATH (virQEMUCapsFindBinaryForArch
- * -> virQEMUCapsFindBinary("qemu-system-%s") -> virFindFileInPath, in
- * libvirt's src/qemu/qemu_capabilities.c); Debian's qemu-system-arm and
- * Ubuntu's qemu-system-arm install it here. */
-#define VSMMU_EMULATOR_PATH "/usr/bin/qemu-system-aarch64"
-#define VSMMU_EMULATOR_REAL VSMMU_EMULATOR_PATH ".real"
-/* What install changed, for remove. */
-#define VSMMU_EMULATOR_RECORD "/var/lib/vsmmu/emulator.json"
-/* The qemu line install writes into vsmmu.conf. */
-#define VSMMU_EMULATOR_CONF_LINE "qemu = " VSMMU_EMULATOR_REAL " # set by vsmmuctl emulator install"
 
 struct vsmmu_emulator_record {
 	enum vsmmu_conf_edit_kind edit;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "consts.h"
 #include "err.h"
 
 static inline void vsmmu_freep(void *p) { free(*(void **)p); }
@@ -30,9 +31,6 @@ void vsmmu_closep(int *fd);
 #define VSMMU_STEAL_FD(fd) ({ int _stolen = (fd); (fd) = -1; _stolen; })
 
 #define VSMMU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Larger domain XML is refused (hook, vsmmuctl). */
-#define VSMMU_XML_MAX (4u << 20)
 
 /* Upper bound for any single sysfs attribute we read. */
 #define VSMMU_SYSFS_ATTR_MAX 4096

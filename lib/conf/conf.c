@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "hookop.h"
 #include "util.h"
 
 #define CONF_MAX (64u << 10)
@@ -296,7 +295,7 @@ static int load(struct vsmmu_conf *conf, struct loader *l)
 		conf->dev = vsmmu_xstrdup("/dev");
 	if (!conf->rundir)
 		conf->rundir = vsmmu_xstrdup(VSMMU_RUNDIR_DEFAULT);
-	default_to(&conf->qemu, "VSMMU_QEMU", "/usr/bin/qemu-system-aarch64");
+	default_to(&conf->qemu, "VSMMU_QEMU", VSMMU_EMULATOR_PATH);
 	default_to(&conf->libvirt_qemu_conf, NULL, "/etc/libvirt/qemu.conf");
 	return l->bad ? -1 : 0;
 }

@@ -6,10 +6,8 @@
 #ifndef VSMMU_CONF_H
 #define VSMMU_CONF_H
 
+#include "consts.h"
 #include "err.h"
-
-#define VSMMU_CONF_DEFAULT VSMMU_SYSCONFDIR "/vsmmu/vsmmu.conf"
-#define VSMMU_RUNDIR_DEFAULT "/run/vsmmu"
 
 enum vsmmu_log_level { VSMMU_LOG_ERROR, VSMMU_LOG_WARN, VSMMU_LOG_INFO, VSMMU_LOG_DEBUG };
 /* manage = marked (only domains with vsmmu metadata) | hostdevs (also every

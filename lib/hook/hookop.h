@@ -8,10 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "consts.h"
 #include "err.h"
-
-#define VSMMU_NS_URI "urn:vsmmu:domain:1"  /* our metadata's namespace */
-#define VSMMU_WRAPPER_NAME "vsmmu-qemu"    /* the <emulator> wrapper's file name */
 
 enum vsmmu_hook_op { VSMMU_OP_OTHER, VSMMU_OP_PREPARE, VSMMU_OP_START, VSMMU_OP_RELEASE,
 		     VSMMU_OP_FILTER };

@@ -9,12 +9,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "consts.h"
 #include "conf.h"
 #include "err.h"
 #include "state.h"
 
-#define VSMMU_DEFAULT_QEMU_USER "libvirt-qemu" /* Debian's libvirt defaults */
-#define VSMMU_DEFAULT_QEMU_GROUP "kvm"
 #define VSMMU_NODE_MODE 0660
 
 /* The QEMU user and group: vsmmu.conf, else libvirt's qemu.conf, else the

@@ -15,12 +15,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "consts.h"
 #include "err.h"
 #include "ledger.h"
 #include "plan.h"
-
-#define VSMMU_STATE_VERSION 1
-#define VSMMU_STATE_FILE "state.json"
 
 struct vsmmu_state_hostdev {
 	char *bdf;       /* "0009:01:00.0" */

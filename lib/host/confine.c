@@ -212,8 +212,6 @@ char *vsmmu_confine_refusal(const struct vsmmu_confine *c, const char *wrapper,
 
 /* ---- doctor ---- */
 
-#define STOCK_QEMU "/usr/bin/qemu-system-aarch64" /* in libvirt's abstraction */
-
 static char *state_text(const struct vsmmu_confine *c)
 {
 	return vsmmu_xasprintf("AppArmor %s, SELinux %s, libvirt security_driver %s",
@@ -235,7 +233,7 @@ static int apparmor_report(const struct vsmmu_confine *c, const char *qemu, char
 					"usr.sbin.virtqemud); INSTALL, 'Confined hosts'");
 		return 2;
 	}
-	if (!vsmmu_streq(qemu, STOCK_QEMU)) {
+	if (!vsmmu_streq(qemu, VSMMU_EMULATOR_PATH)) { /* the QEMU libvirt's abstraction names */
 		*detail = vsmmu_xasprintf("%s: vsmmu's rules installed; libvirt's AppArmor "
 					  "abstraction does not let a domain execute %s", state, qemu);
 		*remedy = vsmmu_xasprintf("add the line '  \"%s\" rmix,' to "

@@ -7,13 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "consts.h"
 #include "err.h"
 #include "pciaddr.h"
 #include "plan.h"
-
-#define VSMMU_NS_PREFIX "vsmmu"
-#define VSMMU_QEMU_NS_URI "http://libvirt.org/schemas/domain/qemu/1.0"
-#define VSMMU_MAX_SPARE_PORTS 31
 
 /* A guest <address type='pci'>; set is false when absent or not PCI. */
 struct vsmmu_guest_addr {

@@ -9,10 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "consts.h"
 #include "err.h"
 #include "pciaddr.h"
-
-#define VSMMU_PLAN_ENV "VSMMU_PLAN"
 
 enum vsmmu_mode { VSMMU_MODE_ACCEL, VSMMU_MODE_EMULATED };
 enum vsmmu_topology { VSMMU_TOPO_PERSISTENT, VSMMU_TOPO_RUNTIME };
@@ -28,9 +27,6 @@ const char *vsmmu_mode_name(enum vsmmu_mode mode);
 
 const char *vsmmu_smmu_prop_name(size_t i);
 
-#define VSMMU_PLAN_VERSION 1
-#define VSMMU_ROOT_VSMMU_ID "vsmmu.0"
-#define VSMMU_IOMMUFD_ID "iommufd0"
 /* Bus numbers kept free above pcie.0's hierarchy for devices added later. */
 #define VSMMU_PCIE0_HEADROOM 8
 /* Expander bus ranges are reserved in blocks of this many buses, so one

@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "consts.h"
 #include "err.h"
 #include "plan.h"
 
-#define VSMMU_QEMUCAPS_FILE ".qemu-caps"  /* in the run dir: no domain dir starts with . */
 #define VSMMU_QEMUCAPS_TIMEOUT_MS 5000    /* a probe is killed after this */
 
 struct vsmmu_qemu_version {

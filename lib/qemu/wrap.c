@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "hookop.h"
 #include "host.h"
 #include "inject.h"
 #include "plan.h"
