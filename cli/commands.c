@@ -187,9 +187,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return cli_error(cli, "%s", err.msg);
 	for (size_t i = 0; i < result.problems.n; i++)
 		printf("%s: fix: vsmmuctl apply DOMAIN (or vsmmuctl rewrite)\n",
-		       result.problems.lines[i]);
+		       result.problems.items[i]);
 	for (size_t i = 0; i < result.manual.n; i++) /* apply cannot fix these */
-		printf("%s\n", result.manual.lines[i]);
+		printf("%s\n", result.manual.items[i]);
 	if (!result.managed)
 		printf("not managed by vsmmu: nothing to check\n");
 	rc = result.problems.n || result.manual.n ? EXIT_MISMATCH : EXIT_OK;

@@ -140,10 +140,10 @@ char *cli_real_qemu(const struct cli *cli, bool quiet)
 
 void cli_print_advice(const struct cli *cli, const struct vsmmu_plan *plan)
 {
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		fprintf(stderr, "%s: warning: %s\n", cli->prog, plan->warnings[i]);
-	for (size_t i = 0; i < plan->n_notes; i++)
-		fprintf(stderr, "%s: note: %s\n", cli->prog, plan->notes[i]);
+	for (size_t i = 0; i < plan->warnings.n; i++)
+		fprintf(stderr, "%s: warning: %s\n", cli->prog, plan->warnings.items[i]);
+	for (size_t i = 0; i < plan->notes.n; i++)
+		fprintf(stderr, "%s: note: %s\n", cli->prog, plan->notes.items[i]);
 }
 
 static const struct {

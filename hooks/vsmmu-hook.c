@@ -64,12 +64,12 @@ static int check_confinement(const struct vsmmu_conf *conf, const char *name,
 	return why ? fail(name, why) : 0;
 }
 
-static inline void problems_clearp(struct vsmmu_problems *p) { vsmmu_problems_clear(p); }
+static inline void problems_clearp(struct vsmmu_strlist *p) { vsmmu_strlist_clear(p); }
 
 static int do_prepare(const struct vsmmu_conf *conf, const char *name,
 		      struct vsmmu_domain *dom, enum vsmmu_phase phase)
 {
-	__attribute__((cleanup(problems_clearp))) struct vsmmu_problems problems = { 0 };
+	__attribute__((cleanup(problems_clearp))) struct vsmmu_strlist problems = { 0 };
 	vsmmu_err err;
 
 	if (vsmmu_prepare(conf, name, dom, phase, &problems, &err) < 0)

@@ -328,7 +328,13 @@ void vsmmu_buf_free(struct vsmmu_buf *b)
 	b->len = b->cap = 0;
 }
 
-void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
+void vsmmu_strlist_add(struct vsmmu_strlist *l, const char *s)
+{
+	l->items = vsmmu_xrealloc(l->items, l->n + 1, sizeof(char *));
+	l->items[l->n++] = vsmmu_xstrdup(s);
+}
+
+void vsmmu_strlist_addf(struct vsmmu_strlist *l, const char *fmt, ...)
 {
 	struct vsmmu_buf b = { 0 };
 	va_list ap;
@@ -336,33 +342,57 @@ void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsmmu_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	p->lines = vsmmu_xrealloc(p->lines, p->n + 1, sizeof(char *));
-	p->lines[p->n++] = b.data;
+	l->items = vsmmu_xrealloc(l->items, l->n + 1, sizeof(char *));
+	l->items[l->n++] = b.data;
 }
 
-void vsmmu_problems_clear(struct vsmmu_problems *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->lines[i]);
-	free(p->lines);
-	p->lines = NULL;
-	p->n = 0;
-}
-
-void vsmmu_problems_add_lines(struct vsmmu_problems *p, const char *text)
+void vsmmu_strlist_add_lines(struct vsmmu_strlist *l, const char *text)
 {
 	for (const char *line = text; line && *line;) {
 		size_t len = strcspn(line, "\n");
 
-		vsmmu_problems_add(p, "%.*s", (int)len, line);
+		vsmmu_strlist_addf(l, "%.*s", (int)len, line);
 		line += len + (line[len] == '\n');
 	}
 }
 
-void vsmmu_problems_print(const struct vsmmu_problems *p, FILE *out, const char *prefix)
+void vsmmu_strlist_remove(struct vsmmu_strlist *l, size_t i)
+{
+	free(l->items[i]);
+	memmove(&l->items[i], &l->items[i + 1], (l->n - i - 1) * sizeof(char *));
+	l->n--;
+}
+
+bool vsmmu_strlist_has(const struct vsmmu_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+char *vsmmu_strlist_join(const struct vsmmu_strlist *l)
+{
+	struct vsmmu_buf b = { 0 };
+
+	for (size_t i = 0; i < l->n; i++)
+		vsmmu_buf_printf(&b, "%s%s", i ? ", " : "", l->items[i]);
+	return b.data;
+}
+
+void vsmmu_strlist_clear(struct vsmmu_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void vsmmu_problems_print(const struct vsmmu_strlist *p, FILE *out, const char *prefix)
 {
 	for (size_t i = 0; i < p->n && i < VSMMU_PROBLEMS_SHOWN; i++)
-		fprintf(out, "%s: %s\n", prefix, p->lines[i]);
+		fprintf(out, "%s: %s\n", prefix, p->items[i]);
 	if (p->n > VSMMU_PROBLEMS_SHOWN)
 		fprintf(out, "%s: ... and %zu more problems not shown (%zu in all)\n", prefix,
 			p->n - VSMMU_PROBLEMS_SHOWN, p->n);

@@ -81,22 +81,30 @@ bool vsmmu_same_file(const char *a, const char *b);
 /* Whether path leads to a file of any type, symlinks followed. */
 bool vsmmu_path_exists(const char *path);
 
-/* A list of one-line problems: "what is wrong; what fixes it". */
-struct vsmmu_problems {
-	char **lines;
+/* A list of malloc'ed strings: a qemu.conf list, the domains holding a
+ * device node, a plan's warnings, one-line problems ("what is wrong; what
+ * fixes it"). */
+struct vsmmu_strlist {
+	char **items;
 	size_t n;
 };
-void vsmmu_problems_add(struct vsmmu_problems *p, const char *fmt, ...)
+void vsmmu_strlist_add(struct vsmmu_strlist *l, const char *s);
+void vsmmu_strlist_addf(struct vsmmu_strlist *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void vsmmu_problems_clear(struct vsmmu_problems *p);
-/* Add each line of text (lines separated by '\n') as a problem. */
-void vsmmu_problems_add_lines(struct vsmmu_problems *p, const char *text);
+/* Add each line of text (lines separated by '\n'). */
+void vsmmu_strlist_add_lines(struct vsmmu_strlist *l, const char *text);
+void vsmmu_strlist_remove(struct vsmmu_strlist *l, size_t i);
+bool vsmmu_strlist_has(const struct vsmmu_strlist *l, const char *s);
+/* "a, b, c"; NULL when empty. */
+char *vsmmu_strlist_join(const struct vsmmu_strlist *l);
+void vsmmu_strlist_clear(struct vsmmu_strlist *l);
+#define _cleanup_strlist_ __attribute__((cleanup(vsmmu_strlist_clear)))
 
 /* What libvirt shows of a refusal stays readable: the first this many. */
 #define VSMMU_PROBLEMS_SHOWN 10
 /* Print "prefix: problem" lines to out, the first VSMMU_PROBLEMS_SHOWN of
  * them, then one line counting the rest. */
-void vsmmu_problems_print(const struct vsmmu_problems *p, FILE *out, const char *prefix);
+void vsmmu_problems_print(const struct vsmmu_strlist *p, FILE *out, const char *prefix);
 
 /* Growable NUL-terminated string. */
 struct vsmmu_buf {

@@ -5,45 +5,6 @@
 
 #include "util.h"
 
-void vsmmu_strlist_clear(struct vsmmu_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
-static void strlist_add(struct vsmmu_strlist *l, const char *s, size_t len)
-{
-	l->items = vsmmu_xrealloc(l->items, l->n + 1, sizeof(char *));
-	l->items[l->n++] = strndup(s, len);
-	if (!l->items[l->n - 1])
-		abort();
-}
-
-void vsmmu_strlist_add(struct vsmmu_strlist *l, const char *s)
-{
-	strlist_add(l, s, strlen(s));
-}
-
-bool vsmmu_strlist_has(const struct vsmmu_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->items[i], s) == 0)
-			return true;
-	return false;
-}
-
-char *vsmmu_strlist_join(const struct vsmmu_strlist *l)
-{
-	struct vsmmu_buf b = { 0 };
-
-	for (size_t i = 0; i < l->n; i++)
-		vsmmu_buf_printf(&b, "%s%s", i ? ", " : "", l->items[i]);
-	return b.data;
-}
-
 /* The text with comments blanked ('#' outside quotes to the line's end). */
 static char *strip_comments(const char *text)
 {
@@ -85,7 +46,7 @@ static const char *parse_string(const char *p, struct vsmmu_strlist *out)
 	const char *end = strchr(p + 1, '"');
 
 	if (end)
-		strlist_add(out, p + 1, (size_t)(end - p - 1));
+		vsmmu_strlist_addf(out, "%.*s", (int)(end - p - 1), p + 1);
 	return end;
 }
 

@@ -10,18 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define VSMMU_QEMU_CONF_MAX (1u << 20)
+#include "util.h"
 
-struct vsmmu_strlist {
-	char **items;
-	size_t n;
-};
-void vsmmu_strlist_clear(struct vsmmu_strlist *l);
-#define _cleanup_strlist_ __attribute__((cleanup(vsmmu_strlist_clear)))
-void vsmmu_strlist_add(struct vsmmu_strlist *l, const char *s);
-bool vsmmu_strlist_has(const struct vsmmu_strlist *l, const char *s);
-/* "a, b, c"; NULL when empty. */
-char *vsmmu_strlist_join(const struct vsmmu_strlist *l);
+#define VSMMU_QEMU_CONF_MAX (1u << 20)
 
 /* key's strings (a string counts as a list of one): 1 and *out filled,
  * 0 when key is not set (or its last setting does not parse). */

@@ -54,9 +54,7 @@ static char *node_rec_path(const char *rundir, const char *path)
 void vsmmu_node_ref_clear(struct vsmmu_node_ref *ref)
 {
 	free(ref->node.path);
-	for (size_t i = 0; i < ref->n_holders; i++)
-		free(ref->holders[i]);
-	free(ref->holders);
+	vsmmu_strlist_clear(&ref->holders);
 	*ref = (struct vsmmu_node_ref){ 0 };
 }
 
@@ -114,8 +112,8 @@ char *vsmmu_node_ref_to_json(const struct vsmmu_node_ref *ref)
 	json_auto_t *root = vsmmu_node_json(&ref->node);
 	json_t *holders = json_array();
 
-	for (size_t i = 0; i < ref->n_holders; i++)
-		json_array_append_new(holders, json_string(ref->holders[i]));
+	for (size_t i = 0; i < ref->holders.n; i++)
+		json_array_append_new(holders, json_string(ref->holders.items[i]));
 	if (!root) {
 		json_decref(holders);
 		return NULL;
@@ -130,7 +128,7 @@ int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, v
 	_cleanup_free_ char *dir = vsmmu_xasprintf("%s/" NODES_DIR, rundir);
 	_cleanup_free_ char *text = NULL;
 
-	if (ref->n_holders == 0) {
+	if (ref->holders.n == 0) {
 		if (unlink(file) < 0 && errno != ENOENT)
 			return vsmmu_fail_errno(err, errno, "cannot remove %s", file);
 		return 0;
@@ -147,31 +145,23 @@ int vsmmu_node_ref_write(const char *rundir, const struct vsmmu_node_ref *ref, v
 
 bool vsmmu_node_ref_held_by(const struct vsmmu_node_ref *ref, const char *name)
 {
-	for (size_t i = 0; i < ref->n_holders; i++)
-		if (strcmp(ref->holders[i], name) == 0)
-			return true;
-	return false;
+	return vsmmu_strlist_has(&ref->holders, name);
 }
 
 void vsmmu_node_ref_add(struct vsmmu_node_ref *ref, const char *name)
 {
 	if (vsmmu_node_ref_held_by(ref, name))
 		return;
-	ref->holders = vsmmu_xrealloc(ref->holders, ref->n_holders + 1, sizeof(char *));
-	ref->holders[ref->n_holders++] = vsmmu_xstrdup(name);
+	vsmmu_strlist_add(&ref->holders, name);
 }
 
 void vsmmu_node_ref_drop(struct vsmmu_node_ref *ref, const char *name)
 {
-	for (size_t i = 0; i < ref->n_holders; i++) {
-		if (strcmp(ref->holders[i], name) != 0)
-			continue;
-		free(ref->holders[i]);
-		for (size_t j = i + 1; j < ref->n_holders; j++)
-			ref->holders[j - 1] = ref->holders[j];
-		ref->n_holders--;
-		return;
-	}
+	for (size_t i = 0; i < ref->holders.n; i++)
+		if (strcmp(ref->holders.items[i], name) == 0) {
+			vsmmu_strlist_remove(&ref->holders, i);
+			return;
+		}
 }
 
 /* ---- every record ---- */

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "util.h"
 
 /* A device node whose owner and mode vsmmu changed; uid/gid/mode are the
  * values before the first domain took it. */
@@ -29,8 +30,7 @@ int vsmmu_node_from_json_value(struct json_t *j, struct vsmmu_state_node *n, vsm
 /* One node's record. */
 struct vsmmu_node_ref {
 	struct vsmmu_state_node node; /* original owner and mode */
-	char **holders;               /* domain names */
-	size_t n_holders;
+	struct vsmmu_strlist holders; /* domain names, each once */
 };
 
 void vsmmu_node_ref_clear(struct vsmmu_node_ref *ref);

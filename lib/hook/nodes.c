@@ -198,7 +198,7 @@ static int give_back(const char *rundir, const struct devdirs *devs, const char 
 	if (!found || !vsmmu_node_ref_held_by(&ref, name))
 		goto out;
 	vsmmu_node_ref_drop(&ref, name);
-	if (ref.n_holders == 0 && restore(devs, &ref.node, err) < 0) {
+	if (ref.holders.n == 0 && restore(devs, &ref.node, err) < 0) {
 		vsmmu_wrap(err, "%.700s; then remove its record in %s/.nodes", err->msg, rundir);
 		r = -1;
 		goto out;

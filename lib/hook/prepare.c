@@ -29,7 +29,7 @@ static int scan_hostdevs(const struct vsmmu_conf *conf, const struct vsmmu_domai
 /* The topology check, with the remedy on each line; *plan when buildable. */
 static int check_topology(const char *name, struct vsmmu_domain *dom,
 			  const struct vsmmu_host *host, struct vsmmu_plan **plan,
-			  struct vsmmu_problems *problems, vsmmu_err *err)
+			  struct vsmmu_strlist *problems, vsmmu_err *err)
 {
 	__attribute__((cleanup(check_clearp))) struct vsmmu_check check = { 0 };
 
@@ -37,14 +37,14 @@ static int check_topology(const char *name, struct vsmmu_domain *dom,
 		return -1;
 	for (size_t i = 0; i < check.problems.n; i++)
 		if (dom->config.by_policy) /* apply would opt it in for good: not the fix */
-			vsmmu_problems_add(problems, "%s in the XML that writes this domain, or opt "
+			vsmmu_strlist_addf(problems, "%s in the XML that writes this domain, or opt "
 					   "it out with <vsmmu:config mode='off'/>",
-					   check.problems.lines[i]);
+					   check.problems.items[i]);
 		else
-			vsmmu_problems_add(problems, "%s; run 'vsmmuctl apply %s'",
-					   check.problems.lines[i], name);
+			vsmmu_strlist_addf(problems, "%s; run 'vsmmuctl apply %s'",
+					   check.problems.items[i], name);
 	for (size_t i = 0; i < check.manual.n; i++) /* apply cannot fix these */
-		vsmmu_problems_add(problems, "%s", check.manual.lines[i]);
+		vsmmu_strlist_addf(problems, "%s", check.manual.items[i]);
 	return 0;
 }
 
@@ -129,7 +129,7 @@ static void fill_caps(const struct vsmmu_conf *conf)
 }
 
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
-		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err)
+		  enum vsmmu_phase phase, struct vsmmu_strlist *problems, vsmmu_err *err)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;

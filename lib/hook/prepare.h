@@ -21,7 +21,7 @@
  * (lib/qemu/qemucaps.h), which the wrapper cannot write. dom is
  * rewritten in place by the topology check (see vsmmu_check_domain). */
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
-		  enum vsmmu_phase phase, struct vsmmu_problems *problems, vsmmu_err *err);
+		  enum vsmmu_phase phase, struct vsmmu_strlist *problems, vsmmu_err *err);
 /* start begin of a domain with PCI hostdevs that manage = hostdevs leaves
  * alone (opted out, or no hostdev behind an SMMUv3): the "not ours"
  * verdict the wrapper at the default QEMU path needs (lib/hook/state.h).

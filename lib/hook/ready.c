@@ -4,16 +4,16 @@
 #include "util.h"
 
 static void check_driver(const struct vsmmu_host *host, const struct vsmmu_pcidev *dev,
-			 struct vsmmu_problems *out)
+			 struct vsmmu_strlist *out)
 {
 	const char *sys = host->sysfs_root, *bdf = dev->bdf;
 
 	if (!dev->driver)
-		vsmmu_problems_add(out, "hostdev %s is not bound to any driver; bind it to "
+		vsmmu_strlist_addf(out, "hostdev %s is not bound to any driver; bind it to "
 				   "vfio-pci: echo vfio-pci > %s/bus/pci/devices/%s/driver_override "
 				   "&& echo %s > %s/bus/pci/drivers_probe", bdf, sys, bdf, bdf, sys);
 	else if (!vsmmu_driver_is_vfio(dev->driver))
-		vsmmu_problems_add(out, "hostdev %s is bound to %s, not vfio-pci; bind it to "
+		vsmmu_strlist_addf(out, "hostdev %s is bound to %s, not vfio-pci; bind it to "
 				   "vfio-pci: echo %s > %s/bus/pci/devices/%s/driver/unbind && "
 				   "echo vfio-pci > %s/bus/pci/devices/%s/driver_override && "
 				   "echo %s > %s/bus/pci/drivers_probe", bdf, dev->driver, bdf, sys,
@@ -21,12 +21,12 @@ static void check_driver(const struct vsmmu_host *host, const struct vsmmu_pcide
 }
 
 static void check_cdev(const struct vsmmu_host *host, const struct vsmmu_pcidev *dev,
-		       const char *devdir, struct vsmmu_problems *out)
+		       const char *devdir, struct vsmmu_strlist *out)
 {
 	_cleanup_free_ char *node = NULL;
 
 	if (!dev->vfio_cdev) {
-		vsmmu_problems_add(out, "hostdev %s has no vfio cdev (no %s/bus/pci/devices/%s/"
+		vsmmu_strlist_addf(out, "hostdev %s has no vfio cdev (no %s/bus/pci/devices/%s/"
 				   "vfio-dev/); boot a kernel with CONFIG_VFIO_DEVICE_CDEV=y "
 				   "(Linux 6.6+), or set mode='emulated' in <vsmmu:config>",
 				   dev->bdf, host->sysfs_root, dev->bdf);
@@ -34,14 +34,14 @@ static void check_cdev(const struct vsmmu_host *host, const struct vsmmu_pcidev 
 	}
 	node = vsmmu_xasprintf("%s/vfio/devices/%s", devdir, dev->vfio_cdev);
 	if (!vsmmu_node_present(node))
-		vsmmu_problems_add(out, "hostdev %s: its vfio cdev node %s is missing; create it: "
+		vsmmu_strlist_addf(out, "hostdev %s: its vfio cdev node %s is missing; create it: "
 				   "udevadm trigger --action=add %s/bus/pci/devices/%s/vfio-dev/%s",
 				   dev->bdf, node, host->sysfs_root, dev->bdf, dev->vfio_cdev);
 }
 
 void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode mode,
 			       enum vsmmu_phase phase, const struct vsmmu_host *host,
-			       const char *devdir, struct vsmmu_problems *out)
+			       const char *devdir, struct vsmmu_strlist *out)
 {
 	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", devdir);
 	bool accel = mode == VSMMU_MODE_ACCEL;
@@ -59,7 +59,7 @@ void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode m
 			check_cdev(host, dev, devdir, out);
 	}
 	if (accel && !vsmmu_node_present(iommu))
-		vsmmu_problems_add(out, "%s is missing: mode 'accel' needs iommufd; load it: "
+		vsmmu_strlist_addf(out, "%s is missing: mode 'accel' needs iommufd; load it: "
 				   "modprobe iommufd (or set mode='emulated' in <vsmmu:config>)",
 				   iommu);
 }

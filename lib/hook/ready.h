@@ -18,6 +18,6 @@ enum vsmmu_phase { VSMMU_PHASE_PREPARE, VSMMU_PHASE_START };
  * Devices missing from the host are left to the topology check. */
 void vsmmu_prepare_check_ready(const struct vsmmu_domain *dom, enum vsmmu_mode mode,
 			       enum vsmmu_phase phase, const struct vsmmu_host *host,
-			       const char *devdir, struct vsmmu_problems *out);
+			       const char *devdir, struct vsmmu_strlist *out);
 
 #endif

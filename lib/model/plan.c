@@ -25,14 +25,9 @@ void vsmmu_plan_free(struct vsmmu_plan *plan)
 		free(plan->hostdevs[i].smmu);
 		free(plan->hostdevs[i].qemu_id);
 	}
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		free(plan->warnings[i]);
-	for (size_t i = 0; i < plan->n_notes; i++)
-		free(plan->notes[i]);
-	free(plan->notes);
-	for (size_t i = 0; i < plan->n_manual; i++)
-		free(plan->manual[i]);
-	free(plan->manual);
+	vsmmu_strlist_clear(&plan->warnings);
+	vsmmu_strlist_clear(&plan->notes);
+	vsmmu_strlist_clear(&plan->manual);
 	free(plan->emulator);
 	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
 		free(plan->props[i]);
@@ -40,7 +35,6 @@ void vsmmu_plan_free(struct vsmmu_plan *plan)
 	free(plan->ports);
 	free(plan->hostdevs);
 	free(plan->remove);
-	free(plan->warnings);
 	free(plan);
 }
 

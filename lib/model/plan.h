@@ -12,6 +12,7 @@
 #include "consts.h"
 #include "err.h"
 #include "pciaddr.h"
+#include "util.h"
 
 enum vsmmu_mode { VSMMU_MODE_ACCEL, VSMMU_MODE_EMULATED };
 enum vsmmu_topology { VSMMU_TOPO_PERSISTENT, VSMMU_TOPO_RUNTIME };
@@ -97,12 +98,9 @@ struct vsmmu_plan {
 	size_t n_hostdevs;
 	int *remove;        /* indexes of managed controllers no longer needed */
 	size_t n_remove;
-	char **warnings;    /* the domain will not work as it is: check reports these */
-	size_t n_warnings;
-	char **manual;      /* nor will it after a rewrite: the user must fix these */
-	size_t n_manual;
-	char **notes;       /* advice for whoever rewrites it; not a mismatch */
-	size_t n_notes;
+	struct vsmmu_strlist warnings; /* the domain will not work as it is: check reports these */
+	struct vsmmu_strlist manual;   /* nor will it after a rewrite: the user must fix these */
+	struct vsmmu_strlist notes;    /* advice for whoever rewrites it; not a mismatch */
 };
 
 /* The planner (planner.c): a pure function of (domain, host, policy). Its

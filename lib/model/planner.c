@@ -11,20 +11,14 @@
 #include "libvirtver.h"
 #include "util.h"
 
-static void add_line(char ***lines, size_t *n, const char *msg)
-{
-	*lines = vsmmu_xrealloc(*lines, *n + 1, sizeof(char *));
-	(*lines)[(*n)++] = vsmmu_xstrdup(msg);
-}
-
 static void add_warning(struct vsmmu_plan *plan, const char *msg)
 {
-	add_line(&plan->warnings, &plan->n_warnings, msg);
+	vsmmu_strlist_add(&plan->warnings, msg);
 }
 
 void planner_note(struct vsmmu_plan *plan, const char *msg)
 {
-	add_line(&plan->notes, &plan->n_notes, msg);
+	vsmmu_strlist_add(&plan->notes, msg);
 }
 
 bool planner_is_expander_model(const char *model)
@@ -48,11 +42,9 @@ static void check_firmware(struct planner *p)
 	if (dom->uefi)
 		return;
 	if (dom->firmware) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "the domain boots with <os firmware='%s'>: expanders "
-			 "need UEFI and ACPI; set <os firmware='efi'>", dom->firmware);
-		add_line(&plan->manual, &plan->n_manual, msg);
+		vsmmu_strlist_addf(&plan->manual, "the domain boots with <os firmware='%s'>: "
+				   "expanders need UEFI and ACPI; set <os firmware='efi'>",
+				   dom->firmware);
 		return;
 	}
 	plan->add_uefi = true;

@@ -14,7 +14,7 @@ struct checker {
 	const struct vsmmu_qargs_lookup *by_bus;   /* -device vfio-pci by bus */
 	const struct vsmmu_plan *plan;
 	const struct vsmmu_host *host;
-	struct vsmmu_problems *out;
+	struct vsmmu_strlist *out;
 	vsmmu_err *err;
 };
 
@@ -45,7 +45,7 @@ static int find_device(struct checker *c, const char *id, size_t *index)
 	int r = vsmmu_qargs_device_by_id(c->args, c->ids, id, index, &why);
 
 	if (r < 0)
-		vsmmu_problems_add(c->out, "%s: %s; give every device its own id", id, why.msg);
+		vsmmu_strlist_addf(c->out, "%s: %s; give every device its own id", id, why.msg);
 	return r < 0 ? 0 : r;
 }
 
@@ -61,18 +61,18 @@ static void check_plan_expander(struct checker *c, const struct vsmmu_plan_expan
 
 	vsmmu_pci_id(e->index, id);
 	if (!find_device(c, id, &idx)) {
-		vsmmu_problems_add(c->out, "expander %s (for %s): no -device with id %s in the "
+		vsmmu_strlist_addf(c->out, "expander %s (for %s): no -device with id %s in the "
 					   "QEMU command line; " APPLY_HINT, id, e->smmu, id);
 		return;
 	}
 	if (strcmp(inject_driver_at(c->args, idx), "pxb-pcie") != 0) {
-		vsmmu_problems_add(c->out, "expander %s: is a %s, the plan needs a pxb-pcie; "
+		vsmmu_strlist_addf(c->out, "expander %s: is a %s, the plan needs a pxb-pcie; "
 					   APPLY_HINT, id, inject_driver_at(c->args, idx));
 		return;
 	}
 	r = vsmmu_qargs_get_ulong(vsmmu_qargs_at(c->args, idx), "bus_nr", 255, &bus_nr, &why);
 	if (r <= 0 || bus_nr != (unsigned long)e->bus_nr)
-		vsmmu_problems_add(c->out, "expander %s: bus_nr is %s%lu, the plan says %d; "
+		vsmmu_strlist_addf(c->out, "expander %s: bus_nr is %s%lu, the plan says %d; "
 					   APPLY_HINT, id, r < 0 ? "invalid " : "",
 					   r > 0 ? bus_nr : 0, e->bus_nr);
 }
@@ -87,16 +87,16 @@ static void check_plan_port(struct checker *c, const struct vsmmu_plan_port *pt)
 	vsmmu_pci_id(pt->index, id);
 	vsmmu_pci_id(pt->expander, want);
 	if (!find_device(c, id, &idx)) {
-		vsmmu_problems_add(c->out, "root port %s: no -device with id %s in the QEMU "
+		vsmmu_strlist_addf(c->out, "root port %s: no -device with id %s in the QEMU "
 					   "command line; " APPLY_HINT, id, id);
 		return;
 	}
 	if (strcmp(inject_driver_at(c->args, idx), "pcie-root-port") != 0)
-		vsmmu_problems_add(c->out, "root port %s: is a %s, the plan needs a "
+		vsmmu_strlist_addf(c->out, "root port %s: is a %s, the plan needs a "
 					   "pcie-root-port; " APPLY_HINT, id,
 					   inject_driver_at(c->args, idx));
 	else if (inject_prop_at(c->args, idx, "bus", &bus, &why) <= 0 || strcmp(bus, want) != 0)
-		vsmmu_problems_add(c->out, "root port %s: is on bus %s, the plan puts it on %s; "
+		vsmmu_strlist_addf(c->out, "root port %s: is on bus %s, the plan puts it on %s; "
 					   APPLY_HINT, id, bus ? bus : "(none)", want);
 }
 
@@ -125,15 +125,15 @@ static void check_hostdev_live(struct checker *c, const struct vsmmu_plan_hostde
 	const char *smmu = live_smmu(c->host, &h->host, &present);
 
 	if (!present)
-		vsmmu_problems_add(c->out, "hostdev %s: not found on this host under "
+		vsmmu_strlist_addf(c->out, "hostdev %s: not found on this host under "
 					   "%s/bus/pci/devices; check the device is present or "
 					   "remove it from the domain", h->bdf,
 					   c->host->sysfs_root);
 	else if (!smmu)
-		vsmmu_problems_add(c->out, "hostdev %s: is not behind an SMMUv3 on this host, the "
+		vsmmu_strlist_addf(c->out, "hostdev %s: is not behind an SMMUv3 on this host, the "
 					   "plan says %s; " APPLY_HINT, h->bdf, h->smmu);
 	else if (strcmp(smmu, h->smmu) != 0)
-		vsmmu_problems_add(c->out, "hostdev %s: is behind %s on this host, the plan says "
+		vsmmu_strlist_addf(c->out, "hostdev %s: is behind %s on this host, the plan says "
 					   "%s; " APPLY_HINT, h->bdf, smmu, h->smmu);
 }
 
@@ -148,23 +148,23 @@ static void check_hostdev_route(struct checker *c, const struct vsmmu_plan_hostd
 	vsmmu_pci_id(h->expander, want);
 	vsmmu_pci_id(h->port, planned);
 	if (inject_prop_at(c->args, idx, "bus", &bus, &why) <= 0) {
-		vsmmu_problems_add(c->out, "hostdev %s: its -device vfio-pci has no bus; it must "
+		vsmmu_strlist_addf(c->out, "hostdev %s: its -device vfio-pci has no bus; it must "
 					   "sit on a root port of expander %s; " APPLY_HINT, h->bdf,
 					   want);
 		return;
 	}
 	if (!find_device(c, bus, &port) || strcmp(inject_driver_at(c->args, port), "pcie-root-port")) {
-		vsmmu_problems_add(c->out, "hostdev %s: is on bus %s, which is not a "
+		vsmmu_strlist_addf(c->out, "hostdev %s: is on bus %s, which is not a "
 					   "pcie-root-port; it must sit on a root port of expander "
 					   "%s; " APPLY_HINT, h->bdf, bus, want);
 		return;
 	}
 	if (inject_prop_at(c->args, port, "bus", &port_bus, &why) <= 0 || strcmp(port_bus, want) != 0)
-		vsmmu_problems_add(c->out, "hostdev %s: its root port %s is on %s, but %s belongs "
+		vsmmu_strlist_addf(c->out, "hostdev %s: its root port %s is on %s, but %s belongs "
 					   "behind expander %s; " APPLY_HINT, h->bdf, bus,
 					   port_bus ? port_bus : "(none)", h->smmu, want);
 	else if (strcmp(bus, planned) != 0)
-		vsmmu_problems_add(c->out, "hostdev %s: is on root port %s, the plan puts it on "
+		vsmmu_strlist_addf(c->out, "hostdev %s: is on root port %s, the plan puts it on "
 					   "%s; " APPLY_HINT, h->bdf, bus, planned);
 }
 
@@ -175,14 +175,14 @@ static void check_hostdev(struct checker *c, const struct vsmmu_plan_hostdev *h)
 	size_t count = inject_planned_vfio(c->args, c->hostdevs, c->by_bus, h, &idx);
 
 	if (!e || !e->has_hostdevs || !vsmmu_streq(e->smmu, h->smmu))
-		vsmmu_problems_add(c->out, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is "
+		vsmmu_strlist_addf(c->out, "VSMMU_PLAN: hostdev %s is routed to pci.%d, which is "
 					   "not the expander of %s in the plan; " APPLY_HINT,
 					   h->bdf, h->expander, h->smmu);
 	if (count == 0)
-		vsmmu_problems_add(c->out, "hostdev %s: no -device vfio-pci with host=%s in the "
+		vsmmu_strlist_addf(c->out, "hostdev %s: no -device vfio-pci with host=%s in the "
 					   "QEMU command line; " APPLY_HINT, h->bdf, h->bdf);
 	else if (count > 1)
-		vsmmu_problems_add(c->out, "hostdev %s: %zu -device vfio-pci with host=%s; assign "
+		vsmmu_strlist_addf(c->out, "hostdev %s: %zu -device vfio-pci with host=%s; assign "
 					   "it once", h->bdf, count, h->bdf);
 	else
 		check_hostdev_route(c, h, idx);
@@ -202,7 +202,7 @@ static int check_machine(struct checker *c)
 		if (got < 0)
 			return -1;
 		if (got > 0 && strcmp(iommu, "smmuv3") == 0)
-			vsmmu_problems_add(c->out, "-machine: iommu=smmuv3 adds a vSMMU that "
+			vsmmu_strlist_addf(c->out, "-machine: iommu=smmuv3 adds a vSMMU that "
 						   "conflicts with the per-root-complex vSMMUs; "
 						   "remove <iommu model='smmuv3'/> from the domain "
 						   "(" APPLY_HINT ")");
@@ -240,7 +240,7 @@ static int check_existing_smmus(struct checker *c)
 			return -1;
 		e = plan_expander_by_id(c->plan, bus);
 		if (c->plan->root_vsmmu && !strcmp(bus, "pcie.0"))
-			vsmmu_problems_add(c->out, "-device arm-smmuv3 on %s: the plan puts its "
+			vsmmu_strlist_addf(c->out, "-device arm-smmuv3 on %s: the plan puts its "
 						   "own vSMMU there and one root complex takes one "
 						   "vSMMU; remove the extra arm-smmuv3 (<iommu> or "
 						   "<qemu:arg>) from the domain", bus);
@@ -252,12 +252,12 @@ static int check_existing_smmus(struct checker *c)
 		if (first != i)
 			continue; /* reported with the first */
 		if (n > 1)
-			vsmmu_problems_add(c->out, "-device arm-smmuv3 on %s: %d of them, and one "
+			vsmmu_strlist_addf(c->out, "-device arm-smmuv3 on %s: %d of them, and one "
 						   "root complex takes one vSMMU; remove the extra "
 						   "arm-smmuv3 (<iommu> or <qemu:arg>) from the "
 						   "domain", bus, n);
 		else if (smmu_accel(c->args, i) != expander_is_accel(c->plan, e))
-			vsmmu_problems_add(c->out, "-device arm-smmuv3 on %s: the plan puts its "
+			vsmmu_strlist_addf(c->out, "-device arm-smmuv3 on %s: the plan puts its "
 						   "own vSMMU there and one root complex takes one "
 						   "vSMMU; remove the extra arm-smmuv3 (<iommu> or "
 						   "<qemu:arg>) from the domain", bus);
@@ -309,7 +309,7 @@ static void check_set_global_arg(struct checker *c, struct vsmmu_qargs_arg *arg)
 		const char *t = v + strlen("device.");
 
 		if (set_touches_guarded(c->args, t, strcspn(t, ".=")))
-			vsmmu_problems_add(c->out, "-set %s: changes a vfio-pci, pxb-pcie or "
+			vsmmu_strlist_addf(c->out, "-set %s: changes a vfio-pci, pxb-pcie or "
 						   "arm-smmuv3 device behind the plan's back; "
 						   "remove it from the domain's <qemu:commandline>",
 						   v);
@@ -319,7 +319,7 @@ static void check_set_global_arg(struct checker *c, struct vsmmu_qargs_arg *arg)
 		size_t len = strcspn(d, kv ? "," : ".");
 
 		if (guarded_driver_n(d, len))
-			vsmmu_problems_add(c->out, "-global %s: changes every %.*s behind the "
+			vsmmu_strlist_addf(c->out, "-global %s: changes every %.*s behind the "
 						   "plan's back; remove it from the domain's "
 						   "<qemu:commandline>", v, (int)len, d);
 	}
@@ -413,12 +413,12 @@ static void check_endpoints(struct checker *c)
 		if (inject_prop_at(c->args, i, "id", &id, &ignored) <= 0)
 			id = "(no id)";
 		if (!allowed_behind_accel(driver))
-			vsmmu_problems_add(c->out, "-device %s (%s): emulated endpoint behind %s, "
+			vsmmu_strlist_addf(c->out, "-device %s (%s): emulated endpoint behind %s, "
 						   "whose vSMMU has accel=on, which QEMU refuses; "
 						   "move it to a root port on pcie.0", driver, id,
 						   exp);
 		else if (!strcmp(driver, "vfio-pci") && !planned_vfio_at(c, i, &host))
-			vsmmu_problems_add(c->out, "-device vfio-pci (%s, host %s): behind %s but "
+			vsmmu_strlist_addf(c->out, "-device vfio-pci (%s, host %s): behind %s but "
 						   "not in the plan; " APPLY_HINT, id,
 						   host ? host : "(none)", exp);
 	}
@@ -433,7 +433,7 @@ static void check_ids_free(struct checker *c)
 		_cleanup_free_ char *id = vsmmu_xasprintf("vsmmu.%d", c->plan->expanders[k].index);
 
 		if (c->plan->expanders[k].has_hostdevs && find_device(c, id, &idx))
-			vsmmu_problems_add(c->out, "-device %s (%s): the id the plan gives its "
+			vsmmu_strlist_addf(c->out, "-device %s (%s): the id the plan gives its "
 						   "vSMMU is taken; rename that device", id,
 						   inject_driver_at(c->args, idx));
 	}
@@ -443,14 +443,14 @@ static void check_ids_free(struct checker *c)
 
 		if (inject_prop_at(c->args, i, "id", &id, &ignored) > 0 && !strcmp(id, VSMMU_IOMMUFD_ID) &&
 		    strcmp(driver_of_object(c->args, i), "iommufd") != 0)
-			vsmmu_problems_add(c->out, "-object %s: the id of the iommufd object the "
+			vsmmu_strlist_addf(c->out, "-object %s: the id of the iommufd object the "
 						   "plan adds is taken; remove or rename that "
 						   "object", id);
 	}
 }
 
 int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-		       const struct vsmmu_host *host, struct vsmmu_problems *problems,
+		       const struct vsmmu_host *host, struct vsmmu_strlist *problems,
 		       vsmmu_err *err)
 {
 	size_t before = problems->n;

@@ -23,7 +23,7 @@
  * live host scanned for at least the planned BDFs. Returns the number of
  * problems (0: safe to inject), -1 on an error that stops checking. */
 int vsmmu_inject_check(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-		       const struct vsmmu_host *host, struct vsmmu_problems *problems,
+		       const struct vsmmu_host *host, struct vsmmu_strlist *problems,
 		       vsmmu_err *err);
 
 /* Edit args: -object iommufd (accel mode), iommufd= on each planned

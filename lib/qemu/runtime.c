@@ -8,7 +8,7 @@
 #include "qemuprops.h"
 
 static int check_id_free(const struct vsmmu_qargs *args, const struct vsmmu_qargs_lookup *ids,
-			 int index, struct vsmmu_problems *out, vsmmu_err *err)
+			 int index, struct vsmmu_strlist *out, vsmmu_err *err)
 {
 	char id[VSMMU_PCI_ID_LEN];
 	size_t at;
@@ -17,18 +17,18 @@ static int check_id_free(const struct vsmmu_qargs *args, const struct vsmmu_qarg
 	vsmmu_pci_id(index, id);
 	r = vsmmu_qargs_device_by_id(args, ids, id, &at, err);
 	if (r > 0)
-		vsmmu_problems_add(out, "%s: the runtime plan adds a controller with this id but "
+		vsmmu_strlist_addf(out, "%s: the runtime plan adds a controller with this id but "
 			    "libvirt's command line has one; the definition changed since the hook "
 			    "planned it: start the domain again", id);
 	return r < 0 ? -1 : 0;
 }
 
-static void mark_index(bool seen[256], int index, struct vsmmu_problems *out)
+static void mark_index(bool seen[256], int index, struct vsmmu_strlist *out)
 {
 	if (index < 0 || index > 255)
 		return;
 	if (seen[index])
-		vsmmu_problems_add(out, "pci.%d: the runtime plan adds two controllers with this "
+		vsmmu_strlist_addf(out, "pci.%d: the runtime plan adds two controllers with this "
 					"id; start the domain again", index);
 	seen[index] = true;
 }
@@ -44,7 +44,7 @@ static bool hostdev_twice(const struct vsmmu_plan *plan, size_t h)
 /* The plan must be whole before it is built: every controller index and
  * hostdev once, every root port on a planned expander, every hostdev on a
  * planned root port. A plan from a damaged state could say otherwise. */
-static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_problems *out)
+static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_strlist *out)
 {
 	bool seen[256] = { false };
 
@@ -55,24 +55,24 @@ static void check_plan_whole(const struct vsmmu_plan *plan, struct vsmmu_problem
 
 		mark_index(seen, pt->index, out);
 		if (!vsmmu_plan_expander(plan, pt->expander))
-			vsmmu_problems_add(out, "root port pci.%d: the runtime plan puts it on "
+			vsmmu_strlist_addf(out, "root port pci.%d: the runtime plan puts it on "
 						"pci.%d, which it does not build; start the domain "
 						"again", pt->index, pt->expander);
 	}
 	for (size_t h = 0; h < plan->n_hostdevs; h++) {
 		if (!vsmmu_plan_port(plan, plan->hostdevs[h].port))
-			vsmmu_problems_add(out, "hostdev %s: the runtime plan puts it on pci.%d, "
+			vsmmu_strlist_addf(out, "hostdev %s: the runtime plan puts it on pci.%d, "
 						"which it does not build; start the domain again",
 						plan->hostdevs[h].bdf, plan->hostdevs[h].port);
 		if (hostdev_twice(plan, h))
-			vsmmu_problems_add(out, "hostdev %s: the runtime plan routes it twice; "
+			vsmmu_strlist_addf(out, "hostdev %s: the runtime plan routes it twice; "
 						"start the domain again", plan->hostdevs[h].bdf);
 	}
 }
 
 /* libvirt's own expanders must keep clear of the planned bus ranges. */
 static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-				   struct vsmmu_problems *out, vsmmu_err *err)
+				   struct vsmmu_strlist *out, vsmmu_err *err)
 {
 	size_t i = 0;
 	int r;
@@ -86,7 +86,7 @@ static int check_foreign_expanders(const struct vsmmu_qargs *args, const struct 
 			const struct vsmmu_plan_expander *x = &plan->expanders[e];
 
 			if ((int)bus_nr >= x->bus_nr && (int)bus_nr <= vsmmu_plan_expander_last_bus(x))
-				vsmmu_problems_add(out, "pxb-pcie bus_nr %lu in libvirt's command "
+				vsmmu_strlist_addf(out, "pxb-pcie bus_nr %lu in libvirt's command "
 							"line falls in the range planned for "
 							"pci.%d; start the domain again", bus_nr,
 							x->index);
@@ -138,7 +138,7 @@ static void vfio_lookups_clear(struct vfio_lookups *l)
 
 /* Every planned hostdev once as vfio-pci; *first is the lowest index. */
 static void find_hostdevs(const struct vsmmu_qargs *args, const struct vfio_lookups *l,
-			  const struct vsmmu_plan *plan, size_t *first, struct vsmmu_problems *out)
+			  const struct vsmmu_plan *plan, size_t *first, struct vsmmu_strlist *out)
 {
 	*first = VSMMU_QARGS_NONE;
 	for (size_t h = 0; h < plan->n_hostdevs; h++) {
@@ -147,11 +147,11 @@ static void find_hostdevs(const struct vsmmu_qargs *args, const struct vfio_look
 		size_t count = runtime_vfio(args, l, ph, &at);
 
 		if (count != 1 && ph->qemu_id)
-			vsmmu_problems_add(out, "hostdev %s: %zu -device vfio-pci with host=%s or, "
+			vsmmu_strlist_addf(out, "hostdev %s: %zu -device vfio-pci with host=%s or, "
 				    "without host=, id=%s in libvirt's command line, the runtime "
 				    "plan needs exactly one", ph->bdf, count, ph->bdf, ph->qemu_id);
 		else if (count != 1)
-			vsmmu_problems_add(out, "hostdev %s: %zu -device vfio-pci with host=%s in "
+			vsmmu_strlist_addf(out, "hostdev %s: %zu -device vfio-pci with host=%s in "
 						"libvirt's command line, the runtime plan needs "
 						"exactly one", ph->bdf, count, ph->bdf);
 		else if (at < *first)
@@ -281,7 +281,7 @@ static int build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan, size_t
 }
 
 int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-			struct vsmmu_problems *problems, vsmmu_err *err)
+			struct vsmmu_strlist *problems, vsmmu_err *err)
 {
 	_cleanup_lookup_ struct vsmmu_qargs_lookup *ids = NULL;
 	_cleanup_vfio_lookups_ struct vfio_lookups vfio = { 0 };

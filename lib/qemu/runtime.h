@@ -17,7 +17,7 @@
  * line per problem appended to problems, as vsmmu_inject_check does) and,
  * when it does, build it. Returns the number of problems, -1 on error. */
 int vsmmu_runtime_build(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
-			struct vsmmu_problems *problems, vsmmu_err *err);
+			struct vsmmu_strlist *problems, vsmmu_err *err);
 
 /* The domain name from "-name guest=NAME,..." (or "-name NAME"), without
  * parsing the rest of argv: the wrapper uses it to find the hook's state.

@@ -40,7 +40,7 @@ void vsmmu_wrap_clear(struct vsmmu_wrap *w)
 {
 	vsmmu_qargs_free(w->args);
 	free(w->summary);
-	vsmmu_problems_clear(&w->problems);
+	vsmmu_strlist_clear(&w->problems);
 	free(w->reason);
 	*w = (struct vsmmu_wrap){ 0 };
 }
@@ -95,10 +95,10 @@ static int check_caps(const struct vsmmu_conf *conf, const struct vsmmu_plan *pl
 
 /* A problem quoting argv text may hold a newline: each line is shown (and
  * counted) as a problem of its own, as libvirt shows them. */
-static void add_problem_lines(struct vsmmu_problems *out, const struct vsmmu_problems *found)
+static void add_problem_lines(struct vsmmu_strlist *out, const struct vsmmu_strlist *found)
 {
 	for (size_t i = 0; i < found->n; i++)
-		vsmmu_problems_add_lines(out, found->lines[i]);
+		vsmmu_strlist_add_lines(out, found->items[i]);
 }
 
 /* Build (runtime topology), check and inject into out->args: 0, or 1 when
@@ -107,7 +107,7 @@ static int check_and_inject(const struct vsmmu_conf *conf, const struct vsmmu_pl
 			    bool caps, struct vsmmu_wrap *out, vsmmu_err *err)
 {
 	_cleanup_host_ struct vsmmu_host *host = NULL;
-	struct vsmmu_problems found = { 0 };
+	struct vsmmu_strlist found = { 0 };
 	int n;
 
 	if (scan_planned(conf, plan, &host, err) < 0)
@@ -116,7 +116,7 @@ static int check_and_inject(const struct vsmmu_conf *conf, const struct vsmmu_pl
 	if (n == 0)
 		n = vsmmu_inject_check(out->args, plan, host, &found, err);
 	add_problem_lines(&out->problems, &found);
-	vsmmu_problems_clear(&found);
+	vsmmu_strlist_clear(&found);
 	if (n != 0)
 		return n < 0 ? -1 : 1;
 	if (vsmmu_inject_apply(out->args, plan, &out->summary, err) < 0)

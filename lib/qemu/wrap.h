@@ -34,7 +34,7 @@ struct vsmmu_wrap {
 	enum vsmmu_wrap_action action;
 	struct vsmmu_qargs *args; /* MANAGED: the final command line */
 	char *summary;            /* MANAGED: one line "injected ..." for the log */
-	struct vsmmu_problems problems; /* REFUSED: what the checks found, one line each */
+	struct vsmmu_strlist problems; /* REFUSED: what the checks found, one line each */
 	char *reason;             /* REFUSED: why, or what failed; NULL when the
 				   * problems say it all */
 };

@@ -422,7 +422,7 @@ static int refuse_stale(const char *xml, size_t len, const struct vsmmu_host *ho
 		return -1;
 	if (c.problems.n)
 		r = vsmmu_fail(err, "the definition of '%s' does not match this host (%s): run "
-			       "'vsmmuctl apply %s' first", name, c.problems.lines[0], name);
+			       "'vsmmuctl apply %s' first", name, c.problems.items[0], name);
 	vsmmu_check_clear(&c);
 	return r;
 }

@@ -30,11 +30,11 @@ static void check_hostdevs(const struct vsmmu_domain *dom, const struct vsmmu_pl
 		if (!ph->moved)
 			continue;
 		if (mirrors && !vsmmu_streq(mirrors, ph->smmu))
-			vsmmu_problems_add(&c->problems, "hostdev %s is behind %s on this host, but is routed to "
+			vsmmu_strlist_addf(&c->problems, "hostdev %s is behind %s on this host, but is routed to "
 				    "expander pci.%d, which mirrors %s", ph->bdf, ph->smmu, exp,
 				    mirrors);
 		else
-			vsmmu_problems_add(&c->problems, "hostdev %s is not on a root port of an expander for %s, the "
+			vsmmu_strlist_addf(&c->problems, "hostdev %s is not on a root port of an expander for %s, the "
 				    "SMMU it is behind on this host", ph->bdf, ph->smmu);
 	}
 }
@@ -49,24 +49,24 @@ static void check_expanders(const struct vsmmu_domain *dom, const struct vsmmu_p
 		if (!ctrl || !e->has_hostdevs)
 			continue;
 		if (ctrl->bus_nr != e->bus_nr)
-			vsmmu_problems_add(&c->problems, "expander pci.%d has busNr %d but needs %u buses clear of "
+			vsmmu_strlist_addf(&c->problems, "expander pci.%d has busNr %d but needs %u buses clear of "
 				    "pcie.0 and the other expanders (busNr %d)", e->index,
 				    ctrl->bus_nr, e->n_buses, e->bus_nr);
 		if (ctrl->numa_node != e->numa_node)
-			vsmmu_problems_add(&c->problems, "expander pci.%d has NUMA node %d, but %s maps to guest "
+			vsmmu_strlist_addf(&c->problems, "expander pci.%d has NUMA node %d, but %s maps to guest "
 				    "cell %d", e->index, ctrl->numa_node, e->smmu, e->numa_node);
 	}
 	for (size_t i = 0; i < plan->n_remove; i++)
-		vsmmu_problems_add(&c->problems, "controller pci.%d serves no hostdev any more", plan->remove[i]);
+		vsmmu_strlist_addf(&c->problems, "controller pci.%d serves no hostdev any more", plan->remove[i]);
 }
 
 static int check_plan(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
 		      struct vsmmu_check *c, vsmmu_err *err)
 {
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		vsmmu_problems_add(&c->problems, "%s", plan->warnings[i]);
-	for (size_t i = 0; i < plan->n_manual; i++)
-		vsmmu_problems_add(&c->manual, "%s", plan->manual[i]);
+	for (size_t i = 0; i < plan->warnings.n; i++)
+		vsmmu_strlist_addf(&c->problems, "%s", plan->warnings.items[i]);
+	for (size_t i = 0; i < plan->manual.n; i++)
+		vsmmu_strlist_addf(&c->manual, "%s", plan->manual.items[i]);
 	/* Runtime topology: the wrapper builds it at every start; the
 	 * definition only has to be plannable on this host. */
 	if (plan->topology == VSMMU_TOPO_RUNTIME)
@@ -77,7 +77,7 @@ static int check_plan(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
 	if (vsmmu_rewrite(dom, plan, err) < 0)
 		return -1;
 	if (c->problems.n == 0 && vsmmu_xml_changed(dom->doc))
-		vsmmu_problems_add(&c->problems, "the definition differs from what vsmmu writes for "
+		vsmmu_strlist_addf(&c->problems, "the definition differs from what vsmmu writes for "
 				   "this host (topology, metadata or VSMMU_PLAN out of date)");
 	return 0;
 }
@@ -94,7 +94,7 @@ int vsmmu_check_domain(struct vsmmu_domain *dom, const struct vsmmu_host *host,
 		return 0;
 	/* No plan, no rewrite: apply would fail the same way. */
 	if (vsmmu_plan_build(dom, host, NULL, &plan, &plan_err) < 0) {
-		vsmmu_problems_add(&out->manual, "%s", plan_err.msg);
+		vsmmu_strlist_addf(&out->manual, "%s", plan_err.msg);
 		return 0;
 	}
 	if (check_plan(dom, plan, out, err) < 0) {
@@ -119,7 +119,7 @@ int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
 
 void vsmmu_check_clear(struct vsmmu_check *c)
 {
-	vsmmu_problems_clear(&c->problems);
-	vsmmu_problems_clear(&c->manual);
+	vsmmu_strlist_clear(&c->problems);
+	vsmmu_strlist_clear(&c->manual);
 	c->managed = false;
 }

@@ -12,9 +12,9 @@
 
 struct vsmmu_check {
 	bool managed;
-	struct vsmmu_problems problems; /* one line each, without the remedy: a
+	struct vsmmu_strlist problems; /* one line each, without the remedy: a
 					 * rewrite (vsmmuctl apply) fixes them */
-	struct vsmmu_problems manual;   /* a rewrite cannot: each line says what to do */
+	struct vsmmu_strlist manual;   /* a rewrite cannot: each line says what to do */
 };
 
 /* Fails (-1) only on input that cannot be read; a definition that does not

@@ -13,8 +13,8 @@ static struct vsmmu_host *host;
 
 static bool is_warning(const struct vsmmu_plan *plan, const char *line)
 {
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		if (strcmp(plan->warnings[i], line) == 0)
+	for (size_t i = 0; i < plan->warnings.n; i++)
+		if (strcmp(plan->warnings.items[i], line) == 0)
 			return true;
 	return false;
 }
@@ -34,9 +34,9 @@ static void check_rewritten(const char *out, size_t out_len, const struct vsmmu_
 		abort();
 	}
 	for (size_t i = 0; i < c.problems.n; i++)
-		if (!is_warning(plan, c.problems.lines[i])) {
+		if (!is_warning(plan, c.problems.items[i])) {
 			fprintf(stderr, "check refuses what rewrite wrote: %s\n%s\n",
-				c.problems.lines[i], out);
+				c.problems.items[i], out);
 			abort();
 		}
 	vsmmu_check_clear(&c);

@@ -42,7 +42,7 @@ static void load_argv(void)
 static void inject(struct vsmmu_plan *plan)
 {
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	char **out = NULL;
 	vsmmu_err err;

@@ -103,7 +103,7 @@ static void check_built(struct vsmmu_qargs *args, const struct vsmmu_plan *plan,
 
 static void inject(struct vsmmu_qargs *args, const struct vsmmu_plan *plan)
 {
-	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err;
 
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	_cleanup_free_ const char **argv = vsmmu_xcalloc(MAX_ARGS + 1, sizeof(*argv));
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 	char *nl = strchr(text, '\n');
 	size_t argc;
 	vsmmu_err err;

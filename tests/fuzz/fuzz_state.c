@@ -27,10 +27,10 @@ static void node_record(const char *text)
 		fail("a node record with a relative path parses", ref.node.path);
 	if (ref.node.mode & ~0777u)
 		fail("a node record with more than permission bits parses", ref.node.path);
-	for (size_t i = 0; i < ref.n_holders; i++)
-		for (size_t j = i + 1; j < ref.n_holders; j++)
-			if (strcmp(ref.holders[i], ref.holders[j]) == 0)
-				fail("a holder counted twice", ref.holders[i]);
+	for (size_t i = 0; i < ref.holders.n; i++)
+		for (size_t j = i + 1; j < ref.holders.n; j++)
+			if (strcmp(ref.holders.items[i], ref.holders.items[j]) == 0)
+				fail("a holder counted twice", ref.holders.items[i]);
 	out = vsmmu_node_ref_to_json(&ref);
 	if (!out)
 		fail("a parsed node record does not serialise", ref.node.path);

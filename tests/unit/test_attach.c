@@ -143,7 +143,7 @@ static int check_problems(const char *xml, const struct vsmmu_host *host)
 	if (!xml || vsmmu_check_xml(xml, strlen(xml), host, &c, &err) < 0)
 		return -1;
 	for (size_t i = 0; i < c.problems.n; i++)
-		printf("# check: %s\n", c.problems.lines[i]);
+		printf("# check: %s\n", c.problems.items[i]);
 	n = (int)c.problems.n;
 	vsmmu_check_clear(&c);
 	return n;

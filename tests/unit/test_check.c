@@ -16,10 +16,10 @@ static bool check_of(const char *xml, const struct vsmmu_host *host, struct vsmm
 	return false;
 }
 
-static bool has_line(const struct vsmmu_problems *p, const char *needle)
+static bool has_line(const struct vsmmu_strlist *p, const char *needle)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (strstr(p->lines[i], needle))
+		if (strstr(p->items[i], needle))
 			return true;
 	return false;
 }

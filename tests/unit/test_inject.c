@@ -84,7 +84,7 @@ static struct result run_host(const char *const *argv, const char *plan_json, in
 {
 	_cleanup_host_ struct vsmmu_host *host = grace(gpu0_smmu);
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
-	_cleanup_problems_ struct vsmmu_problems out = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist out = { 0 };
 	struct result r = { 0 };
 	vsmmu_err err = { .msg = "" };
 

@@ -36,11 +36,11 @@ static void test_refs(const char *top)
 	vsmmu_node_ref_add(&ref, "a");
 	vsmmu_node_ref_add(&ref, "b");
 	vsmmu_node_ref_add(&ref, "a");
-	CHECK_INT(ref.n_holders, 2, "a holder is counted once");
+	CHECK_INT(ref.holders.n, 2, "a holder is counted once");
 	CHECK(vsmmu_node_ref_write(rundir, &ref, &err) == 0, "record written");
 	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && found,
 	      "record read");
-	CHECK(back.n_holders == 2 && back.node.gid == 5 && back.node.mode == 0666,
+	CHECK(back.holders.n == 2 && back.node.gid == 5 && back.node.mode == 0666,
 	      "holders and original owner kept");
 	vsmmu_node_ref_clear(&back);
 	CHECK(vsmmu_node_ref_list(rundir, &paths, &n, &err) == 0 && n == 1 &&
@@ -50,7 +50,7 @@ static void test_refs(const char *top)
 	free(paths);
 	vsmmu_node_ref_drop(&ref, "a");
 	vsmmu_node_ref_drop(&ref, "a");
-	CHECK(ref.n_holders == 1 && vsmmu_node_ref_held_by(&ref, "b"), "drop is idempotent");
+	CHECK(ref.holders.n == 1 && vsmmu_node_ref_held_by(&ref, "b"), "drop is idempotent");
 	vsmmu_node_ref_drop(&ref, "b");
 	CHECK(vsmmu_node_ref_write(rundir, &ref, &err) == 0, "empty record written");
 	CHECK(vsmmu_node_ref_read(rundir, "/dev/iommu", &back, &found, &err) == 0 && !found,

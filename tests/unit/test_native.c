@@ -92,7 +92,7 @@ static bool fits(const char *xml, const struct vsmmu_host *h)
 		  c.manual.n == 0;
 
 	for (size_t i = 0; i < c.problems.n; i++)
-		printf("#   problem: %s\n", c.problems.lines[i]);
+		printf("#   problem: %s\n", c.problems.items[i]);
 	vsmmu_check_clear(&c);
 	return ok;
 }
@@ -150,8 +150,8 @@ static void test_native_output(const struct vsmmu_host *h)
 
 static bool has_note(const struct vsmmu_plan *p, const char *needle)
 {
-	for (size_t i = 0; p && i < p->n_notes; i++)
-		if (strstr(p->notes[i], needle))
+	for (size_t i = 0; p && i < p->notes.n; i++)
+		if (strstr(p->notes.items[i], needle))
 			return true;
 	return false;
 }
@@ -462,10 +462,10 @@ static void test_unindexed(const struct vsmmu_host *h)
 	}
 }
 
-static bool has_line(const struct vsmmu_problems *pr, const char *needle)
+static bool has_line(const struct vsmmu_strlist *pr, const char *needle)
 {
 	for (size_t i = 0; i < pr->n; i++)
-		if (strstr(pr->lines[i], needle))
+		if (strstr(pr->items[i], needle))
 			return true;
 	return false;
 }

@@ -26,10 +26,10 @@ static struct vsmmu_domain *domain_of(const char *const *bdfs, size_t n)
 	return dom;
 }
 
-static bool any_line(const struct vsmmu_problems *p, const char *a, const char *b)
+static bool any_line(const struct vsmmu_strlist *p, const char *a, const char *b)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (strstr(p->lines[i], a) && (!b || strstr(p->lines[i], b)))
+		if (strstr(p->items[i], a) && (!b || strstr(p->items[i], b)))
 			return true;
 	return false;
 }
@@ -49,7 +49,7 @@ static void test_ready(const char *dev)
 	_cleanup_host_ struct vsmmu_host *h = fake_host(smmus, NULL, 2, devs, 5);
 	struct vsmmu_domain *dom = domain_of(bdfs, VSMMU_ARRAY_LEN(bdfs));
 	_cleanup_free_ char *iommu = vsmmu_xasprintf("%s/iommu", dev);
-	struct vsmmu_problems p = { 0 };
+	struct vsmmu_strlist p = { 0 };
 
 	set_dev(h, 0, "vfio-pci", "vfio1");
 	set_dev(h, 1, NULL, NULL);
@@ -67,21 +67,21 @@ static void test_ready(const char *dev)
 	CHECK(any_line(&p, "/iommu is missing", "modprobe iommufd"), "missing /dev/iommu named");
 	CHECK(!any_line(&p, "0030:01:00.0", NULL), "absent devices are left to the topology check");
 	CHECK(!any_line(&p, "0009:01:00.0", NULL), "a vfio-pci variant driver passes");
-	vsmmu_problems_clear(&p);
+	vsmmu_strlist_clear(&p);
 
 	vsmmu_prepare_check_ready(dom, VSMMU_MODE_EMULATED, VSMMU_PHASE_START, h, dev, &p);
 	CHECK_INT(p.n, 2, "emulated: only the driver problems");
-	vsmmu_problems_clear(&p);
+	vsmmu_strlist_clear(&p);
 
 	dom->hostdevs[4].libvirt_managed = true;
 	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, VSMMU_PHASE_PREPARE, h, dev, &p);
 	CHECK(p.n == 3 && !any_line(&p, "0019:01:00.0", NULL),
 	      "at prepare a managed='yes' device on nvidia passes: libvirt binds it later");
-	vsmmu_problems_clear(&p);
+	vsmmu_strlist_clear(&p);
 	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, VSMMU_PHASE_START, h, dev, &p);
 	CHECK(any_line(&p, "0019:01:00.0 is bound to nvidia", NULL),
 	      "at start the same device is refused: libvirt should have bound it");
-	vsmmu_problems_clear(&p);
+	vsmmu_strlist_clear(&p);
 	dom->hostdevs[4].libvirt_managed = false;
 
 	touch(iommu, 0600);
@@ -89,7 +89,7 @@ static void test_ready(const char *dev)
 	dom->n_hostdevs = 1;
 	vsmmu_prepare_check_ready(dom, VSMMU_MODE_ACCEL, VSMMU_PHASE_START, h, dev, &p);
 	CHECK(p.n == 1 && any_line(&p, "vfio7 is missing", "udevadm"), "missing cdev node named");
-	vsmmu_problems_clear(&p);
+	vsmmu_strlist_clear(&p);
 	dom->n_hostdevs = VSMMU_ARRAY_LEN(bdfs);
 	vsmmu_domain_free(dom);
 }

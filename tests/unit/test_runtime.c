@@ -94,7 +94,7 @@ static void test_build(const struct vsmmu_plan *p, const struct vsmmu_host *host
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 	size_t first_vfio;
@@ -131,7 +131,7 @@ static void test_refusals(const struct vsmmu_plan *p)
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 	vsmmu_err err = { .msg = "" };
 
 	if (fixture_load("libvirt9-runtime.argv", &f) < 0)
@@ -159,7 +159,7 @@ static void expect_refused(const struct vsmmu_plan *p, const char *needle, const
 {
 	_cleanup_fixture_ struct fixture f = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 	vsmmu_err err = { .msg = "" };
 	char id[VSMMU_PCI_ID_LEN];
 	int n;
@@ -322,7 +322,7 @@ static void test_libvirt12(const struct vsmmu_plan *p, const struct vsmmu_host *
 {
 	_cleanup_owned_argv_ struct owned_argv a = { 0 };
 	_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-	_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+	_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 	_cleanup_free_ char *summary = NULL;
 	vsmmu_err err = { .msg = "" };
 
@@ -361,7 +361,7 @@ static void test_libvirt12_ids(struct vsmmu_plan *p)
 	{
 		_cleanup_owned_argv_ struct owned_argv a = { 0 };
 		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-		_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+		_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 		vsmmu_err err = { .msg = "" };
 
 		if (libvirt12_argv(&a, ua) == 0 &&
@@ -376,7 +376,7 @@ static void test_libvirt12_ids(struct vsmmu_plan *p)
 	{
 		_cleanup_owned_argv_ struct owned_argv a = { 0 };
 		_cleanup_qargs_ struct vsmmu_qargs *args = NULL;
-		_cleanup_problems_ struct vsmmu_problems problems = { 0 };
+		_cleanup_strlist_ struct vsmmu_strlist problems = { 0 };
 		vsmmu_err err = { .msg = "" };
 
 		if (libvirt12_argv(&a, wrong) == 0 &&

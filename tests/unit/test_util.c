@@ -119,14 +119,14 @@ static void test_trusted(const char *dir)
 
 static void test_problems(void)
 {
-	struct vsmmu_problems p = { 0 };
+	struct vsmmu_strlist p = { 0 };
 	_cleanup_free_ char *out = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&out, &size);
 
 	for (int i = 0; i < VSMMU_PROBLEMS_SHOWN + 2; i++)
-		vsmmu_problems_add(&p, "problem %d", i);
-	vsmmu_problems_add_lines(&p, "a\nb\n");
+		vsmmu_strlist_addf(&p, "problem %d", i);
+	vsmmu_strlist_add_lines(&p, "a\nb\n");
 	CHECK_INT(p.n, VSMMU_PROBLEMS_SHOWN + 4, "add and add_lines (one per line) count");
 	vsmmu_problems_print(&p, f, "vsmmu");
 	fclose(f);
@@ -134,8 +134,8 @@ static void test_problems(void)
 	      !strstr(out, "problem 10"), "print shows the first VSMMU_PROBLEMS_SHOWN");
 	CHECK(strstr(out, "vsmmu: ... and 4 more problems not shown (14 in all)\n") != NULL,
 	      "and counts the rest");
-	vsmmu_problems_clear(&p);
-	CHECK(p.n == 0 && !p.lines, "clear empties the list");
+	vsmmu_strlist_clear(&p);
+	CHECK(p.n == 0 && !p.items, "clear empties the list");
 }
 
 static void test_buf(void)

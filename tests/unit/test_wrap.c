@@ -209,10 +209,10 @@ static void test_managed(struct env *e)
 	r = start_fixture(e, wrong, &w);
 	CHECK(r < 0 && w.action == VSMMU_WRAP_REFUSED && w.problems.n > 0 && !w.reason,
 	      "a plan the host contradicts is refused with its problems, no other reason");
-	CHECK(w.problems.n > 0 && strstr(w.problems.lines[0], "hostdev 0009:01:00.0: is behind "
+	CHECK(w.problems.n > 0 && strstr(w.problems.items[0], "hostdev 0009:01:00.0: is behind "
 				      SMMU0 " on this host, the plan says " SMMU1),
 	      "the problem names the device and the SMMU: %s",
-	      w.problems.n ? w.problems.lines[0] : "(none)");
+	      w.problems.n ? w.problems.items[0] : "(none)");
 	vsmmu_wrap_clear(&w);
 	CHECK(write_state(e, "grace-vm", false, plan) == 0, "a state with the plan written");
 	r = start_fixture(e, NULL, &w);
