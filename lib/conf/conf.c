@@ -158,7 +158,7 @@ static vsmmu_err *slot(struct loader *l)
 }
 
 /* After a failure reported into slot(l): -1 to stop, 0 to go on. */
-static int problem(struct loader *l)
+static int loader_failed(struct loader *l)
 {
 	l->bad = true;
 	return l->keep_going ? 0 : -1;
@@ -180,7 +180,7 @@ static int parse_text(struct vsmmu_conf *conf, const char *text, const char *pat
 		if (save)
 			*save++ = '\0';
 		snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
-		if (parse_line(conf, line, where, slot(l)) < 0 && problem(l) < 0)
+		if (parse_line(conf, line, where, slot(l)) < 0 && loader_failed(l) < 0)
 			return -1;
 	}
 	return 0;
@@ -254,7 +254,7 @@ static int check_dir_field(struct vsmmu_conf *conf, char **field, const char *ke
 		return 0;
 	free(*field);
 	*field = NULL;
-	return problem(l);
+	return loader_failed(l);
 }
 
 static int read_conf(struct vsmmu_conf *conf, struct loader *l)
@@ -264,10 +264,10 @@ static int read_conf(struct vsmmu_conf *conf, struct loader *l)
 	vsmmu_err *err = slot(l);
 
 	if (vsmmu_read_file(conf->path, CONF_MAX, &text, &len, err) < 0)
-		return err->kind == VSMMU_ERR_ABSENT ? 0 : problem(l);
+		return err->kind == VSMMU_ERR_ABSENT ? 0 : loader_failed(l);
 	if (strlen(text) != len) { /* parsing would silently stop at the NUL */
 		vsmmu_fail(err, "%s holds a NUL byte; vsmmu.conf is a text file", conf->path);
-		return problem(l);
+		return loader_failed(l);
 	}
 	return parse_text(conf, text, conf->path, l);
 }
