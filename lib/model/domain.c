@@ -555,6 +555,23 @@ int vsmmu_domain_qemu_ns_check(const struct vsmmu_domain *dom, vsmmu_err *err)
 			  "fix the xmlns:qemu URI", dom->qemu.ns_clash, VSMMU_QEMU_NS_URI);
 }
 
+static int read_model(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *err)
+{
+	dom->name = child_text(root, "name");
+	dom->emulator = child_text(vsmmu_xml_child(root, "devices"), "emulator");
+	dom->has_devices = vsmmu_xml_child(root, "devices") != NULL;
+	parse_os(dom, root);
+	parse_qemu(&dom->qemu, root);
+	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
+	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0 ||
+	    number_controllers(dom, err) < 0)
+		return -1;
+	assign_hostdev_ids(dom, vsmmu_xml_child(root, "devices"));
+	return 0;
+}
+
+static void clear_model(struct vsmmu_domain *dom);
+
 int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, vsmmu_err *err)
 {
 	_cleanup_domain_ struct vsmmu_domain *dom = vsmmu_xcalloc(1, sizeof(*dom));
@@ -567,18 +584,16 @@ int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, v
 	if (!vsmmu_xml_is(root, "domain"))
 		return vsmmu_fail(err, "domain XML: the root element is <%s>, not <domain>",
 				  (const char *)root->name);
-	dom->name = child_text(root, "name");
-	dom->emulator = child_text(vsmmu_xml_child(root, "devices"), "emulator");
-	dom->has_devices = vsmmu_xml_child(root, "devices") != NULL;
-	parse_os(dom, root);
-	parse_qemu(&dom->qemu, root);
-	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
-	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0 ||
-	    number_controllers(dom, err) < 0)
+	if (read_model(dom, root, err) < 0)
 		return -1;
-	assign_hostdev_ids(dom, vsmmu_xml_child(root, "devices"));
 	*out = VSMMU_STEAL(dom);
 	return 0;
+}
+
+int vsmmu_domain_reread(struct vsmmu_domain *dom, vsmmu_err *err)
+{
+	clear_model(dom);
+	return read_model(dom, xmlDocGetRootElement(dom->doc), err);
 }
 
 static void clear_iommu(struct vsmmu_dom_iommu *m)
@@ -592,10 +607,12 @@ static void clear_iommu(struct vsmmu_dom_iommu *m)
 	}
 }
 
-void vsmmu_domain_free(struct vsmmu_domain *dom)
+/* Everything but the document. */
+static void clear_model(struct vsmmu_domain *dom)
 {
-	if (!dom)
-		return;
+	xmlDocPtr doc = dom->doc;
+	bool had_decl = dom->had_decl;
+
 	for (size_t i = 0; i < dom->n_ctrls; i++) {
 		free(dom->ctrls[i].model);
 		free(dom->ctrls[i].bus_nr_text);
@@ -621,6 +638,16 @@ void vsmmu_domain_free(struct vsmmu_domain *dom)
 	free(dom->iommufd_enabled);
 	free(dom->qemu.ns_clash);
 	free(dom->qemu.plan);
+	memset(dom, 0, sizeof(*dom));
+	dom->doc = doc;
+	dom->had_decl = had_decl;
+}
+
+void vsmmu_domain_free(struct vsmmu_domain *dom)
+{
+	if (!dom)
+		return;
+	clear_model(dom);
 	if (dom->doc)
 		xmlFreeDoc(dom->doc);
 	free(dom);

@@ -152,6 +152,11 @@ static inline void vsmmu_domain_freep(struct vsmmu_domain **d) { vsmmu_domain_fr
 
 int vsmmu_domain_format(const struct vsmmu_domain *dom, char **out, size_t *len,
 			vsmmu_err *err);
+/* Read the whole model again from dom->doc after an edit of the document
+ * (attach's new <hostdev>, a rewrite), as vsmmu_domain_parse() reads it:
+ * one parse serves every step. The host policy's adoption (manage.h) is
+ * not kept. */
+int vsmmu_domain_reread(struct vsmmu_domain *dom, vsmmu_err *err);
 /* Read <vsmmu:config> into dom->config again, as vsmmu_domain_parse()
  * would, after an edit of the document changed it. */
 int vsmmu_domain_reread_config(struct vsmmu_domain *dom, vsmmu_err *err);
