@@ -7,6 +7,31 @@
 #include "util.h"
 #include "xmlutil.h"
 
+static char *child_text(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr n = vsmmu_xml_child(parent, name);
+	_cleanup_xmlstr_ xmlChar *txt = n ? xmlNodeGetContent(n) : NULL;
+
+	return txt ? vsmmu_xstrdup((const char *)txt) : NULL;
+}
+
+static bool attr_is(xmlNodePtr node, const char *name, const char *value)
+{
+	_cleanup_free_ char *v = vsmmu_xml_attr(node, name);
+
+	return vsmmu_streq(v, value);
+}
+
+static bool addr_as_written(xmlNodePtr a, unsigned int bus, unsigned int slot)
+{
+	char b[8], s[8];
+
+	snprintf(b, sizeof(b), VSMMU_ADDR_BUS_FMT, bus);
+	snprintf(s, sizeof(s), VSMMU_ADDR_BUS_FMT, slot);
+	return attr_is(a, "domain", VSMMU_ADDR_DOMAIN) && attr_is(a, "bus", b) &&
+	       attr_is(a, "slot", s) && attr_is(a, "function", VSMMU_ADDR_FUNCTION);
+}
+
 static int parse_guest_addr(xmlNodePtr owner, const char *elem, struct vsmmu_guest_addr *out,
 			    vsmmu_err *err)
 {
@@ -25,7 +50,8 @@ static int parse_guest_addr(xmlNodePtr owner, const char *elem, struct vsmmu_gue
 	if (d != 0) /* libvirt: "Only PCI domain 0 is available" */
 		return vsmmu_fail(err, "%s <address type='pci' domain='0x%04lx'>: a guest has PCI "
 				  "domain 0 only; set domain='0x0000'", elem, d);
-	*out = (struct vsmmu_guest_addr){ true, (unsigned)d, (unsigned)b, (unsigned)s, (unsigned)f };
+	*out = (struct vsmmu_guest_addr){ true, (unsigned)d, (unsigned)b, (unsigned)s, (unsigned)f,
+		addr_as_written(a, (unsigned)b, (unsigned)s) };
 	return 0;
 }
 
@@ -54,13 +80,13 @@ static int parse_controller(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err
 	}
 	if (parse_guest_addr(node, "<controller type='pci'>", &c.addr, err) < 0)
 		return -1;
-	c.model = vsmmu_xml_attr(node, "model");
 	for (size_t i = 0; i < dom->n_ctrls && c.index >= 0; i++)
-		if (dom->ctrls[i].index == c.index) {
-			free(c.model);
+		if (dom->ctrls[i].index == c.index)
 			return vsmmu_fail(err, "two PCI controllers have index %d; give each a "
 					  "unique index", c.index);
-		}
+	c.model = vsmmu_xml_attr(node, "model");
+	c.bus_nr_text = vsmmu_xml_attr(target, "busNr");
+	c.numa_text = child_text(target, "node");
 	dom->ctrls = vsmmu_xrealloc(dom->ctrls, dom->n_ctrls + 1, sizeof(c));
 	dom->ctrls[dom->n_ctrls++] = c;
 	return 0;
@@ -114,6 +140,8 @@ static int parse_hostdev(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *e
 	char bdf[VSMMU_BDF_LEN];
 
 	h.libvirt_managed = vsmmu_streq(managed, "yes");
+	h.driver_named =
+		xmlHasNsProp(vsmmu_xml_child(node, "driver"), BAD_CAST "name", NULL) != NULL;
 	h.iommufd_id = vsmmu_xml_child(node, "iommufdId");
 	if (parse_hostdev_source(node, &h.source, err) < 0 ||
 	    parse_guest_addr(node, "<hostdev>", &h.addr, err) < 0)
@@ -175,6 +203,16 @@ static char *cmdqv_child(xmlNodePtr node)
 	return v ? v : vsmmu_xstrdup("on");
 }
 
+static void parse_iommu_driver(xmlNodePtr node, struct vsmmu_dom_iommu_driver *d)
+{
+	xmlNodePtr drv = vsmmu_xml_child(node, "driver");
+
+	d->pci_bus = vsmmu_xml_attr(drv, "pciBus");
+	d->accel = vsmmu_xml_attr(drv, "accel");
+	for (size_t i = 0; i < VSMMU_N_SMMU_PROPS; i++)
+		d->props[i] = vsmmu_xml_attr(drv, vsmmu_smmu_prop_name(i));
+}
+
 static int parse_iommu(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *err)
 {
 	struct vsmmu_dom_iommu m = { .node = node, .bus = -1 };
@@ -200,6 +238,7 @@ static int parse_iommu(struct vsmmu_domain *dom, xmlNodePtr node, vsmmu_err *err
 		m.props[i] = iommu_attr(node, vsmmu_smmu_prop_name(i));
 	if (!m.props[VSMMU_N_SMMU_PROPS - 1] && m.form == VSMMU_IOMMU_NESTED)
 		m.props[VSMMU_N_SMMU_PROPS - 1] = cmdqv_child(node);
+	parse_iommu_driver(node, &m.driver);
 	dom->iommus = vsmmu_xrealloc(dom->iommus, dom->n_iommus + 1, sizeof(m));
 	dom->iommus[dom->n_iommus++] = m;
 	return 0;
@@ -402,6 +441,8 @@ static int parse_mode(struct vsmmu_dom_config *cfg, vsmmu_err *err)
 	    config_choice(cfg, "form", "wrapper", "native", &form, err) < 0)
 		return -1;
 	cfg->mode = mode ? VSMMU_MODE_EMULATED : VSMMU_MODE_ACCEL;
+	cfg->mode_written = m != NULL;
+	cfg->form_written = xmlHasNsProp(cfg->node, BAD_CAST "form", NULL) != NULL;
 	cfg->topology = topo ? VSMMU_TOPO_RUNTIME : VSMMU_TOPO_PERSISTENT;
 	cfg->form = form ? VSMMU_FORM_NATIVE : VSMMU_FORM_WRAPPER;
 	return 0;
@@ -467,14 +508,6 @@ int vsmmu_domain_reread_config(struct vsmmu_domain *dom, vsmmu_err *err)
 	return parse_config(dom, xmlDocGetRootElement(dom->doc), err);
 }
 
-static char *child_text(xmlNodePtr parent, const char *name)
-{
-	xmlNodePtr n = vsmmu_xml_child(parent, name);
-	_cleanup_xmlstr_ xmlChar *txt = n ? xmlNodeGetContent(n) : NULL;
-
-	return txt ? vsmmu_xstrdup((const char *)txt) : NULL;
-}
-
 static void parse_os(struct vsmmu_domain *dom, xmlNodePtr root)
 {
 	xmlNodePtr os = vsmmu_xml_child(root, "os");
@@ -483,12 +516,61 @@ static void parse_os(struct vsmmu_domain *dom, xmlNodePtr root)
 
 	dom->firmware = os ? vsmmu_xml_attr(os, "firmware") : NULL;
 	firmware = dom->firmware;
+	dom->has_os = os != NULL;
 	dom->iommufd = vsmmu_xml_child(root, "iommufd");
+	dom->iommufd_enabled = vsmmu_xml_attr(dom->iommufd, "enabled");
+	dom->iommufd_fdgroup = xmlHasNsProp(dom->iommufd, BAD_CAST "fdgroup", NULL) != NULL;
 	dom->arch = type ? vsmmu_xml_attr(type, "arch") : NULL;
 	dom->machine = type ? vsmmu_xml_attr(type, "machine") : NULL;
 	dom->uefi = vsmmu_streq(firmware, "efi") || vsmmu_xml_child(os, "loader") != NULL;
 	dom->acpi = vsmmu_xml_child(vsmmu_xml_child(root, "features"), "acpi") != NULL;
 }
+
+static bool is_plan_env(xmlNodePtr n)
+{
+	return vsmmu_xml_is_ns(n, VSMMU_QEMU_NS_URI, "env") && attr_is(n, "name", VSMMU_PLAN_ENV);
+}
+
+static void parse_qemu(struct vsmmu_dom_qemu *q, xmlNodePtr root)
+{
+	xmlNodePtr cmdline = vsmmu_xml_child_ns(root, VSMMU_QEMU_NS_URI, "commandline");
+	xmlNsPtr prefix = xmlSearchNs(root->doc, root, BAD_CAST "qemu");
+
+	if (!xmlSearchNsByHref(root->doc, root, BAD_CAST VSMMU_QEMU_NS_URI) && prefix)
+		q->ns_clash = vsmmu_xstrdup(prefix->href ? (const char *)prefix->href : "");
+	q->empty_cmdline = cmdline && !xmlFirstElementChild(cmdline);
+	for (xmlNodePtr n = cmdline ? cmdline->children : NULL; n && !q->has_plan; n = n->next)
+		if (is_plan_env(n)) {
+			q->has_plan = true;
+			q->plan = vsmmu_xml_attr(n, "value");
+		}
+}
+
+int vsmmu_domain_qemu_ns_check(const struct vsmmu_domain *dom, vsmmu_err *err)
+{
+	if (!dom->qemu.ns_clash)
+		return 0;
+	return vsmmu_fail(err, "<domain xmlns:qemu='%.200s'>: the prefix qemu names another "
+			  "namespace than libvirt's %s, so libvirt ignores <qemu:...> elements; "
+			  "fix the xmlns:qemu URI", dom->qemu.ns_clash, VSMMU_QEMU_NS_URI);
+}
+
+static int read_model(struct vsmmu_domain *dom, xmlNodePtr root, vsmmu_err *err)
+{
+	dom->name = child_text(root, "name");
+	dom->emulator = child_text(vsmmu_xml_child(root, "devices"), "emulator");
+	dom->has_devices = vsmmu_xml_child(root, "devices") != NULL;
+	parse_os(dom, root);
+	parse_qemu(&dom->qemu, root);
+	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
+	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0 ||
+	    number_controllers(dom, err) < 0)
+		return -1;
+	assign_hostdev_ids(dom, vsmmu_xml_child(root, "devices"));
+	return 0;
+}
+
+static void clear_model(struct vsmmu_domain *dom);
 
 int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, vsmmu_err *err)
 {
@@ -502,29 +584,42 @@ int vsmmu_domain_parse(const char *xml, size_t len, struct vsmmu_domain **out, v
 	if (!vsmmu_xml_is(root, "domain"))
 		return vsmmu_fail(err, "domain XML: the root element is <%s>, not <domain>",
 				  (const char *)root->name);
-	dom->name = child_text(root, "name");
-	dom->emulator = child_text(vsmmu_xml_child(root, "devices"), "emulator");
-	parse_os(dom, root);
-	if (parse_numa(dom, root, err) < 0 || parse_config(dom, root, err) < 0 ||
-	    parse_devices(dom, vsmmu_xml_child(root, "devices"), err) < 0 ||
-	    number_controllers(dom, err) < 0)
+	if (read_model(dom, root, err) < 0)
 		return -1;
-	assign_hostdev_ids(dom, vsmmu_xml_child(root, "devices"));
 	*out = VSMMU_STEAL(dom);
 	return 0;
 }
 
-void vsmmu_domain_free(struct vsmmu_domain *dom)
+int vsmmu_domain_reread(struct vsmmu_domain *dom, vsmmu_err *err)
 {
-	if (!dom)
-		return;
-	for (size_t i = 0; i < dom->n_ctrls; i++)
-		free(dom->ctrls[i].model);
-	for (size_t i = 0; i < dom->n_iommus; i++) {
-		free(dom->iommus[i].model);
-		for (size_t p = 0; p < VSMMU_N_SMMU_PROPS; p++)
-			free(dom->iommus[i].props[p]);
+	clear_model(dom);
+	return read_model(dom, xmlDocGetRootElement(dom->doc), err);
+}
+
+static void clear_iommu(struct vsmmu_dom_iommu *m)
+{
+	free(m->model);
+	free(m->driver.pci_bus);
+	free(m->driver.accel);
+	for (size_t p = 0; p < VSMMU_N_SMMU_PROPS; p++) {
+		free(m->props[p]);
+		free(m->driver.props[p]);
 	}
+}
+
+/* Everything but the document. */
+static void clear_model(struct vsmmu_domain *dom)
+{
+	xmlDocPtr doc = dom->doc;
+	bool had_decl = dom->had_decl;
+
+	for (size_t i = 0; i < dom->n_ctrls; i++) {
+		free(dom->ctrls[i].model);
+		free(dom->ctrls[i].bus_nr_text);
+		free(dom->ctrls[i].numa_text);
+	}
+	for (size_t i = 0; i < dom->n_iommus; i++)
+		clear_iommu(&dom->iommus[i]);
 	for (size_t i = 0; i < dom->n_memnodes; i++)
 		free(dom->memnodes[i].nodeset);
 	for (size_t i = 0; i < dom->n_hostdevs; i++)
@@ -540,6 +635,19 @@ void vsmmu_domain_free(struct vsmmu_domain *dom)
 	free(dom->machine);
 	free(dom->emulator);
 	free(dom->firmware);
+	free(dom->iommufd_enabled);
+	free(dom->qemu.ns_clash);
+	free(dom->qemu.plan);
+	memset(dom, 0, sizeof(*dom));
+	dom->doc = doc;
+	dom->had_decl = had_decl;
+}
+
+void vsmmu_domain_free(struct vsmmu_domain *dom)
+{
+	if (!dom)
+		return;
+	clear_model(dom);
 	if (dom->doc)
 		xmlFreeDoc(dom->doc);
 	free(dom);

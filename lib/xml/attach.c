@@ -412,13 +412,13 @@ static int insert_hostdev(struct vsmmu_domain *dom, const struct vsmmu_hostdev_s
 
 /* A definition that vsmmu would rewrite is out of date: adding a device
  * must not silently re-route the others. */
-static int refuse_stale(const char *xml, size_t len, const struct vsmmu_host *host,
+static int refuse_stale(struct vsmmu_domain *dom, const struct vsmmu_host *host,
 			const char *name, vsmmu_err *err)
 {
 	struct vsmmu_check c;
 	int r = 0;
 
-	if (vsmmu_check_xml(xml, len, host, &c, err) < 0)
+	if (vsmmu_check_domain(dom, host, NULL, &c, err) < 0)
 		return -1;
 	if (c.problems.n)
 		r = vsmmu_fail(err, "the definition of '%s' does not match this host (%s): run "
@@ -444,30 +444,27 @@ static void placement_from_plan(const struct vsmmu_plan *plan, struct vsmmu_plac
 	}
 }
 
-/* Format dom, plan and rewrite it as apply would, in the form it has (a
- * native definition keeps libvirt's per-bus <iommu>, whether or not our
+/* Plan and rewrite the edited document as apply would, in the form it has
+ * (a native definition keeps libvirt's per-bus <iommu>, whether or not our
  * metadata says form='native'); the result must pass the check the hook
- * makes at prepare. */
-static int replan(const struct vsmmu_domain *dom, const struct vsmmu_host *host, char **out,
+ * makes at prepare. The model is read again from the document after each
+ * edit: the document is never formatted and parsed in between. */
+static int replan(struct vsmmu_domain *dom, const struct vsmmu_host *host, char **out,
 		  size_t *out_len, struct vsmmu_placement *p, vsmmu_err *err)
 {
 	struct vsmmu_policy policy = VSMMU_POLICY_DEFAULT;
-	_cleanup_free_ char *edited = NULL;
 	_cleanup_plan_ struct vsmmu_plan *plan = NULL;
-	size_t len;
 
-	if (vsmmu_domain_format(dom, &edited, &len, err) < 0)
-		return -1;
 	policy.form = (int)vsmmu_domain_form(dom);
-	if (vsmmu_rewrite_xml(edited, len, host, &policy, out, out_len, &plan, err) < 0)
+	if (vsmmu_domain_reread(dom, err) < 0 ||
+	    vsmmu_plan_build(dom, host, &policy, &plan, err) < 0 ||
+	    vsmmu_rewrite(dom, plan, err) < 0)
 		return -1;
 	if (p)
 		placement_from_plan(plan, p);
-	if (refuse_stale(*out, *out_len, host, dom_name(dom), err) < 0) {
-		free(VSMMU_STEAL(*out));
+	if (vsmmu_domain_reread(dom, err) < 0 || refuse_stale(dom, host, dom_name(dom), err) < 0)
 		return -1;
-	}
-	return 0;
+	return vsmmu_domain_format(dom, out, out_len, err);
 }
 
 /* The port the device takes in the definition: a free spare of its
@@ -498,7 +495,7 @@ int vsmmu_attach_config(const char *xml, size_t len, const struct vsmmu_host *ho
 	smmu = host->smmus[dev->smmu].name;
 	if (refuse_present(dom, bdf, "in its definition", err) < 0)
 		return -1;
-	if (refuse_stale(xml, len, host, dom_name(dom), err) < 0)
+	if (refuse_stale(dom, host, dom_name(dom), err) < 0)
 		return -1;
 	config_port(dom, smmu, placed);
 	placed->smmu = vsmmu_xstrdup(smmu);

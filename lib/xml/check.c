@@ -4,9 +4,8 @@
 
 #include "domain.h"
 #include "plan.h"
-#include "rewrite.h"
+#include "rewritediff.h"
 #include "util.h"
-#include "xmlutil.h"
 
 /* The expander a hostdev's current root port hangs from, or -1. */
 static int current_expander(const struct vsmmu_domain *dom, const struct vsmmu_dom_hostdev *h)
@@ -60,9 +59,11 @@ static void check_expanders(const struct vsmmu_domain *dom, const struct vsmmu_p
 		vsmmu_strlist_addf(&c->problems, "controller pci.%d serves no hostdev any more", plan->remove[i]);
 }
 
-static int check_plan(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
+static int check_plan(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
 		      struct vsmmu_check *c, vsmmu_err *err)
 {
+	int differs;
+
 	for (size_t i = 0; i < plan->warnings.n; i++)
 		vsmmu_strlist_addf(&c->problems, "%s", plan->warnings.items[i]);
 	for (size_t i = 0; i < plan->manual.n; i++)
@@ -73,10 +74,11 @@ static int check_plan(struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
 		return 0;
 	check_hostdevs(dom, plan, c);
 	check_expanders(dom, plan, c);
-	vsmmu_xml_clear_changed(dom->doc);
-	if (vsmmu_rewrite(dom, plan, err) < 0)
+	/* What the lines above do not name: anything else a rewrite would change. */
+	differs = vsmmu_rewrite_would_change(dom, plan, err);
+	if (differs < 0)
 		return -1;
-	if (c->problems.n == 0 && vsmmu_xml_changed(dom->doc))
+	if (c->problems.n == 0 && differs)
 		vsmmu_strlist_addf(&c->problems, "the definition differs from what vsmmu writes for "
 				   "this host (topology, metadata or VSMMU_PLAN out of date)");
 	return 0;

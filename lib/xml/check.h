@@ -21,9 +21,9 @@ struct vsmmu_check {
  * fit the host is a success with problems listed. */
 int vsmmu_check_xml(const char *xml, size_t len, const struct vsmmu_host *host,
 		    struct vsmmu_check *out, vsmmu_err *err);
-/* The same on a parsed domain, which it rewrites in place while checking
- * (its hostdev and config fields stay as parsed). *plan_out (optional)
- * gets the plan when one could be built. */
+/* The same on a parsed domain, which it reads and leaves as it is: the
+ * plan is compared with the model (rewritediff.h), nothing is rewritten.
+ * *plan_out (optional) gets the plan when one could be built. */
 struct vsmmu_domain;
 struct vsmmu_plan;
 int vsmmu_check_domain(struct vsmmu_domain *dom, const struct vsmmu_host *host,

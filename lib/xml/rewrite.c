@@ -9,10 +9,10 @@
 static void set_pci_address(xmlNodePtr addr, unsigned int bus, unsigned int slot)
 {
 	vsmmu_xml_set_attr(addr, "type", "pci");
-	vsmmu_xml_set_attr(addr, "domain", "0x0000");
-	vsmmu_xml_set_attr_fmt(addr, "bus", "0x%02x", bus);
-	vsmmu_xml_set_attr_fmt(addr, "slot", "0x%02x", slot);
-	vsmmu_xml_set_attr(addr, "function", "0x0");
+	vsmmu_xml_set_attr(addr, "domain", VSMMU_ADDR_DOMAIN);
+	vsmmu_xml_set_attr_fmt(addr, "bus", VSMMU_ADDR_BUS_FMT, bus);
+	vsmmu_xml_set_attr_fmt(addr, "slot", VSMMU_ADDR_BUS_FMT, slot);
+	vsmmu_xml_set_attr(addr, "function", VSMMU_ADDR_FUNCTION);
 }
 
 static xmlNodePtr devices_node(struct vsmmu_domain *dom)
@@ -182,15 +182,20 @@ static bool per_bus_stays(const struct vsmmu_plan *plan, const struct vsmmu_dom_
 	return plan->form == VSMMU_FORM_NATIVE && first_on_bus == m;
 }
 
+bool vsmmu_rewrite_keeps_iommu(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
+			       const struct vsmmu_dom_iommu *m)
+{
+	if (m->form == VSMMU_IOMMU_PER_BUS)
+		return per_bus_stays(plan, m, vsmmu_domain_bus_iommu(dom, m->bus));
+	return m->form == VSMMU_IOMMU_OTHER_MODEL;
+}
+
 static void remove_replaced_iommus(struct vsmmu_domain *dom, const struct vsmmu_plan *plan)
 {
 	for (size_t i = 0; i < dom->n_iommus; i++) {
 		struct vsmmu_dom_iommu *m = &dom->iommus[i];
-		bool stays = m->form == VSMMU_IOMMU_OTHER_MODEL;
 
-		if (m->form == VSMMU_IOMMU_PER_BUS)
-			stays = per_bus_stays(plan, m, vsmmu_domain_bus_iommu(dom, m->bus));
-		if (!stays && m->node) {
+		if (!vsmmu_rewrite_keeps_iommu(dom, plan, m) && m->node) {
 			vsmmu_xml_remove(m->node);
 			m->node = NULL;
 		}
@@ -227,7 +232,7 @@ static xmlNodePtr config_node(struct vsmmu_domain *dom)
 	return cfg;
 }
 
-static bool records_match(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan)
+bool vsmmu_rewrite_records_match(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan)
 {
 	const struct vsmmu_dom_config *cfg = &dom->config;
 
@@ -255,7 +260,7 @@ static void apply_config(struct vsmmu_domain *dom, const struct vsmmu_plan *plan
 			vsmmu_xml_set_attr(cfg, vsmmu_smmu_prop_name(i), plan->props[i]);
 	if (plan->root_vsmmu)
 		vsmmu_xml_set_attr(cfg, "root-iommu", "smmuv3");
-	if (records_match(dom, plan))
+	if (vsmmu_rewrite_records_match(dom, plan))
 		return;
 	for (xmlNodePtr n = cfg->children; n; n = next) {
 		next = n->next;
@@ -270,23 +275,17 @@ static void apply_config(struct vsmmu_domain *dom, const struct vsmmu_plan *plan
 	}
 }
 
-/* libvirt's QEMU namespace on the root, declared as xmlns:qemu if need be.
- * A root that binds the prefix qemu to another URI is refused: libvirt
- * would ignore its <qemu:commandline>, and ours could not be declared. */
-static xmlNsPtr qemu_ns(xmlNodePtr root, vsmmu_err *err)
+/* libvirt's QEMU namespace on the root, declared as xmlns:qemu if need be
+ * (unless the prefix is taken: vsmmu_domain_qemu_ns_check). */
+static xmlNsPtr qemu_ns(const struct vsmmu_domain *dom, vsmmu_err *err)
 {
+	xmlNodePtr root = xmlDocGetRootElement(dom->doc);
 	xmlNsPtr ns = xmlSearchNsByHref(root->doc, root, BAD_CAST VSMMU_QEMU_NS_URI);
 
 	if (ns)
 		return ns;
-	ns = xmlSearchNs(root->doc, root, BAD_CAST "qemu");
-	if (ns) {
-		vsmmu_fail(err, "<domain xmlns:qemu='%.200s'>: the prefix qemu names another "
-			   "namespace than libvirt's %s, so libvirt ignores <qemu:...> elements; "
-			   "fix the xmlns:qemu URI", ns->href ? (const char *)ns->href : "",
-			   VSMMU_QEMU_NS_URI);
+	if (vsmmu_domain_qemu_ns_check(dom, err) < 0)
 		return NULL;
-	}
 	return xmlNewNs(root, BAD_CAST VSMMU_QEMU_NS_URI, BAD_CAST "qemu");
 }
 
@@ -305,7 +304,7 @@ static int apply_plan_env(struct vsmmu_domain *dom, const struct vsmmu_plan *pla
 			  vsmmu_err *err)
 {
 	xmlNodePtr root = xmlDocGetRootElement(dom->doc);
-	xmlNsPtr ns = qemu_ns(root, err);
+	xmlNsPtr ns = qemu_ns(dom, err);
 	xmlNodePtr cmdline = vsmmu_xml_child_ns(root, VSMMU_QEMU_NS_URI, "commandline");
 	_cleanup_free_ char *json = NULL;
 	xmlNodePtr env;
@@ -471,7 +470,7 @@ int vsmmu_rewrite(struct vsmmu_domain *dom, const struct vsmmu_plan *plan, vsmmu
 		return 0;
 	/* Only the persistent wrapper form writes <qemu:...> elements. */
 	if (plan->topology != VSMMU_TOPO_RUNTIME && plan->form != VSMMU_FORM_NATIVE &&
-	    !qemu_ns(xmlDocGetRootElement(dom->doc), err))
+	    !qemu_ns(dom, err))
 		return -1;
 	devices = devices_node(dom);
 	apply_firmware(dom, plan);

@@ -21,4 +21,11 @@ int vsmmu_rewrite_xml(const char *xml, size_t len, const struct vsmmu_host *host
  * own per-bus vSMMUs have no accel). dom->config follows the edit. */
 int vsmmu_adopt(struct vsmmu_domain *dom, vsmmu_err *err);
 
+/* Two of rewrite's decisions, which rewritediff.h reads as well: does the
+ * <iommu> m stay, and do the <vsmmu:expander> records already say what
+ * the plan's expanders are. */
+bool vsmmu_rewrite_keeps_iommu(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan,
+			       const struct vsmmu_dom_iommu *m);
+bool vsmmu_rewrite_records_match(const struct vsmmu_domain *dom, const struct vsmmu_plan *plan);
+
 #endif
