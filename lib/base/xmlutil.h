@@ -39,8 +39,10 @@ int vsmmu_xml_attr_uint(const xmlNode *node, const char *name, unsigned long max
 			long dflt, long *out, const char *elem, vsmmu_err *err);
 
 /* Every edit below marks the document changed (in doc->_private, which
- * libxml2 leaves to applications): check tells a definition that would
- * change from one that would not without serialising it twice. */
+ * libxml2 leaves to applications), so a caller can tell whether a rewrite
+ * changed anything without serialising twice. check answers from the model
+ * (lib/xml/rewritediff.h); tests/unit/test_check.c holds that answer to
+ * this marker. */
 void vsmmu_xml_mark_changed(xmlNodePtr node);
 bool vsmmu_xml_changed(const xmlDoc *doc);
 void vsmmu_xml_clear_changed(xmlDocPtr doc);

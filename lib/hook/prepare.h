@@ -18,8 +18,9 @@
  * problems->n > 0 the domain must not start and nothing was changed. Only
  * the start phase takes device nodes and writes the state; the prepare
  * phase of a domain that runs the wrapper fills the QEMU capability cache
- * (lib/qemu/qemucaps.h), which the wrapper cannot write. dom is
- * rewritten in place by the topology check (see vsmmu_check_domain). */
+ * (lib/qemu/qemucaps.h), which the wrapper cannot write. The topology
+ * check (vsmmu_check_domain) compares dom with the plan and leaves it as
+ * parsed. */
 int vsmmu_prepare(const struct vsmmu_conf *conf, const char *name, struct vsmmu_domain *dom,
 		  enum vsmmu_phase phase, struct vsmmu_strlist *problems, vsmmu_err *err);
 /* start begin of a domain with PCI hostdevs that manage = hostdevs leaves
