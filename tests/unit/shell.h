@@ -21,4 +21,21 @@ static int shell(const char *fmt, ...)
 	return r < 0 ? -1 : system(cmd);
 }
 
+/* A new directory /tmp/vsmmu-test-NAME.XXXXXX for a test's files; malloc'ed. */
+static char *test_tmpdir(const char *name) __attribute__((unused));
+static char *test_tmpdir(const char *name)
+{
+	_cleanup_free_ char *tmpl = vsmmu_xasprintf("/tmp/vsmmu-test-%s.XXXXXX", name);
+
+	return vsmmu_xstrdup(mkdtemp(tmpl));
+}
+
+/* Remove a test's directory and all below it. */
+static void test_rm_rf(const char *dir) __attribute__((unused));
+static void test_rm_rf(const char *dir)
+{
+	if (shell("rm -rf '%s'", dir) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 #endif

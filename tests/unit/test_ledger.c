@@ -3,23 +3,9 @@
 #include <string.h>
 
 #include "ledger.h"
+#include "shell.h"
 #include "tap.h"
 #include "util.h"
-
-static char *tmpdir(void)
-{
-	char tmpl[] = "/tmp/vsmmu-test-ledger.XXXXXX";
-
-	return vsmmu_xstrdup(mkdtemp(tmpl));
-}
-
-static void rm_rf(const char *dir)
-{
-	_cleanup_free_ char *cmd = vsmmu_xasprintf("rm -rf '%s'", dir);
-
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
-}
 
 static void test_refs(const char *top)
 {
@@ -60,9 +46,9 @@ static void test_refs(const char *top)
 
 int main(void)
 {
-	_cleanup_free_ char *top = tmpdir();
+	_cleanup_free_ char *top = test_tmpdir("ledger");
 
 	test_refs(top);
-	rm_rf(top);
+	test_rm_rf(top);
 	return tap_done();
 }

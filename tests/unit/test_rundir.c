@@ -4,23 +4,9 @@
 #include <unistd.h>
 
 #include "rundir.h"
+#include "shell.h"
 #include "tap.h"
 #include "util.h"
-
-static char *tmpdir(void)
-{
-	char tmpl[] = "/tmp/vsmmu-test-rundir.XXXXXX";
-
-	return vsmmu_xstrdup(mkdtemp(tmpl));
-}
-
-static void rm_rf(const char *dir)
-{
-	_cleanup_free_ char *cmd = vsmmu_xasprintf("rm -rf '%s'", dir);
-
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
-}
 
 static void test_lock(const char *top)
 {
@@ -45,9 +31,9 @@ static void test_lock(const char *top)
 
 int main(void)
 {
-	_cleanup_free_ char *top = tmpdir();
+	_cleanup_free_ char *top = test_tmpdir("rundir");
 
 	test_lock(top);
-	rm_rf(top);
+	test_rm_rf(top);
 	return tap_done();
 }

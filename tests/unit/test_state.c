@@ -8,23 +8,9 @@
 
 #include "rundir.h"
 #include "state.h"
+#include "shell.h"
 #include "tap.h"
 #include "util.h"
-
-static char *tmpdir(void)
-{
-	char tmpl[] = "/tmp/vsmmu-test-state.XXXXXX";
-
-	return vsmmu_xstrdup(mkdtemp(tmpl));
-}
-
-static void rm_rf(const char *dir)
-{
-	_cleanup_free_ char *cmd = vsmmu_xasprintf("rm -rf '%s'", dir);
-
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
-}
 
 /* Entries in dir whose name contains ".tmp". */
 static int count_temps(const char *dir)
@@ -230,12 +216,12 @@ static void test_files(const char *top)
 
 int main(void)
 {
-	_cleanup_free_ char *top = tmpdir();
+	_cleanup_free_ char *top = test_tmpdir("state");
 
 	test_names();
 	test_json_roundtrip();
 	test_unmanaged_verdict();
 	test_files(top);
-	rm_rf(top);
+	test_rm_rf(top);
 	return tap_done();
 }
